@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kvmod: out-of-tree build, test VM runs and checks.
+#
+#   make            build the modules, tools and selftests
+#   make run        boot the test VM, load kvmod-amd, run the demo guest
+#   make check      unit tests on the host + selftests in the test VM
+#   make checkpatch run the kernel's checkpatch.pl --strict on the C sources
+#
+# KDIR: a user's /lib/modules/$(uname -r)/build when it exists, else the
+# Debian headers tools/setup.sh installed. The test VM always runs the
+# Debian kernel, so run/check build against those headers.
+
+SHELL := /bin/bash
+
+KVMOD_CACHE ?= /var/cache/kvmod
+-include $(KVMOD_CACHE)/env.mk
+
+HOST_KDIR := /lib/modules/$(shell uname -r)/build
+ifeq ($(origin KDIR),undefined)
+  ifneq ($(wildcard $(HOST_KDIR)/Makefile),)
+    KDIR := $(HOST_KDIR)
+  else
+    KDIR := $(KVMOD_KDIR)
+  endif
+endif
+
+MODULES := core/kvmod.ko mmu/kvmod-mmu.ko vendor-amd/kvmod-amd.ko
+TESTVM := tools/testvm
+RESULTS := build/results
+
+.PHONY: all modules tools selftests unit run check checkpatch clean setup \
+	testvm-modules
+
+all: modules tools selftests
+
+setup:
+	tools/setup.sh
+
+modules:
+	@test -n "$(KDIR)" || { echo "no kernel headers: run tools/setup.sh or set KDIR" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# The modules for the test VM's Debian kernel.
+testvm-modules:
+	@test -n "$(KVMOD_KDIR)" || { echo "run tools/setup.sh first" >&2; exit 1; }
+	$(MAKE) -C $(KVMOD_KDIR) M=$(CURDIR) modules
+
+tools:
+	$(MAKE) -C tools
+
+selftests:
+	$(MAKE) -C selftests
+
+unit:
+	$(MAKE) -C selftests/unit run
+
+run: testvm-modules tools
+	$(TESTVM) -- sh -c 'modprobe kvmod-amd && tools/demo/kvmod-demo --stats-dir-auto'
+
+check: testvm-modules tools selftests
+	@mkdir -p $(RESULTS)
+	@$(MAKE) -s -C selftests/unit run | tee $(RESULTS)/unit.log; \
+	unit_rc=$${PIPESTATUS[0]}; \
+	$(TESTVM) --out $(RESULTS)/vm -- sh -c \
+		'modprobe kvmod-amd && KVMOD_MODULES="kvmod_amd kvmod_mmu kvmod" selftests/run' \
+		| tee $(RESULTS)/vm.log; \
+	vm_rc=$${PIPESTATUS[0]}; \
+	tools/sum-results $(RESULTS)/unit.log $(RESULTS)/vm.log $$unit_rc $$vm_rc
+
+checkpatch:
+	$(KVMOD_KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
+		--ignore SPDX_LICENSE_TAG -f $$(git ls-files '*.c' '*.h')
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C tools clean
+	-$(MAKE) -C selftests clean
+	-$(MAKE) -C selftests/unit clean
+	rm -rf build

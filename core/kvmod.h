@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kvmod: the interface between core (kvmod.ko) and its components.
+ *
+ * Core owns the /dev/kvm ABI, VMs, vCPUs, memslots and the run loop.
+ * A vendor module (SVM, VMX) and an MMU module register small ops tables;
+ * core takes a reference on each component's module for every VM that
+ * uses it, so a component in use cannot be unloaded.
+ */
+#ifndef KVMOD_H
+#define KVMOD_H
+
+#include <linux/kvm.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/types.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/types.h>
+
+#include "pagewalk.h"
+
+#define KVMOD_API_VERSION	12
+#define KVMOD_MAX_VCPUS		64
+#define KVMOD_MAX_VCPU_ID	1024
+#define KVMOD_USER_MEMSLOTS	509
+
+struct kvmod_vm;
+struct kvmod_vcpu;
+
+/* Indices into kvmod_vcpu::regs, in the x86 register encoding order. */
+enum kvmod_reg {
+	KVMOD_RAX = 0,
+	KVMOD_RCX,
+	KVMOD_RDX,
+	KVMOD_RBX,
+	KVMOD_RSP,
+	KVMOD_RBP,
+	KVMOD_RSI,
+	KVMOD_RDI,
+	KVMOD_R8,
+	KVMOD_R9,
+	KVMOD_R10,
+	KVMOD_R11,
+	KVMOD_R12,
+	KVMOD_R13,
+	KVMOD_R14,
+	KVMOD_R15,
+	KVMOD_NR_GPRS,
+};
+
+/* Page-table formats a vendor may ask the MMU for. */
+enum kvmod_pt_format {
+	KVMOD_PT_X86_64,	/* AMD NPT: ordinary x86-64 4-level entries */
+	KVMOD_PT_EPT,		/* Intel EPT entries */
+};
+
+/* Result of handling one exit: stay in the kernel or go to userspace. */
+#define KVMOD_EXIT_RESUME	1
+#define KVMOD_EXIT_USER		0
+
+/**
+ * struct kvmod_vendor_ops - a hardware virtualization back end
+ * @name: short name, e.g. "svm"
+ * @owner: the module providing the ops (THIS_MODULE)
+ * @vm_init: set up per-VM vendor state; sets @vm->pt_format
+ * @vm_destroy: free what @vm_init allocated
+ * @vcpu_create: allocate and reset per-vCPU state
+ * @vcpu_free: free per-vCPU state
+ * @vcpu_run: enter the guest once and handle the exit; returns
+ *	KVMOD_EXIT_RESUME, KVMOD_EXIT_USER (vcpu->run filled in) or -errno
+ * @get_sregs: read segment, descriptor-table and control registers
+ * @set_sregs: write them; -EINVAL for state the vendor cannot accept
+ * @exit_name: name of a hardware exit reason, for statistics
+ * @nr_exit_codes: size of the exit statistics table (exit codes below it)
+ */
+struct kvmod_vendor_ops {
+	const char *name;
+	struct module *owner;
+	int (*vm_init)(struct kvmod_vm *vm);
+	void (*vm_destroy)(struct kvmod_vm *vm);
+	int (*vcpu_create)(struct kvmod_vcpu *vcpu);
+	void (*vcpu_free)(struct kvmod_vcpu *vcpu);
+	int (*vcpu_run)(struct kvmod_vcpu *vcpu);
+	void (*get_sregs)(struct kvmod_vcpu *vcpu, struct kvm_sregs *sregs);
+	int (*set_sregs)(struct kvmod_vcpu *vcpu,
+			 const struct kvm_sregs *sregs);
+	const char *(*exit_name)(u32 code);
+	u32 nr_exit_codes;
+};
+
+/**
+ * struct kvmod_mmu_ops - guest-physical to host-physical translation
+ * @name: short name, e.g. "tdp"
+ * @owner: the module providing the ops (THIS_MODULE)
+ * @vm_init: allocate the VM's translation root in @vm->pt_format
+ * @vm_destroy: free all tables and release every host page
+ * @page_fault: map the page holding @gpa; 0 when mapped, -ENOENT when
+ *	no memslot covers it, another -errno on failure. Called in process
+ *	context of the VM's owner, may sleep.
+ * @zap_all: remove every translation; returns with remote TLBs flushed
+ * @root: the host-physical address of the translation root
+ */
+struct kvmod_mmu_ops {
+	const char *name;
+	struct module *owner;
+	int (*vm_init)(struct kvmod_vm *vm);
+	void (*vm_destroy)(struct kvmod_vm *vm);
+	int (*page_fault)(struct kvmod_vm *vm, u64 gpa, bool write);
+	void (*zap_all)(struct kvmod_vm *vm);
+	u64 (*root)(struct kvmod_vm *vm);
+};
+
+struct kvmod_memslot {
+	u64 base_gfn;
+	u64 npages;
+	u64 userspace_addr;
+	u32 flags;
+};
+
+struct kvmod_vm {
+	refcount_t users;		/* VM fd + one per vCPU */
+	struct mm_struct *mm;		/* owner's mm (mmgrab) */
+	struct mutex lock;		/* vCPU creation */
+	struct mutex slots_lock;	/* memslots and the MMU tables */
+	struct kvmod_memslot *slots;	/* KVMOD_USER_MEMSLOTS entries */
+	struct kvmod_vcpu *vcpus[KVMOD_MAX_VCPUS];
+	int nr_vcpus;
+	const struct kvmod_vendor_ops *vendor;
+	const struct kvmod_mmu_ops *mmu;
+	enum kvmod_pt_format pt_format;
+	void *vendor_data;
+	void *mmu_data;
+	atomic64_t tlb_gen;		/* bumped when translations go away */
+	struct dentry *debugfs;
+};
+
+/* What must happen when userspace re-enters after a KVM_EXIT_IO. */
+struct kvmod_pio_pending {
+	bool active;
+	bool in;
+	bool string;
+	bool rep;
+	u8 size;
+	u8 addr_bytes;			/* address size of the string op */
+	u8 seg;				/* segment of the string source */
+	u16 port;
+	u32 count;
+	u64 next_rip;
+};
+
+enum kvmod_vcpu_mode {
+	KVMOD_OUTSIDE_GUEST = 0,
+	KVMOD_IN_GUEST,
+};
+
+struct kvmod_vcpu {
+	struct kvmod_vm *vm;
+	u32 id;
+	struct mutex mutex;		/* serializes vCPU ioctls */
+	struct kvm_run *run;		/* page 0 of the vCPU mmap */
+	void *pio_data;			/* page 1 of the vCPU mmap */
+
+	/* Guest registers owned by core; the vendor syncs its own copy. */
+	u64 regs[KVMOD_NR_GPRS];
+	u64 rip;
+	u64 rflags;
+	u64 dr[4];			/* guest DR0-3 (never in hardware) */
+	u64 dr6;
+	u64 dr7;
+
+	struct fpu_guest guest_fpu;
+	struct kvmod_pio_pending pio;
+
+	int cpu;			/* CPU of the last entry */
+	int mode;			/* enum kvmod_vcpu_mode */
+	u64 tlb_gen;			/* vm->tlb_gen at the last flush */
+
+	u64 *exit_stats;		/* per hardware exit code */
+	u64 exit_stats_other;
+	u64 user_exits[64];		/* per KVM_EXIT_* reason */
+	struct dentry *debugfs;
+
+	void *vendor_data;
+};
+
+/* registry.c */
+int kvmod_register_vendor(const struct kvmod_vendor_ops *ops);
+void kvmod_unregister_vendor(const struct kvmod_vendor_ops *ops);
+int kvmod_register_mmu(const struct kvmod_mmu_ops *ops);
+void kvmod_unregister_mmu(const struct kvmod_mmu_ops *ops);
+
+/* memslot.c */
+struct kvmod_memslot *kvmod_gfn_to_memslot(struct kvmod_vm *vm, u64 gfn);
+
+/* guest_mem.c */
+int kvmod_read_guest_phys(struct kvmod_vm *vm, u64 gpa, void *buf,
+			  unsigned int len);
+int kvmod_write_guest_phys(struct kvmod_vm *vm, u64 gpa, const void *buf,
+			   unsigned int len);
+int kvmod_read_guest_virt(struct kvmod_vcpu *vcpu, u64 gva, void *buf,
+			  unsigned int len, u32 access);
+int kvmod_write_guest_virt(struct kvmod_vcpu *vcpu, u64 gva, const void *buf,
+			   unsigned int len);
+int kvmod_fetch_insn(struct kvmod_vcpu *vcpu, u8 *buf, bool *long64);
+
+/* run.c: vendor entry/exit protocol and exits */
+bool kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu);
+void kvmod_vcpu_exit_guest(struct kvmod_vcpu *vcpu);
+void kvmod_flush_remote_tlbs(struct kvmod_vm *vm);
+int kvmod_exit_hlt(struct kvmod_vcpu *vcpu);
+int kvmod_exit_shutdown(struct kvmod_vcpu *vcpu);
+int kvmod_exit_fail_entry(struct kvmod_vcpu *vcpu, u64 reason);
+int kvmod_exit_internal(struct kvmod_vcpu *vcpu, u32 suberror, u64 data0,
+			u64 data1);
+void kvmod_count_exit(struct kvmod_vcpu *vcpu, u32 code);
+
+/* pio.c */
+struct kvmod_pio_exit {
+	u16 port;
+	u8 size;		/* 1, 2 or 4 */
+	u8 addr_bytes;		/* 2, 4 or 8 for string I/O */
+	bool in;
+	bool string;
+	bool rep;
+	u64 next_rip;
+};
+
+int kvmod_handle_pio(struct kvmod_vcpu *vcpu, const struct kvmod_pio_exit *io);
+
+/* cpuid.c */
+void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
+		 u32 *ebx, u32 *ecx, u32 *edx);
+
+
+#endif /* KVMOD_H */

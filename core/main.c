@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmod.ko: the /dev/kvm device and its system-fd ioctls.
+ *
+ * The device appears when a vendor module registers. It takes the
+ * classic KVM minor under the name "kvm"; when the in-tree kvm holds it,
+ * load kvmod with devname=<name> to get a second device beside it.
+ */
+#include <linux/cpumask.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/string.h>
+
+#include "registry.h"
+
+static char *devname = "kvm";
+module_param(devname, charp, 0444);
+MODULE_PARM_DESC(devname,
+		 "device name under /dev (default kvm, with the KVM minor)");
+
+long kvmod_check_extension(struct kvmod_vm *vm, long cap)
+{
+	switch (cap) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_CHECK_EXTENSION_VM:
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_INTERNAL_ERROR_DATA:
+		return 1;
+	case KVM_CAP_NR_VCPUS:
+		return min_t(long, num_online_cpus(), KVMOD_MAX_VCPUS);
+	case KVM_CAP_MAX_VCPUS:
+		return KVMOD_MAX_VCPUS;
+	case KVM_CAP_MAX_VCPU_ID:
+		return KVMOD_MAX_VCPU_ID;
+	case KVM_CAP_NR_MEMSLOTS:
+		return KVMOD_USER_MEMSLOTS;
+	default:
+		return 0;
+	}
+}
+
+static long kvmod_dev_ioctl(struct file *filp, unsigned int ioctl,
+			    unsigned long arg)
+{
+	switch (ioctl) {
+	case KVM_GET_API_VERSION:
+		if (arg)
+			return -EINVAL;
+		return KVMOD_API_VERSION;
+	case KVM_CREATE_VM:
+		return kvmod_create_vm(arg);
+	case KVM_CHECK_EXTENSION:
+		return kvmod_check_extension(NULL, arg);
+	case KVM_GET_VCPU_MMAP_SIZE:
+		if (arg)
+			return -EINVAL;
+		return 2 * PAGE_SIZE;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations kvmod_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = kvmod_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice kvmod_dev = {
+	.fops = &kvmod_dev_fops,
+	.mode = 0666,
+};
+
+static bool kvmod_dev_registered;
+
+int kvmod_dev_register(void)
+{
+	int r;
+
+	if (!devname || !*devname || strchr(devname, '/')) {
+		pr_err("kvmod: invalid devname parameter\n");
+		return -EINVAL;
+	}
+	kvmod_dev.name = devname;
+	kvmod_dev.minor = strcmp(devname, "kvm") ? MISC_DYNAMIC_MINOR :
+						   KVM_MINOR;
+	r = misc_register(&kvmod_dev);
+	if (r == -EBUSY && kvmod_dev.minor == KVM_MINOR) {
+		pr_err("kvmod: /dev/kvm (minor %d) is held by another driver, probably the in-tree kvm; unload it or load kvmod with the module parameter devname=<name>, e.g. 'modprobe kvmod devname=kvmod'\n",
+		       KVM_MINOR);
+		return r;
+	}
+	if (r) {
+		pr_err("kvmod: cannot register /dev/%s (%d); choose another name with the module parameter devname=<name>\n",
+		       devname, r);
+		return r;
+	}
+	kvmod_dev_registered = true;
+	pr_info("kvmod: /dev/%s ready\n", devname);
+	return 0;
+}
+
+void kvmod_dev_unregister(void)
+{
+	if (kvmod_dev_registered)
+		misc_deregister(&kvmod_dev);
+	kvmod_dev_registered = false;
+}
+
+static int __init kvmod_init(void)
+{
+	return kvmod_debugfs_init();
+}
+
+static void __exit kvmod_exit(void)
+{
+	kvmod_debugfs_exit();
+}
+
+module_init(kvmod_init);
+module_exit(kvmod_exit);
+MODULE_DESCRIPTION("kvmod core: the /dev/kvm ABI, VMs, vCPUs and memslots");
+MODULE_LICENSE("GPL");

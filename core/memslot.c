@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memslots: guest-physical ranges backed by the VM owner's memory.
+ *
+ * All changes and all lookups from the fault path hold vm->slots_lock.
+ * A change that removes or moves memory zaps the MMU, which flushes
+ * every vCPU's TLB before it returns.
+ */
+#include <linux/mm.h>
+#include <linux/uaccess.h>
+
+#include "registry.h"
+
+/**
+ * kvmod_gfn_to_memslot() - find the memslot holding a guest frame
+ * @vm: the VM; the caller holds vm->slots_lock
+ * @gfn: guest frame number
+ *
+ * Return: the memslot, or NULL when no slot covers @gfn.
+ */
+struct kvmod_memslot *kvmod_gfn_to_memslot(struct kvmod_vm *vm, u64 gfn)
+{
+	int i;
+
+	for (i = 0; i < KVMOD_USER_MEMSLOTS; i++) {
+		struct kvmod_memslot *s = &vm->slots[i];
+
+		if (s->npages && gfn >= s->base_gfn &&
+		    gfn - s->base_gfn < s->npages)
+			return s;
+	}
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(kvmod_gfn_to_memslot);
+
+static bool slots_overlap(struct kvmod_vm *vm, int skip, u64 base, u64 npages)
+{
+	int i;
+
+	for (i = 0; i < KVMOD_USER_MEMSLOTS; i++) {
+		struct kvmod_memslot *s = &vm->slots[i];
+
+		if (i == skip || !s->npages)
+			continue;
+		if (base < s->base_gfn + s->npages &&
+		    s->base_gfn < base + npages)
+			return true;
+	}
+	return false;
+}
+
+static int check_region(const struct kvm_userspace_memory_region *mem)
+{
+	u32 slot = mem->slot & 0xffff;
+	u32 as_id = mem->slot >> 16;
+
+	/* kvmod has no SMM address space. */
+	if (as_id || slot >= KVMOD_USER_MEMSLOTS)
+		return -EINVAL;
+	/* Read-only and dirty-logged slots are not supported yet. */
+	if (mem->flags)
+		return -EINVAL;
+	if (!PAGE_ALIGNED(mem->memory_size) ||
+	    !PAGE_ALIGNED(mem->guest_phys_addr) ||
+	    !PAGE_ALIGNED(mem->userspace_addr))
+		return -EINVAL;
+	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr)
+		return -EINVAL;
+	/* 52-bit guest-physical addresses at most. */
+	if ((mem->guest_phys_addr + mem->memory_size) > (1ULL << 52))
+		return -EINVAL;
+	if (mem->memory_size &&
+	    (mem->userspace_addr + mem->memory_size < mem->userspace_addr ||
+	     !access_ok((void __user *)(unsigned long)mem->userspace_addr,
+			mem->memory_size)))
+		return -EINVAL;
+	return 0;
+}
+
+int kvmod_set_memory_region(struct kvmod_vm *vm,
+			    const struct kvm_userspace_memory_region *mem)
+{
+	struct kvmod_memslot *s;
+	u64 base, npages;
+	bool zap = false;
+	int r;
+
+	r = check_region(mem);
+	if (r)
+		return r;
+
+	s = &vm->slots[mem->slot & 0xffff];
+	base = mem->guest_phys_addr >> PAGE_SHIFT;
+	npages = mem->memory_size >> PAGE_SHIFT;
+
+	mutex_lock(&vm->slots_lock);
+	if (!npages) {
+		/* Delete. */
+		if (!s->npages) {
+			r = -EINVAL;
+			goto out;
+		}
+		s->npages = 0;
+		zap = true;
+	} else if (s->npages) {
+		/* Change: only the base (a move) and flags may change. */
+		if (mem->userspace_addr != s->userspace_addr ||
+		    npages != s->npages) {
+			r = -EINVAL;
+			goto out;
+		}
+		if (base != s->base_gfn) {
+			if (slots_overlap(vm, mem->slot, base, npages)) {
+				r = -EEXIST;
+				goto out;
+			}
+			zap = true;
+		}
+		s->base_gfn = base;
+		s->flags = mem->flags;
+	} else {
+		/* Create. */
+		if (slots_overlap(vm, mem->slot, base, npages)) {
+			r = -EEXIST;
+			goto out;
+		}
+		s->base_gfn = base;
+		s->npages = npages;
+		s->userspace_addr = mem->userspace_addr;
+		s->flags = mem->flags;
+	}
+	if (zap)
+		vm->mmu->zap_all(vm);
+out:
+	mutex_unlock(&vm->slots_lock);
+	return r;
+}

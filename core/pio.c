@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Port I/O exits to userspace (KVM_EXIT_IO), including string I/O.
+ *
+ * OUT/OUTS data is placed in the page after kvm_run before the exit;
+ * IN/INS data is taken from there when userspace re-enters KVM_RUN.
+ * RIP, and for string I/O RSI/RDI/RCX, are updated at completion, as
+ * KVM does, so the guest state is consistent only after that KVM_RUN.
+ *
+ * A REP string instruction is split into exits of at most one page of
+ * data that never cross a guest page; the guest re-executes the
+ * instruction until RCX reaches zero.
+ */
+#include <linux/kernel.h>
+#include <linux/mm.h>
+
+#include "registry.h"
+#include "insn_len.h"
+
+#define RFLAGS_DF	(1ULL << 10)
+
+static u64 addr_mask(u8 addr_bytes)
+{
+	return addr_bytes == 8 ? ~0ULL : (1ULL << (addr_bytes * 8)) - 1;
+}
+
+/* Write @val into the low @addr_bytes of a register, as string ops do. */
+static void set_reg_sized(u64 *reg, u64 val, u8 addr_bytes)
+{
+	if (addr_bytes == 2)
+		*reg = (*reg & ~0xffffULL) | (val & 0xffff);
+	else if (addr_bytes == 4)
+		*reg = (u32)val;
+	else
+		*reg = val;
+}
+
+static u64 seg_base(struct kvmod_vcpu *vcpu, int seg)
+{
+	struct kvm_sregs s;
+
+	vcpu->vm->vendor->get_sregs(vcpu, &s);
+	switch (seg) {
+	case KVMOD_SEG_ES:
+		return s.es.base;
+	case KVMOD_SEG_CS:
+		return s.cs.base;
+	case KVMOD_SEG_SS:
+		return s.ss.base;
+	case KVMOD_SEG_FS:
+		return s.fs.base;
+	case KVMOD_SEG_GS:
+		return s.gs.base;
+	default:
+		return s.ds.base;
+	}
+}
+
+/* Linear address of the memory operand of a string I/O instruction. */
+static u64 string_linear(struct kvmod_vcpu *vcpu, const struct kvmod_pio_pending *p)
+{
+	u64 mask = addr_mask(p->addr_bytes);
+	u64 off;
+
+	if (p->in)
+		off = vcpu->regs[KVMOD_RDI] & mask;
+	else
+		off = vcpu->regs[KVMOD_RSI] & mask;
+	return seg_base(vcpu, p->seg) + off;
+}
+
+/* The segment of OUTS: DS unless an override prefix says otherwise. */
+static int outs_segment(struct kvmod_vcpu *vcpu)
+{
+	u8 insn[KVMOD_INSN_MAX];
+	struct kvmod_prefixes p;
+	bool long64;
+	int n;
+
+	n = kvmod_fetch_insn(vcpu, insn, &long64);
+	if (n <= 0 || kvmod_insn_prefixes(insn, n, long64, &p) < 0)
+		return KVMOD_SEG_DS;
+	if (p.seg == KVMOD_SEG_NONE)
+		return KVMOD_SEG_DS;
+	/* In 64-bit mode only FS and GS overrides have an effect. */
+	if (long64 && p.seg != KVMOD_SEG_FS && p.seg != KVMOD_SEG_GS)
+		return KVMOD_SEG_DS;
+	return p.seg;
+}
+
+static int pio_exit_to_user(struct kvmod_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvmod_pio_pending *p = &vcpu->pio;
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = p->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = p->size;
+	run->io.port = p->port;
+	run->io.count = p->count;
+	run->io.data_offset = PAGE_SIZE;
+	p->active = true;
+	return KVMOD_EXIT_USER;
+}
+
+static int pio_string(struct kvmod_vcpu *vcpu, const struct kvmod_pio_exit *io)
+{
+	struct kvmod_pio_pending *p = &vcpu->pio;
+	u64 count = 1, linear, room;
+	int r;
+
+	if (io->rep) {
+		count = vcpu->regs[KVMOD_RCX] & addr_mask(io->addr_bytes);
+		if (!count) {
+			vcpu->rip = io->next_rip;
+			return KVMOD_EXIT_RESUME;
+		}
+	}
+	p->seg = io->in ? KVMOD_SEG_ES : outs_segment(vcpu);
+	linear = string_linear(vcpu, p);
+
+	/* At most a page of data, and never across a guest page. */
+	count = min_t(u64, count, PAGE_SIZE / io->size);
+	if (vcpu->rflags & RFLAGS_DF) {
+		count = 1;
+	} else {
+		room = (PAGE_SIZE - (linear & ~PAGE_MASK)) / io->size;
+		if (!room)
+			room = 1;	/* an element straddling two pages */
+		count = min(count, room);
+	}
+	p->count = count;
+
+	if (!io->in) {
+		r = kvmod_read_guest_virt(vcpu, linear, vcpu->pio_data,
+					  count * io->size, 0);
+		if (r)
+			return kvmod_exit_internal(vcpu,
+				KVM_INTERNAL_ERROR_EMULATION, linear, r);
+	}
+	return pio_exit_to_user(vcpu);
+}
+
+/**
+ * kvmod_handle_pio() - handle an I/O instruction exit
+ * @vcpu: the vCPU
+ * @io: what the vendor decoded from its exit information
+ *
+ * Return: KVMOD_EXIT_USER with vcpu->run describing a KVM_EXIT_IO, or
+ * KVMOD_EXIT_RESUME when nothing needs userspace (a REP with count 0).
+ */
+int kvmod_handle_pio(struct kvmod_vcpu *vcpu, const struct kvmod_pio_exit *io)
+{
+	struct kvmod_pio_pending *p = &vcpu->pio;
+
+	p->in = io->in;
+	p->string = io->string;
+	p->rep = io->rep;
+	p->size = io->size;
+	p->addr_bytes = io->addr_bytes;
+	p->port = io->port;
+	p->next_rip = io->next_rip;
+	p->count = 1;
+
+	if (io->string)
+		return pio_string(vcpu, io);
+
+	if (!io->in)
+		memcpy(vcpu->pio_data, &vcpu->regs[KVMOD_RAX], io->size);
+	return pio_exit_to_user(vcpu);
+}
+EXPORT_SYMBOL_GPL(kvmod_handle_pio);
+
+static int complete_string(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_pio_pending *p = &vcpu->pio;
+	u64 bytes = (u64)p->count * p->size;
+	int reg = p->in ? KVMOD_RDI : KVMOD_RSI;
+	u64 mask = addr_mask(p->addr_bytes);
+	u64 addr;
+	int r;
+
+	if (p->in) {
+		r = kvmod_write_guest_virt(vcpu, string_linear(vcpu, p),
+					   vcpu->pio_data, bytes);
+		if (r)
+			return r;
+	}
+	addr = vcpu->regs[reg] & mask;
+	addr = (vcpu->rflags & RFLAGS_DF) ? addr - bytes : addr + bytes;
+	set_reg_sized(&vcpu->regs[reg], addr, p->addr_bytes);
+
+	if (p->rep) {
+		u64 rcx = (vcpu->regs[KVMOD_RCX] & mask) - p->count;
+
+		set_reg_sized(&vcpu->regs[KVMOD_RCX], rcx, p->addr_bytes);
+		/* The instruction runs again until RCX is zero. */
+		if (rcx)
+			return 0;
+	}
+	vcpu->rip = p->next_rip;
+	return 0;
+}
+
+/**
+ * kvmod_complete_pio() - finish an I/O exit when userspace re-enters
+ * @vcpu: the vCPU
+ *
+ * Return: 0, or -errno (e.g. -EFAULT when INS data cannot be stored).
+ */
+int kvmod_complete_pio(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_pio_pending *p = &vcpu->pio;
+	u64 *rax = &vcpu->regs[KVMOD_RAX];
+
+	p->active = false;
+	if (p->string)
+		return complete_string(vcpu);
+	if (p->in) {
+		u32 val = 0;
+
+		memcpy(&val, vcpu->pio_data, p->size);
+		if (p->size == 1)
+			*rax = (*rax & ~0xffULL) | (u8)val;
+		else if (p->size == 2)
+			*rax = (*rax & ~0xffffULL) | (u16)val;
+		else
+			*rax = val;	/* a 32-bit result zero-extends */
+	}
+	vcpu->rip = p->next_rip;
+	return 0;
+}

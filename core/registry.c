@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ops registry: one vendor and one MMU at a time. Every VM pins the
+ * modules of the components it uses, so they cannot go away under it.
+ */
+#include <linux/kmod.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+
+#include "registry.h"
+
+static DEFINE_MUTEX(registry_lock);
+static const struct kvmod_vendor_ops *registered_vendor;
+static const struct kvmod_mmu_ops *registered_mmu;
+
+/**
+ * kvmod_register_vendor() - register a hardware virtualization back end
+ * @ops: the vendor's ops table; must stay valid until unregistered
+ *
+ * Creates the /dev/kvm device once a vendor is present.
+ *
+ * Return: 0, -EBUSY if a vendor is registered already, or the error of
+ * creating the device.
+ */
+int kvmod_register_vendor(const struct kvmod_vendor_ops *ops)
+{
+	int r;
+
+	mutex_lock(&registry_lock);
+	if (registered_vendor) {
+		pr_err("kvmod: vendor %s already registered, %s refused\n",
+		       registered_vendor->name, ops->name);
+		r = -EBUSY;
+		goto out;
+	}
+	registered_vendor = ops;
+	r = kvmod_dev_register();
+	if (r)
+		registered_vendor = NULL;
+	else
+		pr_info("kvmod: vendor %s registered\n", ops->name);
+out:
+	mutex_unlock(&registry_lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(kvmod_register_vendor);
+
+/**
+ * kvmod_unregister_vendor() - remove a vendor registered earlier
+ * @ops: the ops table passed to kvmod_register_vendor()
+ *
+ * Called from the vendor's module exit, which cannot run while a VM
+ * holds a reference on the vendor module.
+ */
+void kvmod_unregister_vendor(const struct kvmod_vendor_ops *ops)
+{
+	mutex_lock(&registry_lock);
+	if (registered_vendor == ops) {
+		kvmod_dev_unregister();
+		registered_vendor = NULL;
+	}
+	mutex_unlock(&registry_lock);
+}
+EXPORT_SYMBOL_GPL(kvmod_unregister_vendor);
+
+/**
+ * kvmod_register_mmu() - register a guest-physical address translator
+ * @ops: the MMU's ops table; must stay valid until unregistered
+ *
+ * Return: 0, or -EBUSY if an MMU is registered already.
+ */
+int kvmod_register_mmu(const struct kvmod_mmu_ops *ops)
+{
+	int r = 0;
+
+	mutex_lock(&registry_lock);
+	if (registered_mmu)
+		r = -EBUSY;
+	else
+		registered_mmu = ops;
+	mutex_unlock(&registry_lock);
+	return r;
+}
+EXPORT_SYMBOL_GPL(kvmod_register_mmu);
+
+/**
+ * kvmod_unregister_mmu() - remove an MMU registered earlier
+ * @ops: the ops table passed to kvmod_register_mmu()
+ */
+void kvmod_unregister_mmu(const struct kvmod_mmu_ops *ops)
+{
+	mutex_lock(&registry_lock);
+	if (registered_mmu == ops)
+		registered_mmu = NULL;
+	mutex_unlock(&registry_lock);
+}
+EXPORT_SYMBOL_GPL(kvmod_unregister_mmu);
+
+/*
+ * Bind a new VM to the registered vendor and MMU and pin their modules.
+ * The MMU module is loaded on demand when none is registered.
+ */
+int kvmod_get_components(struct kvmod_vm *vm)
+{
+	int r = -ENODEV;
+	bool need_mmu;
+
+	mutex_lock(&registry_lock);
+	need_mmu = !registered_mmu;
+	mutex_unlock(&registry_lock);
+	if (need_mmu)
+		request_module("kvmod-mmu");
+
+	mutex_lock(&registry_lock);
+	if (!registered_vendor || !registered_mmu)
+		goto out;
+	if (!try_module_get(registered_vendor->owner))
+		goto out;
+	if (!try_module_get(registered_mmu->owner)) {
+		module_put(registered_vendor->owner);
+		goto out;
+	}
+	vm->vendor = registered_vendor;
+	vm->mmu = registered_mmu;
+	r = 0;
+out:
+	mutex_unlock(&registry_lock);
+	return r;
+}
+
+void kvmod_put_components(struct kvmod_vm *vm)
+{
+	module_put(vm->mmu->owner);
+	module_put(vm->vendor->owner);
+}

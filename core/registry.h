@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Core-internal: component lookup and the /dev/kvm device. */
+#ifndef KVMOD_REGISTRY_H
+#define KVMOD_REGISTRY_H
+
+#include "kvmod.h"
+
+int kvmod_get_components(struct kvmod_vm *vm);
+void kvmod_put_components(struct kvmod_vm *vm);
+
+/* main.c */
+int kvmod_dev_register(void);
+void kvmod_dev_unregister(void);
+long kvmod_check_extension(struct kvmod_vm *vm, long cap);
+
+/* vm.c */
+int kvmod_create_vm(unsigned long type);
+void kvmod_vm_put(struct kvmod_vm *vm);
+
+/* memslot.c */
+int kvmod_set_memory_region(struct kvmod_vm *vm,
+			    const struct kvm_userspace_memory_region *mem);
+
+/* vcpu.c */
+int kvmod_create_vcpu(struct kvmod_vm *vm, unsigned long id);
+void kvmod_vcpu_destroy(struct kvmod_vcpu *vcpu);
+
+/* run.c */
+int kvmod_vcpu_run(struct kvmod_vcpu *vcpu);
+
+/* pio.c */
+int kvmod_complete_pio(struct kvmod_vcpu *vcpu);
+
+/* stats.c */
+int kvmod_debugfs_init(void);
+void kvmod_debugfs_exit(void);
+void kvmod_debugfs_vm_add(struct kvmod_vm *vm, int fd);
+void kvmod_debugfs_vm_remove(struct kvmod_vm *vm);
+void kvmod_debugfs_vcpu_add(struct kvmod_vcpu *vcpu);
+
+#endif /* KVMOD_REGISTRY_H */

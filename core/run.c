@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vCPU run loop (KVM_RUN) and the exits core produces for vendors.
+ *
+ * Entry protocol, with interrupts disabled:
+ *   kvmod_vcpu_enter_guest()  - publish IN_GUEST, tell if a TLB flush is due
+ *   ... VMRUN / VMRESUME ...
+ *   kvmod_vcpu_exit_guest()   - back to OUTSIDE_GUEST
+ * kvmod_flush_remote_tlbs() bumps the VM's TLB generation and interrupts
+ * every vCPU that is in the guest, so none keeps using a dropped
+ * translation.
+ */
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/smp.h>
+
+#include "registry.h"
+
+/**
+ * kvmod_vcpu_enter_guest() - mark a vCPU as entering the guest
+ * @vcpu: the vCPU, on this CPU with interrupts disabled
+ *
+ * Return: true when the guest's TLB entries must be flushed before entry.
+ */
+bool kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
+{
+	u64 gen;
+
+	WRITE_ONCE(vcpu->mode, KVMOD_IN_GUEST);
+	/* Pairs with the barrier in kvmod_flush_remote_tlbs(). */
+	smp_mb();
+	gen = atomic64_read(&vcpu->vm->tlb_gen);
+	if (gen == vcpu->tlb_gen)
+		return false;
+	vcpu->tlb_gen = gen;
+	return true;
+}
+EXPORT_SYMBOL_GPL(kvmod_vcpu_enter_guest);
+
+/**
+ * kvmod_vcpu_exit_guest() - mark a vCPU as out of the guest
+ * @vcpu: the vCPU, still with interrupts disabled
+ */
+void kvmod_vcpu_exit_guest(struct kvmod_vcpu *vcpu)
+{
+	smp_store_release(&vcpu->mode, KVMOD_OUTSIDE_GUEST);
+}
+EXPORT_SYMBOL_GPL(kvmod_vcpu_exit_guest);
+
+static void kvmod_kick_ipi(void *info)
+{
+}
+
+/**
+ * kvmod_flush_remote_tlbs() - make every vCPU drop cached translations
+ * @vm: the VM
+ *
+ * After this returns, no vCPU of @vm runs with a translation from
+ * before the call: vCPUs outside the guest flush at their next entry,
+ * and those inside are interrupted (the IPI completes only after the
+ * vCPU has left the guest) and flush when they re-enter.
+ */
+void kvmod_flush_remote_tlbs(struct kvmod_vm *vm)
+{
+	int i;
+
+	atomic64_inc(&vm->tlb_gen);
+	/* Pairs with the barrier in kvmod_vcpu_enter_guest(). */
+	smp_mb();
+	for (i = 0; i < READ_ONCE(vm->nr_vcpus); i++) {
+		struct kvmod_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+		int cpu;
+
+		if (!vcpu || READ_ONCE(vcpu->mode) != KVMOD_IN_GUEST)
+			continue;
+		cpu = READ_ONCE(vcpu->cpu);
+		if (cpu >= 0 && cpu != raw_smp_processor_id())
+			smp_call_function_single(cpu, kvmod_kick_ipi, NULL, 1);
+	}
+}
+EXPORT_SYMBOL_GPL(kvmod_flush_remote_tlbs);
+
+static void count_user_exit(struct kvmod_vcpu *vcpu, u32 reason)
+{
+	if (reason < ARRAY_SIZE(vcpu->user_exits))
+		vcpu->user_exits[reason]++;
+}
+
+/**
+ * kvmod_count_exit() - count a hardware exit for the statistics
+ * @vcpu: the vCPU
+ * @code: the vendor's exit code
+ */
+void kvmod_count_exit(struct kvmod_vcpu *vcpu, u32 code)
+{
+	if (code < vcpu->vm->vendor->nr_exit_codes)
+		vcpu->exit_stats[code]++;
+	else
+		vcpu->exit_stats_other++;
+}
+EXPORT_SYMBOL_GPL(kvmod_count_exit);
+
+/**
+ * kvmod_exit_hlt() - the guest halted; exit to userspace
+ * @vcpu: the vCPU, with RIP already past the HLT
+ *
+ * Return: KVMOD_EXIT_USER.
+ */
+int kvmod_exit_hlt(struct kvmod_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = KVM_EXIT_HLT;
+	return KVMOD_EXIT_USER;
+}
+EXPORT_SYMBOL_GPL(kvmod_exit_hlt);
+
+/**
+ * kvmod_exit_shutdown() - the guest shut down (triple fault)
+ * @vcpu: the vCPU
+ *
+ * Return: KVMOD_EXIT_USER.
+ */
+int kvmod_exit_shutdown(struct kvmod_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = KVM_EXIT_SHUTDOWN;
+	return KVMOD_EXIT_USER;
+}
+EXPORT_SYMBOL_GPL(kvmod_exit_shutdown);
+
+/**
+ * kvmod_exit_fail_entry() - the hardware refused the guest state
+ * @vcpu: the vCPU
+ * @reason: the vendor's failure code
+ *
+ * Return: KVMOD_EXIT_USER.
+ */
+int kvmod_exit_fail_entry(struct kvmod_vcpu *vcpu, u64 reason)
+{
+	vcpu->run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+	vcpu->run->fail_entry.hardware_entry_failure_reason = reason;
+	vcpu->run->fail_entry.cpu = vcpu->cpu;
+	return KVMOD_EXIT_USER;
+}
+EXPORT_SYMBOL_GPL(kvmod_exit_fail_entry);
+
+/**
+ * kvmod_exit_internal() - report something kvmod cannot handle
+ * @vcpu: the vCPU
+ * @suberror: a KVM_INTERNAL_ERROR_* code
+ * @data0: first word of detail (e.g. the exit code)
+ * @data1: second word of detail
+ *
+ * Return: KVMOD_EXIT_USER.
+ */
+int kvmod_exit_internal(struct kvmod_vcpu *vcpu, u32 suberror, u64 data0,
+			u64 data1)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 3;
+	run->internal.data[0] = data0;
+	run->internal.data[1] = data1;
+	run->internal.data[2] = vcpu->cpu;
+	return KVMOD_EXIT_USER;
+}
+EXPORT_SYMBOL_GPL(kvmod_exit_internal);
+
+int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	int r;
+
+	/* Finish what the last exit to userspace left open. */
+	if (vcpu->pio.active) {
+		r = kvmod_complete_pio(vcpu);
+		if (r < 0)
+			return r;
+	}
+	if (READ_ONCE(run->immediate_exit)) {
+		run->exit_reason = KVM_EXIT_INTR;
+		count_user_exit(vcpu, KVM_EXIT_INTR);
+		return -EINTR;
+	}
+
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
+	for (;;) {
+		if (signal_pending(current)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			r = -EINTR;
+			break;
+		}
+		cond_resched();
+		r = vcpu->vm->vendor->vcpu_run(vcpu);
+		if (r <= 0)
+			break;
+	}
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+	if (r >= 0 || r == -EINTR)
+		count_user_exit(vcpu, run->exit_reason);
+	return r;
+}

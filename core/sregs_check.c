@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The checks KVM_SET_SREGS makes before any state reaches the hardware:
+ * reserved bits and combinations of CR0, CR4 and EFER that no CPU can
+ * be in. What only the hardware checks (segment attributes and so on)
+ * is reported by the vendor as KVM_EXIT_FAIL_ENTRY instead.
+ */
+#include "pagewalk.h"
+#include "sregs_check.h"
+
+#define CR0_CD		(1ULL << 30)
+#define CR0_NW		(1ULL << 29)
+
+/**
+ * kvmod_sregs_valid() - may these special registers be loaded at all?
+ * @s: the registers userspace passed to KVM_SET_SREGS
+ *
+ * Return: true when the CR0/CR4/EFER combination is architecturally valid.
+ */
+bool kvmod_sregs_valid(const struct kvm_sregs *s)
+{
+	bool paging = s->cr0 & KVMOD_CR0_PG;
+
+	if (s->cr0 >> 32)
+		return false;
+	if ((s->cr0 & CR0_NW) && !(s->cr0 & CR0_CD))
+		return false;
+	if (paging && !(s->cr0 & KVMOD_CR0_PE))
+		return false;
+	if (s->cr4 & ~KVMOD_CR4_ALLOWED)
+		return false;
+	if (s->efer & ~KVMOD_EFER_ALLOWED)
+		return false;
+
+	if ((s->efer & KVMOD_EFER_LME) && paging) {
+		if (!(s->cr4 & KVMOD_CR4_PAE) || !(s->efer & KVMOD_EFER_LMA))
+			return false;
+		/* CR3 beyond 52 physical-address bits. */
+		if (s->cr3 >> 52)
+			return false;
+	} else {
+		if ((s->efer & KVMOD_EFER_LMA) || s->cs.l)
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM file descriptors: creation, lifetime and VM-fd ioctls.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "registry.h"
+
+static void kvmod_vm_destroy(struct kvmod_vm *vm)
+{
+	int i;
+
+	kvmod_debugfs_vm_remove(vm);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		kvmod_vcpu_destroy(vm->vcpus[i]);
+	vm->mmu->vm_destroy(vm);
+	vm->vendor->vm_destroy(vm);
+	kvmod_put_components(vm);
+	mmdrop(vm->mm);
+	kvfree(vm->slots);
+	kfree(vm);
+}
+
+void kvmod_vm_put(struct kvmod_vm *vm)
+{
+	if (refcount_dec_and_test(&vm->users))
+		kvmod_vm_destroy(vm);
+}
+
+static int kvmod_vm_release(struct inode *inode, struct file *filp)
+{
+	kvmod_vm_put(filp->private_data);
+	return 0;
+}
+
+static long kvmod_vm_ioctl(struct file *filp, unsigned int ioctl,
+			   unsigned long arg)
+{
+	struct kvmod_vm *vm = filp->private_data;
+	void __user *argp = (void __user *)arg;
+
+	if (vm->mm != current->mm)
+		return -EIO;
+
+	switch (ioctl) {
+	case KVM_CREATE_VCPU:
+		return kvmod_create_vcpu(vm, arg);
+	case KVM_SET_USER_MEMORY_REGION: {
+		struct kvm_userspace_memory_region mem;
+
+		if (copy_from_user(&mem, argp, sizeof(mem)))
+			return -EFAULT;
+		return kvmod_set_memory_region(vm, &mem);
+	}
+	case KVM_CHECK_EXTENSION:
+		return kvmod_check_extension(vm, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations kvmod_vm_fops = {
+	.owner = THIS_MODULE,
+	.release = kvmod_vm_release,
+	.unlocked_ioctl = kvmod_vm_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+int kvmod_create_vm(unsigned long type)
+{
+	struct kvmod_vm *vm;
+	struct file *file;
+	int fd, r;
+
+	if (type)
+		return -EINVAL;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return -ENOMEM;
+	vm->slots = kvcalloc(KVMOD_USER_MEMSLOTS, sizeof(*vm->slots),
+			     GFP_KERNEL_ACCOUNT);
+	if (!vm->slots) {
+		kfree(vm);
+		return -ENOMEM;
+	}
+	refcount_set(&vm->users, 1);
+	mutex_init(&vm->lock);
+	mutex_init(&vm->slots_lock);
+	atomic64_set(&vm->tlb_gen, 1);
+	vm->mm = current->mm;
+	mmgrab(vm->mm);
+
+	r = kvmod_get_components(vm);
+	if (r)
+		goto err_free;
+	r = vm->vendor->vm_init(vm);
+	if (r)
+		goto err_put;
+	r = vm->mmu->vm_init(vm);
+	if (r)
+		goto err_vendor;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		r = fd;
+		goto err_mmu;
+	}
+	file = anon_inode_getfile("kvm-vm", &kvmod_vm_fops, vm, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		r = PTR_ERR(file);
+		goto err_mmu;
+	}
+	kvmod_debugfs_vm_add(vm, fd);
+	fd_install(fd, file);
+	return fd;
+
+err_mmu:
+	vm->mmu->vm_destroy(vm);
+err_vendor:
+	vm->vendor->vm_destroy(vm);
+err_put:
+	kvmod_put_components(vm);
+err_free:
+	mmdrop(vm->mm);
+	kvfree(vm->slots);
+	kfree(vm);
+	return r;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kvmod-amd: AMD SVM back end. Internal declarations.
+ *
+ * The VMCB layout and SVM constants come from the kernel's <asm/svm.h>.
+ */
+#ifndef KVMOD_SVM_H
+#define KVMOD_SVM_H
+
+#include <linux/percpu.h>
+#include <asm/svm.h>
+
+#include "kvmod.h"
+#include "svm_exit_names.h"
+
+/* Per physical CPU. */
+struct svm_cpu {
+	struct page *hsave;		/* MSR_VM_HSAVE_PA: VMRUN's host save */
+	struct page *host_vmcb;		/* VMSAVE/VMLOAD area for host state */
+	u64 asid_gen;
+	u32 next_asid;
+	bool enabled;
+};
+
+DECLARE_PER_CPU(struct svm_cpu, svm_cpus);
+
+/* What the CPU offers, read once at load. */
+struct svm_caps {
+	bool nrips;			/* next_rip saved on exit */
+	bool flush_by_asid;		/* TLB_CONTROL 3 */
+	u32 max_asid;
+};
+
+extern struct svm_caps svm_caps;
+extern u64 svm_iopm_pa;
+extern u64 svm_msrpm_pa;
+
+/* Per vCPU. */
+struct svm_vcpu {
+	struct kvmod_vcpu *vcpu;
+	struct vmcb *vmcb;
+	u64 vmcb_pa;
+	u32 asid;
+	u64 asid_gen;
+	bool flush_pending;		/* guest TLB must be flushed */
+	u32 event_inj;			/* event to inject at next entry */
+	u32 event_inj_err;
+	u64 apic_base;
+	u64 tsc_offset_set;		/* TSC written by the guest or host */
+};
+
+static inline struct svm_vcpu *to_svm(struct kvmod_vcpu *vcpu)
+{
+	return vcpu->vendor_data;
+}
+
+/* svm_cpu.c */
+int svm_cpus_init(void);
+void svm_cpus_exit(void);
+void svm_assign_asid(struct svm_vcpu *svm, struct svm_cpu *sd);
+
+/* svm_vmcb.c */
+void svm_vmcb_reset(struct kvmod_vcpu *vcpu);
+void svm_get_sregs(struct kvmod_vcpu *vcpu, struct kvm_sregs *sregs);
+int svm_set_sregs(struct kvmod_vcpu *vcpu, const struct kvm_sregs *sregs);
+
+/* svm_run.c */
+int svm_vcpu_run(struct kvmod_vcpu *vcpu);
+
+/* svm_vmrun.S */
+void kvmod_svm_vmrun(u64 vmcb_pa, u64 *regs, u64 host_save_pa);
+
+/* svm_exit.c */
+int svm_handle_exit(struct kvmod_vcpu *vcpu);
+int svm_skip_insn(struct kvmod_vcpu *vcpu);
+void svm_inject_exception(struct svm_vcpu *svm, u8 vector, bool has_error,
+			  u32 error);
+
+/* svm_msr.c */
+int svm_handle_msr(struct kvmod_vcpu *vcpu, bool write);
+
+#define SVM_NR_EXIT_CODES	0x401	/* up to and including NPF */
+
+#endif /* KVMOD_SVM_H */

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmod-amd.ko: AMD SVM with nested paging, registered with kvmod core.
+ */
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <asm/cpufeature.h>
+#include <asm/processor.h>
+
+#include "svm.h"
+
+struct svm_caps svm_caps;
+u64 svm_iopm_pa;
+u64 svm_msrpm_pa;
+
+static struct page *svm_iopm;
+static struct page *svm_msrpm;
+
+/* The I/O permission map is 12 KiB, the MSR permission map 8 KiB. */
+#define IOPM_ORDER	2
+#define MSRPM_ORDER	1
+
+static int svm_vm_init(struct kvmod_vm *vm)
+{
+	vm->pt_format = KVMOD_PT_X86_64;
+	return 0;
+}
+
+static void svm_vm_destroy(struct kvmod_vm *vm)
+{
+}
+
+static int svm_vcpu_create(struct kvmod_vcpu *vcpu)
+{
+	struct svm_vcpu *svm;
+	struct page *page;
+
+	svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	if (!svm)
+		return -ENOMEM;
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page) {
+		kfree(svm);
+		return -ENOMEM;
+	}
+	svm->vcpu = vcpu;
+	svm->vmcb = page_address(page);
+	svm->vmcb_pa = page_to_phys(page);
+	vcpu->vendor_data = svm;
+	svm_vmcb_reset(vcpu);
+	return 0;
+}
+
+static void svm_vcpu_free(struct kvmod_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	free_page((unsigned long)svm->vmcb);
+	kfree(svm);
+	vcpu->vendor_data = NULL;
+}
+
+static const struct kvmod_vendor_ops svm_vendor_ops = {
+	.name = "svm",
+	.owner = THIS_MODULE,
+	.vm_init = svm_vm_init,
+	.vm_destroy = svm_vm_destroy,
+	.vcpu_create = svm_vcpu_create,
+	.vcpu_free = svm_vcpu_free,
+	.vcpu_run = svm_vcpu_run,
+	.get_sregs = svm_get_sregs,
+	.set_sregs = svm_set_sregs,
+	.exit_name = svm_exit_name,
+	.nr_exit_codes = SVM_NR_EXIT_CODES,
+};
+
+static int svm_alloc_maps(void)
+{
+	svm_iopm = alloc_pages(GFP_KERNEL, IOPM_ORDER);
+	svm_msrpm = alloc_pages(GFP_KERNEL, MSRPM_ORDER);
+	if (!svm_iopm || !svm_msrpm)
+		return -ENOMEM;
+	/* Intercept every port and every MSR. */
+	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << IOPM_ORDER);
+	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << MSRPM_ORDER);
+	svm_iopm_pa = page_to_phys(svm_iopm);
+	svm_msrpm_pa = page_to_phys(svm_msrpm);
+	return 0;
+}
+
+static void svm_free_maps(void)
+{
+	if (svm_iopm)
+		__free_pages(svm_iopm, IOPM_ORDER);
+	if (svm_msrpm)
+		__free_pages(svm_msrpm, MSRPM_ORDER);
+	svm_iopm = NULL;
+	svm_msrpm = NULL;
+}
+
+static int __init kvmod_amd_init(void)
+{
+	int r;
+
+	if (!boot_cpu_has(X86_FEATURE_SVM)) {
+		pr_err("kvmod-amd: this CPU has no AMD SVM\n");
+		return -ENODEV;
+	}
+	if (!boot_cpu_has(X86_FEATURE_NPT)) {
+		pr_err("kvmod-amd: nested paging (NPT) is required\n");
+		return -ENODEV;
+	}
+	svm_caps.nrips = boot_cpu_has(X86_FEATURE_NRIPS);
+	svm_caps.flush_by_asid = boot_cpu_has(X86_FEATURE_FLUSHBYASID);
+	svm_caps.max_asid = cpuid_ebx(SVM_CPUID_FUNC) - 1;
+	if (svm_caps.max_asid < 1) {
+		pr_err("kvmod-amd: the CPU offers no guest ASID\n");
+		return -ENODEV;
+	}
+
+	r = svm_alloc_maps();
+	if (r)
+		goto err_maps;
+	r = svm_cpus_init();
+	if (r)
+		goto err_maps;
+	r = kvmod_register_vendor(&svm_vendor_ops);
+	if (r)
+		goto err_cpus;
+	pr_info("kvmod-amd: SVM ready (%u ASIDs, nrips %d, flush-by-ASID %d)\n",
+		svm_caps.max_asid, svm_caps.nrips, svm_caps.flush_by_asid);
+	return 0;
+
+err_cpus:
+	svm_cpus_exit();
+err_maps:
+	svm_free_maps();
+	return r;
+}
+
+static void __exit kvmod_amd_exit(void)
+{
+	kvmod_unregister_vendor(&svm_vendor_ops);
+	svm_cpus_exit();
+	svm_free_maps();
+}
+
+module_init(kvmod_amd_init);
+module_exit(kvmod_amd_exit);
+MODULE_DESCRIPTION("kvmod AMD SVM back end");
+MODULE_LICENSE("GPL");
+MODULE_SOFTDEP("pre: kvmod-mmu");

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One guest entry and exit on SVM.
+ *
+ * Core owns the GPRs; RAX, RSP, RIP and RFLAGS travel through the VMCB,
+ * the rest through kvmod_svm_vmrun(). Host state that #VMEXIT does not
+ * restore (FS/GS/TR/LDTR and the syscall MSRs) is saved with VMSAVE to
+ * a per-CPU page and reloaded with VMLOAD; the FPU holds the guest's
+ * state for the whole KVM_RUN (fpu_swap_kvm_fpstate() in core); the
+ * debug registers never hold guest values, and host breakpoints are
+ * restored after every exit.
+ */
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/preempt.h>
+#include <asm/debugreg.h>
+#include <asm/irqflags.h>
+
+#include "svm.h"
+
+static inline void svm_clgi(void)
+{
+	asm volatile("clgi" ::: "memory");
+}
+
+static inline void svm_stgi(void)
+{
+	asm volatile("stgi" ::: "memory");
+}
+
+int svm_vcpu_run(struct kvmod_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	struct svm_cpu *sd;
+	int cpu;
+
+	vmcb->save.rax = vcpu->regs[KVMOD_RAX];
+	vmcb->save.rsp = vcpu->regs[KVMOD_RSP];
+	vmcb->save.rip = vcpu->rip;
+	vmcb->save.rflags = vcpu->rflags;
+	vmcb->control.event_inj = svm->event_inj;
+	vmcb->control.event_inj_err = svm->event_inj_err;
+	svm->event_inj = 0;
+
+	preempt_disable();
+	local_irq_disable();
+	cpu = smp_processor_id();
+	sd = this_cpu_ptr(&svm_cpus);
+	if (vcpu->cpu != cpu || svm->asid_gen != sd->asid_gen)
+		svm_assign_asid(svm, sd);
+	vcpu->cpu = cpu;
+	if (kvmod_vcpu_enter_guest(vcpu))
+		svm->flush_pending = true;
+	if (svm->flush_pending) {
+		vmcb->control.tlb_ctl = svm_caps.flush_by_asid ?
+			TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL_ASID;
+		svm->flush_pending = false;
+	}
+	vmcb->control.clean = 0;
+
+	svm_clgi();
+	kvmod_svm_vmrun(svm->vmcb_pa, vcpu->regs,
+			page_to_phys(sd->host_vmcb));
+	kvmod_vcpu_exit_guest(vcpu);
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	svm_stgi();
+	preempt_enable();
+	/* Pending host interrupts are taken here, preemptible. */
+	local_irq_enable();
+
+	vcpu->regs[KVMOD_RAX] = vmcb->save.rax;
+	vcpu->regs[KVMOD_RSP] = vmcb->save.rsp;
+	vcpu->rip = vmcb->save.rip;
+	vcpu->rflags = vmcb->save.rflags;
+
+	return svm_handle_exit(vcpu);
+}
