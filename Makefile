@@ -56,7 +56,7 @@ unit:
 	$(MAKE) -C selftests/unit run
 
 run: testvm-modules tools
-	$(TESTVM) -- sh -c 'modprobe kvmod-amd && tools/demo/kvmod-demo --stats-dir-auto'
+	$(TESTVM) -- sh -c 'modprobe kvmod-amd && tools/demo/kvmod-demo --stats-dir /sys/kernel/debug/kvmod/%p-%v/vcpu0'
 
 check: testvm-modules tools selftests
 	@mkdir -p $(RESULTS)
