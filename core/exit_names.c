@@ -36,7 +36,7 @@ static const char *const user_exit_names[] = {
  */
 const char *kvmod_user_exit_name(u32 reason)
 {
-	if (reason >= sizeof(user_exit_names) / sizeof(user_exit_names[0]))
+	if (reason >= KVMOD_ARRAY_SIZE(user_exit_names))
 		return NULL;
 	return user_exit_names[reason];
 }

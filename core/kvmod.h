@@ -231,5 +231,4 @@ int kvmod_handle_pio(struct kvmod_vcpu *vcpu, const struct kvmod_pio_exit *io);
 void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 		 u32 *ebx, u32 *ecx, u32 *edx);
 
-
 #endif /* KVMOD_H */

@@ -7,11 +7,11 @@
  */
 #include "pagewalk.h"
 
-#define PTE_P		(1ULL << 0)
-#define PTE_RW		(1ULL << 1)
-#define PTE_US		(1ULL << 2)
-#define PTE_PS		(1ULL << 7)
-#define PTE_NX		(1ULL << 63)
+#define PTE_P		BIT_ULL(0)
+#define PTE_RW		BIT_ULL(1)
+#define PTE_US		BIT_ULL(2)
+#define PTE_PS		BIT_ULL(7)
+#define PTE_NX		BIT_ULL(63)
 #define PTE_ADDR_MASK	0x000ffffffffff000ULL
 #define PAGE_4K_MASK	0xfffULL
 
@@ -77,7 +77,7 @@ static int walk_legacy(struct walk_state *ws, u64 gva, kvmod_read_gpa_t read,
 		u64 base = (pde & 0xffc00000ULL) |
 			   ((u64)((pde >> 13) & 0xff) << 32);
 
-		if (pde & (1U << 21))
+		if (pde & BIT(21))
 			return walk_fault(ws->access, true, KVMOD_PF_RSVD,
 					  error);
 		*gpa = base | (va & 0x3fffff);

@@ -11,27 +11,27 @@
 #include "pure_types.h"
 
 /* Control-register bits the walker looks at. */
-#define KVMOD_CR0_PE		(1ULL << 0)
-#define KVMOD_CR0_WP		(1ULL << 16)
-#define KVMOD_CR0_PG		(1ULL << 31)
-#define KVMOD_CR4_PSE		(1ULL << 4)
-#define KVMOD_CR4_PAE		(1ULL << 5)
-#define KVMOD_CR4_LA57		(1ULL << 12)
-#define KVMOD_EFER_LME		(1ULL << 8)
-#define KVMOD_EFER_LMA		(1ULL << 10)
-#define KVMOD_EFER_NXE		(1ULL << 11)
+#define KVMOD_CR0_PE		BIT_ULL(0)
+#define KVMOD_CR0_WP		BIT_ULL(16)
+#define KVMOD_CR0_PG		BIT_ULL(31)
+#define KVMOD_CR4_PSE		BIT_ULL(4)
+#define KVMOD_CR4_PAE		BIT_ULL(5)
+#define KVMOD_CR4_LA57		BIT_ULL(12)
+#define KVMOD_EFER_LME		BIT_ULL(8)
+#define KVMOD_EFER_LMA		BIT_ULL(10)
+#define KVMOD_EFER_NXE		BIT_ULL(11)
 
 /* Kind of access; the bits match the x86 page-fault error code. */
-#define KVMOD_ACC_WRITE		(1U << 1)
-#define KVMOD_ACC_USER		(1U << 2)
-#define KVMOD_ACC_FETCH		(1U << 4)
+#define KVMOD_ACC_WRITE		BIT(1)
+#define KVMOD_ACC_USER		BIT(2)
+#define KVMOD_ACC_FETCH		BIT(4)
 
 /* Page-fault error code bits reported on a failed walk. */
-#define KVMOD_PF_PRESENT	(1U << 0)
-#define KVMOD_PF_WRITE		(1U << 1)
-#define KVMOD_PF_USER		(1U << 2)
-#define KVMOD_PF_RSVD		(1U << 3)
-#define KVMOD_PF_FETCH		(1U << 4)
+#define KVMOD_PF_PRESENT	BIT(0)
+#define KVMOD_PF_WRITE		BIT(1)
+#define KVMOD_PF_USER		BIT(2)
+#define KVMOD_PF_RSVD		BIT(3)
+#define KVMOD_PF_FETCH		BIT(4)
 
 /* The paging state of a guest vCPU. */
 struct kvmod_paging {

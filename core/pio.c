@@ -17,7 +17,7 @@
 #include "registry.h"
 #include "insn_len.h"
 
-#define RFLAGS_DF	(1ULL << 10)
+#define RFLAGS_DF	BIT_ULL(10)
 
 static u64 addr_mask(u8 addr_bytes)
 {

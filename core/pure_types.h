@@ -9,8 +9,9 @@
 #define KVMOD_PURE_TYPES_H
 
 #ifdef __KERNEL__
-#include <linux/types.h>
+#include <linux/bits.h>
 #include <linux/stddef.h>
+#include <linux/types.h>
 #else
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,6 +25,12 @@ typedef int8_t s8;
 typedef int16_t s16;
 typedef int32_t s32;
 typedef int64_t s64;
+
+#define BIT(n)		(1UL << (n))
+#define BIT_ULL(n)	(1ULL << (n))
 #endif
+
+/* ARRAY_SIZE for files that build in userspace too. */
+#define KVMOD_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #endif /* KVMOD_PURE_TYPES_H */

@@ -43,6 +43,7 @@ EXPORT_SYMBOL_GPL(kvmod_vcpu_enter_guest);
  */
 void kvmod_vcpu_exit_guest(struct kvmod_vcpu *vcpu)
 {
+	/* Everything the guest did happens-before a kicker seeing this. */
 	smp_store_release(&vcpu->mode, KVMOD_OUTSIDE_GUEST);
 }
 EXPORT_SYMBOL_GPL(kvmod_vcpu_exit_guest);
@@ -65,7 +66,11 @@ void kvmod_flush_remote_tlbs(struct kvmod_vm *vm)
 	int i;
 
 	atomic64_inc(&vm->tlb_gen);
-	/* Pairs with the barrier in kvmod_vcpu_enter_guest(). */
+	/*
+	 * Order the generation bump before reading vcpu->mode; pairs with
+	 * the barrier in kvmod_vcpu_enter_guest(): either the vCPU sees the
+	 * new generation, or this sees it in the guest and kicks it.
+	 */
 	smp_mb();
 	for (i = 0; i < READ_ONCE(vm->nr_vcpus); i++) {
 		struct kvmod_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);

@@ -8,8 +8,8 @@
 #include "pagewalk.h"
 #include "sregs_check.h"
 
-#define CR0_CD		(1ULL << 30)
-#define CR0_NW		(1ULL << 29)
+#define CR0_CD		BIT_ULL(30)
+#define CR0_NW		BIT_ULL(29)
 
 /**
  * kvmod_sregs_valid() - may these special registers be loaded at all?

@@ -11,11 +11,11 @@
 #include "pure_types.h"
 
 /* EFER and CR4 bits a kvmod guest may have set. */
-#define KVMOD_EFER_SCE		(1ULL << 0)
+#define KVMOD_EFER_SCE		BIT_ULL(0)
 #define KVMOD_EFER_ALLOWED	(KVMOD_EFER_SCE | KVMOD_EFER_LME | \
 				 KVMOD_EFER_LMA | KVMOD_EFER_NXE)
-#define KVMOD_CR4_ALLOWED	(0x7ffULL | (1ULL << 16) | (1ULL << 17) | \
-				 (1ULL << 20) | (1ULL << 21))
+#define KVMOD_CR4_ALLOWED	(0x7ffULL | BIT_ULL(16) | BIT_ULL(17) | \
+				 BIT_ULL(20) | BIT_ULL(21))
 
 bool kvmod_sregs_valid(const struct kvm_sregs *s);
 

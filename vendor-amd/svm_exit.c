@@ -191,9 +191,9 @@ int svm_handle_exit(struct kvmod_vcpu *vcpu)
 	u32 code = ctl->exit_code;
 
 	if (ctl->exit_code_hi || code == (u32)SVM_EXIT_ERR) {
+		/* As in-tree KVM: the low 32 bits, 0xffffffff for VMEXIT_INVALID. */
 		kvmod_count_exit(vcpu, SVM_NR_EXIT_CODES);
-		return kvmod_exit_fail_entry(vcpu,
-			((u64)ctl->exit_code_hi << 32) | code);
+		return kvmod_exit_fail_entry(vcpu, code);
 	}
 	kvmod_count_exit(vcpu, code);
 	svm_save_interrupted_event(svm);

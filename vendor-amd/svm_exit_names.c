@@ -27,8 +27,7 @@ const char *svm_exit_name(u32 code)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(svm_exit_names) / sizeof(svm_exit_names[0]);
-	     i++)
+	for (i = 0; i < KVMOD_ARRAY_SIZE(svm_exit_names); i++)
 		if (svm_exit_names[i].code == code)
 			return svm_exit_names[i].name;
 	return NULL;
