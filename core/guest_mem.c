@@ -103,7 +103,13 @@ static void vcpu_paging(struct kvmod_vcpu *vcpu, struct kvmod_paging *pg,
 	pg->cr3 = s.cr3;
 	pg->cr4 = s.cr4;
 	pg->efer = s.efer;
-	*cpl = s.cs.dpl;
+	/* CPL: 0 in real mode, 3 in virtual-8086 mode, else SS.DPL. */
+	if (!(s.cr0 & KVMOD_CR0_PE))
+		*cpl = 0;
+	else if (vcpu->rflags & BIT(17))
+		*cpl = 3;
+	else
+		*cpl = s.ss.dpl;
 }
 
 static int guest_virt_copy(struct kvmod_vcpu *vcpu, u64 gva, void *buf,

@@ -13,6 +13,7 @@
 #define PTE_PS		BIT_ULL(7)
 #define PTE_NX		BIT_ULL(63)
 #define PTE_ADDR_MASK	0x000ffffffffff000ULL
+#define PTE_PAE_RSVD	0x7ff0000000000000ULL	/* bits 62:52 under PAE */
 #define PAGE_4K_MASK	0xfffULL
 
 struct walk_state {
@@ -94,10 +95,13 @@ static int walk_legacy(struct walk_state *ws, u64 gva, kvmod_read_gpa_t read,
 	return walk_check(ws, error);
 }
 
-/* Reserved bits of a 64-bit entry: NX without EFER.NXE. */
-static bool pte_reserved(u64 pte, bool nxe)
+/*
+ * Reserved bits of a 64-bit entry: NX without EFER.NXE, and under
+ * (legacy) PAE paging bits 62:52 too.
+ */
+static bool pte_reserved(u64 pte, bool nxe, bool pae)
 {
-	return !nxe && (pte & PTE_NX);
+	return (!nxe && (pte & PTE_NX)) || (pae && (pte & PTE_PAE_RSVD));
 }
 
 /*
@@ -109,6 +113,7 @@ static int walk_64(struct walk_state *ws, u64 table, int level, u64 gva,
 		   kvmod_read_gpa_t read, void *ctx, u64 *gpa, u32 *error)
 {
 	bool nxe = ws->pg->efer & KVMOD_EFER_NXE;
+	bool pae = !(ws->pg->efer & KVMOD_EFER_LMA);
 	u64 pte;
 
 	for (;; level--) {
@@ -120,7 +125,7 @@ static int walk_64(struct walk_state *ws, u64 table, int level, u64 gva,
 			return KVMOD_WALK_NO_MEMORY;
 		if (!(pte & PTE_P))
 			return walk_fault(ws->access, false, 0, error);
-		if (pte_reserved(pte, nxe))
+		if (pte_reserved(pte, nxe, pae))
 			return walk_fault(ws->access, true, KVMOD_PF_RSVD,
 					  error);
 		walk_accumulate(ws, pte, nxe);
@@ -156,7 +161,8 @@ static int walk_pae(struct walk_state *ws, u64 gva, kvmod_read_gpa_t read,
 	if (!(pdpte & PTE_P))
 		return walk_fault(ws->access, false, 0, error);
 	/* PAE PDPTEs carry no access rights; RW, US, PS and NX are reserved. */
-	if (pdpte & (PTE_RW | PTE_US | PTE_PS | PTE_NX | 0x1e0ULL))
+	if (pdpte & (PTE_RW | PTE_US | PTE_PS | PTE_NX | 0x1e0ULL |
+		     PTE_PAE_RSVD))
 		return walk_fault(ws->access, true, KVMOD_PF_RSVD, error);
 	return walk_64(ws, pdpte, 2, va, read, ctx, gpa, error);
 }
@@ -194,6 +200,9 @@ int kvmod_walk_gva(const struct kvmod_paging *pg, u64 gva, u32 access,
 	};
 
 	*error = 0;
+	/* The I/D error-code bit exists only when NX is in effect. */
+	if (!(pg->efer & KVMOD_EFER_NXE) || !(pg->cr4 & KVMOD_CR4_PAE))
+		ws.access &= ~KVMOD_ACC_FETCH;
 	if (!(pg->cr0 & KVMOD_CR0_PG)) {
 		*gpa = (pg->efer & KVMOD_EFER_LMA) ? gva : (u32)gva;
 		return KVMOD_WALK_OK;

@@ -35,11 +35,15 @@ static void set_reg_sized(u64 *reg, u64 val, u8 addr_bytes)
 		*reg = val;
 }
 
-static u64 seg_base(struct kvmod_vcpu *vcpu, int seg)
+static u64 seg_base(struct kvmod_vcpu *vcpu, int seg, bool *long64)
 {
 	struct kvm_sregs s;
 
 	vcpu->vm->vendor->get_sregs(vcpu, &s);
+	*long64 = (s.efer & KVMOD_EFER_LMA) && s.cs.l;
+	/* In 64-bit mode only FS and GS have a base. */
+	if (*long64 && seg != KVMOD_SEG_FS && seg != KVMOD_SEG_GS)
+		return 0;
 	switch (seg) {
 	case KVMOD_SEG_ES:
 		return s.es.base;
@@ -60,13 +64,15 @@ static u64 seg_base(struct kvmod_vcpu *vcpu, int seg)
 static u64 string_linear(struct kvmod_vcpu *vcpu, const struct kvmod_pio_pending *p)
 {
 	u64 mask = addr_mask(p->addr_bytes);
-	u64 off;
+	u64 off, linear;
+	bool long64;
 
 	if (p->in)
 		off = vcpu->regs[KVMOD_RDI] & mask;
 	else
 		off = vcpu->regs[KVMOD_RSI] & mask;
-	return seg_base(vcpu, p->seg) + off;
+	linear = seg_base(vcpu, p->seg, &long64) + off;
+	return long64 ? linear : (u32)linear;
 }
 
 /* The segment of OUTS: DS unless an override prefix says otherwise. */

@@ -174,6 +174,23 @@ void kvmod_vcpu_destroy(struct kvmod_vcpu *vcpu)
 	kfree(vcpu);
 }
 
+/**
+ * kvmod_vcpu_reset_regs() - put core's guest registers in the reset state
+ * @vcpu: the vCPU
+ *
+ * Vendors call this with their own reset (at creation, after a shutdown).
+ */
+void kvmod_vcpu_reset_regs(struct kvmod_vcpu *vcpu)
+{
+	memset(vcpu->regs, 0, sizeof(vcpu->regs));
+	memset(vcpu->dr, 0, sizeof(vcpu->dr));
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = 2;
+	vcpu->dr6 = 0xffff0ff0;
+	vcpu->dr7 = 0x400;
+}
+EXPORT_SYMBOL_GPL(kvmod_vcpu_reset_regs);
+
 static bool vcpu_id_taken(struct kvmod_vm *vm, u32 id)
 {
 	int i;
@@ -187,8 +204,9 @@ static bool vcpu_id_taken(struct kvmod_vm *vm, u32 id)
 int kvmod_create_vcpu(struct kvmod_vm *vm, unsigned long id)
 {
 	struct kvmod_vcpu *vcpu;
+	struct file *file;
 	char name[32];
-	int r;
+	int fd, r;
 
 	if (id >= KVMOD_MAX_VCPU_ID)
 		return -EINVAL;
@@ -200,10 +218,7 @@ int kvmod_create_vcpu(struct kvmod_vm *vm, unsigned long id)
 	vcpu->id = id;
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
-	vcpu->rflags = 2;
-	vcpu->rip = 0xfff0;
-	vcpu->dr6 = 0xffff0ff0;
-	vcpu->dr7 = 0x400;
+	kvmod_vcpu_reset_regs(vcpu);
 
 	r = -ENOMEM;
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
@@ -229,17 +244,29 @@ int kvmod_create_vcpu(struct kvmod_vm *vm, unsigned long id)
 		goto err_unlock;
 	}
 	snprintf(name, sizeof(name), "kvm-vcpu:%lu", id);
-	/* The vCPU fd holds a reference on the VM. */
-	refcount_inc(&vm->users);
-	r = anon_inode_getfd(name, &kvmod_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
-	if (r < 0) {
-		refcount_dec(&vm->users);
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		r = fd;
 		goto err_unlock;
 	}
-	vm->vcpus[vm->nr_vcpus++] = vcpu;
+	file = anon_inode_getfile(name, &kvmod_vcpu_fops, vcpu, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		r = PTR_ERR(file);
+		goto err_unlock;
+	}
+	/* The vCPU fd holds a reference on the VM. */
+	refcount_inc(&vm->users);
+	/*
+	 * Publish the vCPU (for TLB kicks) before userspace can run it:
+	 * the fd goes live last.
+	 */
+	WRITE_ONCE(vm->vcpus[vm->nr_vcpus], vcpu);
+	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);
 	kvmod_debugfs_vcpu_add(vcpu);
 	mutex_unlock(&vm->lock);
-	return r;
+	fd_install(fd, file);
+	return fd;
 
 err_unlock:
 	mutex_unlock(&vm->lock);

@@ -192,7 +192,7 @@ int npt_page_fault(struct kvmod_vm *vm, u64 gpa, bool write)
 	}
 
 	hva = slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
-	r = pin_user_pages_unlocked(hva, 1, &page, FOLL_WRITE);
+	r = pin_user_pages_fast(hva, 1, FOLL_WRITE | FOLL_LONGTERM, &page);
 	if (r != 1) {
 		r = r < 0 ? r : -EFAULT;
 		goto out;

@@ -20,7 +20,8 @@ void svm_inject_exception(struct svm_vcpu *svm, u8 vector, bool has_error,
 			  u32 error)
 {
 	svm->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID;
-	if (has_error)
+	/* Real mode pushes no error codes. */
+	if (has_error && (svm->vmcb->save.cr0 & X86_CR0_PE))
 		svm->event_inj |= SVM_EVTINJ_VALID_ERR;
 	svm->event_inj_err = error;
 }
@@ -137,11 +138,22 @@ static int svm_exit_dr(struct kvmod_vcpu *vcpu, u32 code)
 	u64 *reg, val;
 	int n;
 
+	struct svm_vcpu *svm = to_svm(vcpu);
+
 	n = kvmod_fetch_insn(vcpu, insn, &long64);
 	if (n <= 0 || kvmod_insn_mov_dr(insn, n, long64, &m))
 		return svm_emulation_failed(vcpu, code);
+	/* The intercept comes before the privilege check. */
+	if (svm->vmcb->save.cpl) {
+		svm_inject_exception(svm, GP_VECTOR, true, 0);
+		return KVMOD_EXIT_RESUME;
+	}
+	/* DR4/DR5 alias DR6/DR7 unless CR4.DE makes them undefined. */
+	if ((m.dr == 4 || m.dr == 5) &&
+	    !(svm->vmcb->save.cr4 & X86_CR4_DE))
+		m.dr += 2;
 	if (m.dr > 7 || m.dr == 4 || m.dr == 5) {
-		svm_inject_exception(to_svm(vcpu), UD_VECTOR, false, 0);
+		svm_inject_exception(svm, UD_VECTOR, false, 0);
 		return KVMOD_EXIT_RESUME;
 	}
 	reg = &vcpu->regs[m.gpr];
@@ -165,6 +177,7 @@ static int svm_exit_dr(struct kvmod_vcpu *vcpu, u32 code)
 	vcpu->rip += m.len;
 	if (!long64)
 		vcpu->rip = (u32)vcpu->rip;
+	svm->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	return KVMOD_EXIT_RESUME;
 }
 
@@ -177,8 +190,15 @@ static void svm_save_interrupted_event(struct svm_vcpu *svm)
 
 	if (!(info & EXITINTINFO_VALID))
 		return;
-	/* A software interrupt (INTn) is re-executed, not re-injected. */
+	/*
+	 * Software interrupts (INTn) and the trap-like INT3 and INTO are
+	 * re-executed from the instruction, not re-injected.
+	 */
 	if (type == SVM_EXITINTINFO_TYPE_SOFT)
+		return;
+	if (type == SVM_EXITINTINFO_TYPE_EXEPT &&
+	    ((info & SVM_EXITINTINFO_VEC_MASK) == BP_VECTOR ||
+	     (info & SVM_EXITINTINFO_VEC_MASK) == OF_VECTOR))
 		return;
 	svm->event_inj = info;
 	svm->event_inj_err = ctl->exit_int_info_err;
@@ -214,9 +234,18 @@ int svm_handle_exit(struct kvmod_vcpu *vcpu)
 	case SVM_EXIT_NPF:
 		return svm_exit_npf(vcpu);
 	case SVM_EXIT_SHUTDOWN:
-		/* The VMCB is undefined after a shutdown: start over. */
+		/* The VMCB is undefined after a shutdown: reset the vCPU. */
+		kvmod_vcpu_reset_regs(vcpu);
 		svm_vmcb_reset(vcpu);
 		return kvmod_exit_shutdown(vcpu);
+	case SVM_EXIT_EXCP_BASE + MC_VECTOR:
+		/* A host machine check: let the host's handler see it. */
+		asm volatile("int $0x12");
+		return KVMOD_EXIT_RESUME;
+	case SVM_EXIT_RDPMC:
+		/* No PMU is offered to guests. */
+		svm_inject_exception(svm, GP_VECTOR, true, 0);
+		return KVMOD_EXIT_RESUME;
 	case SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7:
 		return svm_exit_dr(vcpu, code);
 	case SVM_EXIT_EXCP_BASE + DB_VECTOR:

@@ -4,6 +4,8 @@
  * <asm/svm.h> UAPI header. Pure logic: builds in the module and in
  * host unit tests.
  */
+/* SVM_EXIT_REASONS names exception vectors from <asm/kvm.h>. */
+#include <asm/kvm.h>
 #include <asm/svm.h>
 
 #include "svm_exit_names.h"

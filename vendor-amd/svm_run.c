@@ -14,7 +14,9 @@
 #include <linux/mm.h>
 #include <linux/preempt.h>
 #include <asm/debugreg.h>
+#include <asm/fpu/api.h>
 #include <asm/irqflags.h>
+#include <asm/special_insns.h>
 
 #include "svm.h"
 
@@ -33,6 +35,7 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 	struct svm_cpu *sd;
+	u32 host_pkru = 0;
 	int cpu;
 
 	vmcb->save.rax = vcpu->regs[KVMOD_RAX];
@@ -45,6 +48,9 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 
 	preempt_disable();
 	local_irq_disable();
+	/* The guest's FPU state must be in the registers, not only in memory. */
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
 	cpu = smp_processor_id();
 	sd = this_cpu_ptr(&svm_cpus);
 	if (vcpu->cpu != cpu || svm->asid_gen != sd->asid_gen)
@@ -59,10 +65,16 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	}
 	vmcb->control.clean = 0;
 
+	/* A guest may set CR4.PKE and write PKRU: keep the host's. */
+	if (boot_cpu_has(X86_FEATURE_OSPKE))
+		host_pkru = rdpkru();
+
 	svm_clgi();
 	kvmod_svm_vmrun(svm->vmcb_pa, vcpu->regs,
 			page_to_phys(sd->host_vmcb));
 	kvmod_vcpu_exit_guest(vcpu);
+	if (boot_cpu_has(X86_FEATURE_OSPKE) && rdpkru() != host_pkru)
+		wrpkru(host_pkru);
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();

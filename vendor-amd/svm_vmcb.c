@@ -22,7 +22,7 @@ static void svm_set_intercepts(struct vmcb *vmcb)
 {
 	static const int bits[] = {
 		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_CPUID,
-		INTERCEPT_RSM, INTERCEPT_INVD, INTERCEPT_HLT,
+		INTERCEPT_RSM, INTERCEPT_INVD, INTERCEPT_HLT, INTERCEPT_RDPMC,
 		INTERCEPT_INVLPGA, INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT,
 		INTERCEPT_TASK_SWITCH, INTERCEPT_FERR_FREEZE,
 		INTERCEPT_SHUTDOWN, INTERCEPT_VMRUN, INTERCEPT_VMMCALL,
@@ -38,10 +38,11 @@ static void svm_set_intercepts(struct vmcb *vmcb)
 	vmcb->control.intercepts[INTERCEPT_DR] = 0xffffffff;
 	/*
 	 * #AC and #DB are intercepted and reflected, so that a guest
-	 * cannot hang the CPU in a microcode loop delivering them.
+	 * cannot hang the CPU in a microcode loop delivering them; a
+	 * machine check belongs to the host.
 	 */
 	vmcb->control.intercepts[INTERCEPT_EXCEPTION] =
-		BIT(AC_VECTOR) | BIT(DB_VECTOR);
+		BIT(AC_VECTOR) | BIT(DB_VECTOR) | BIT(MC_VECTOR);
 }
 
 static void set_seg(struct vmcb_seg *seg, u16 sel, u64 base, u32 limit,
@@ -91,6 +92,10 @@ void svm_vmcb_reset(struct kvmod_vcpu *vcpu)
 	save->g_pat = SVM_DEFAULT_PAT;
 	svm->apic_base = APIC_BASE_RESET;
 	svm->flush_pending = true;
+	/* A fresh ASID at the next entry; nothing left to inject. */
+	svm->asid_gen = 0;
+	svm->event_inj = 0;
+	svm->event_inj_err = 0;
 }
 
 static void seg_to_kvm(const struct vmcb_seg *v, struct kvm_segment *k)

@@ -91,6 +91,8 @@ SYM_FUNC_START(kvmod_svm_vmrun)
 
 	/* Guest-controlled return predictions must not reach the host. */
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RETPOLINE, X86_FEATURE_RSB_VMEXIT
+	/* And no poisoned return predictions either (Retbleed, SRSO). */
+	UNTRAIN_RET
 
 	/* Leave no guest values in scratch registers. */
 	xor	%ecx, %ecx

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kselftest harness from the kernel source tree (found through the
+ * include path).  The tests build with -Wall -Wextra -Werror; two -Wextra
+ * warnings are off in files that use the harness, because its macros
+ * trigger them in every test: each TEST() function gets a "variant"
+ * parameter it may not use (-Wunused-parameter), and ASSERT_EQ() and
+ * friends compare "expected" and "seen" of whatever types they are given,
+ * e.g. KVM_EXIT_HLT (int) against kvm_run->exit_reason (__u32)
+ * (-Wsign-compare).  The helper library builds with both on.
+ */
+#ifndef KVMOD_SELFTESTS_KT_HARNESS_H
+#define KVMOD_SELFTESTS_KT_HARNESS_H
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#include "kselftest_harness.h"
+
+#endif /* KVMOD_SELFTESTS_KT_HARNESS_H */
