@@ -189,6 +189,9 @@ void kvmod_unregister_vendor(const struct kvmod_vendor_ops *ops);
 int kvmod_register_mmu(const struct kvmod_mmu_ops *ops);
 void kvmod_unregister_mmu(const struct kvmod_mmu_ops *ops);
 
+/* stats.c */
+struct dentry *kvmod_debugfs_root(void);
+
 /* vcpu.c */
 void kvmod_vcpu_reset_regs(struct kvmod_vcpu *vcpu);
 

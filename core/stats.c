@@ -12,7 +12,7 @@
 #include "registry.h"
 #include "exit_names.h"
 
-static struct dentry *kvmod_debugfs_root;
+static struct dentry *kvmod_debugfs_dir;
 
 static int exits_show(struct seq_file *m, void *unused)
 {
@@ -58,15 +58,29 @@ static int user_exits_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(user_exits);
 
+/**
+ * kvmod_debugfs_root() - kvmod's debugfs directory
+ *
+ * Components put their own files (benchmark hooks and the like) there.
+ *
+ * Return: the dentry of /sys/kernel/debug/kvmod (an error pointer when
+ * debugfs is unavailable, which debugfs functions accept).
+ */
+struct dentry *kvmod_debugfs_root(void)
+{
+	return kvmod_debugfs_dir;
+}
+EXPORT_SYMBOL_GPL(kvmod_debugfs_root);
+
 int kvmod_debugfs_init(void)
 {
-	kvmod_debugfs_root = debugfs_create_dir("kvmod", NULL);
+	kvmod_debugfs_dir = debugfs_create_dir("kvmod", NULL);
 	return 0;
 }
 
 void kvmod_debugfs_exit(void)
 {
-	debugfs_remove_recursive(kvmod_debugfs_root);
+	debugfs_remove_recursive(kvmod_debugfs_dir);
 }
 
 void kvmod_debugfs_vm_add(struct kvmod_vm *vm, int fd)
@@ -74,7 +88,7 @@ void kvmod_debugfs_vm_add(struct kvmod_vm *vm, int fd)
 	char name[32];
 
 	snprintf(name, sizeof(name), "%d-%d", task_pid_nr(current), fd);
-	vm->debugfs = debugfs_create_dir(name, kvmod_debugfs_root);
+	vm->debugfs = debugfs_create_dir(name, kvmod_debugfs_dir);
 }
 
 void kvmod_debugfs_vm_remove(struct kvmod_vm *vm)

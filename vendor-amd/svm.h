@@ -28,7 +28,8 @@ DECLARE_PER_CPU(struct svm_cpu, svm_cpus);
 struct svm_caps {
 	bool nrips;			/* next_rip saved on exit */
 	bool flush_by_asid;		/* TLB_CONTROL 3 */
-	u32 max_asid;
+	u32 max_asid;			/* highest ASID for vCPUs */
+	u32 floor_asid;			/* reserved for the bench floor */
 };
 
 extern struct svm_caps svm_caps;
@@ -75,6 +76,10 @@ int svm_handle_exit(struct kvmod_vcpu *vcpu);
 int svm_skip_insn(struct kvmod_vcpu *vcpu);
 void svm_inject_exception(struct svm_vcpu *svm, u8 vector, bool has_error,
 			  u32 error);
+
+/* svm_floor.c */
+void svm_floor_init(void);
+void svm_floor_exit(void);
 
 /* svm_msr.c */
 int svm_handle_msr(struct kvmod_vcpu *vcpu, bool write);

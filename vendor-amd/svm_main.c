@@ -115,9 +115,11 @@ static int __init kvmod_amd_init(void)
 	}
 	svm_caps.nrips = boot_cpu_has(X86_FEATURE_NRIPS);
 	svm_caps.flush_by_asid = boot_cpu_has(X86_FEATURE_FLUSHBYASID);
-	svm_caps.max_asid = cpuid_ebx(SVM_CPUID_FUNC) - 1;
-	if (svm_caps.max_asid < 1) {
-		pr_err("kvmod-amd: the CPU offers no guest ASID\n");
+	/* ASIDs 1 .. n-1 exist; the highest is kept for the bench floor. */
+	svm_caps.floor_asid = cpuid_ebx(SVM_CPUID_FUNC) - 1;
+	svm_caps.max_asid = svm_caps.floor_asid - 1;
+	if (svm_caps.floor_asid < 2) {
+		pr_err("kvmod-amd: the CPU offers too few guest ASIDs\n");
 		return -ENODEV;
 	}
 
@@ -130,6 +132,7 @@ static int __init kvmod_amd_init(void)
 	r = kvmod_register_vendor(&svm_vendor_ops);
 	if (r)
 		goto err_cpus;
+	svm_floor_init();
 	pr_info("kvmod-amd: SVM ready (%u ASIDs, nrips %d, flush-by-ASID %d)\n",
 		svm_caps.max_asid, svm_caps.nrips, svm_caps.flush_by_asid);
 	return 0;
@@ -143,6 +146,7 @@ err_maps:
 
 static void __exit kvmod_amd_exit(void)
 {
+	svm_floor_exit();
 	kvmod_unregister_vendor(&svm_vendor_ops);
 	svm_cpus_exit();
 	svm_free_maps();
