@@ -6,6 +6,7 @@
 #include <asm/processor.h>
 
 #include "kvmod.h"
+#include "trace_kvmod.h"
 
 /* Leaf 1 ECX features a guest must not see. */
 #define L1_ECX_HIDE	(BIT(3) |	/* MONITOR */		\
@@ -56,7 +57,7 @@ void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 
 	*eax = *ebx = *ecx = *edx = 0;
 	if (leaf < 0x80000000 ? leaf > max_basic : leaf > max_ext)
-		return;
+		goto out;
 
 	switch (leaf) {
 	case 0:
@@ -108,5 +109,7 @@ void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 	default:
 		break;
 	}
+out:
+	trace_kvmod_cpuid(vcpu->id, leaf, subleaf, *eax, *ebx, *ecx, *edx);
 }
 EXPORT_SYMBOL_GPL(kvmod_cpuid);

@@ -10,6 +10,7 @@
 #ifndef KVMOD_H
 #define KVMOD_H
 
+#include <linux/jump_label.h>
 #include <linux/kvm.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
@@ -47,6 +48,10 @@ enum kvmod_reg {
 	KVMOD_R15,
 	KVMOD_NR_GPRS,
 };
+
+/* The isa field of kvm:kvm_exit. */
+#define KVMOD_ISA_VMX		1
+#define KVMOD_ISA_SVM		2
 
 /* Page-table formats a vendor may ask the MMU for. */
 enum kvmod_pt_format {
@@ -188,6 +193,14 @@ int kvmod_register_vendor(const struct kvmod_vendor_ops *ops);
 void kvmod_unregister_vendor(const struct kvmod_vendor_ops *ops);
 int kvmod_register_mmu(const struct kvmod_mmu_ops *ops);
 void kvmod_unregister_mmu(const struct kvmod_mmu_ops *ops);
+
+/* trace.c: see trace_kvm.h and trace_kvmod.h */
+DECLARE_STATIC_KEY_FALSE(kvmod_trace_exits);
+void kvmod_trace_kvm_entry(struct kvmod_vcpu *vcpu);
+void kvmod_trace_kvm_exit(struct kvmod_vcpu *vcpu, u32 isa, u32 reason,
+			  u64 info1, u64 info2, u32 intr_info, u32 error_code);
+void kvmod_trace_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 data, bool write,
+		     bool fault);
 
 /* stats.c */
 struct dentry *kvmod_debugfs_root(void);

@@ -16,6 +16,8 @@
 
 #include "registry.h"
 #include "insn_len.h"
+#include "trace_kvm.h"
+#include "trace_kvmod.h"
 
 #define RFLAGS_DF	BIT_ULL(10)
 
@@ -99,6 +101,9 @@ static int pio_exit_to_user(struct kvmod_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	struct kvmod_pio_pending *p = &vcpu->pio;
 
+	trace_kvmod_pio(vcpu->id, p->port, p->size, p->count, p->in);
+	if (!p->in)
+		trace_kvm_pio(1, p->port, p->size, p->count, vcpu->pio_data);
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = p->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run->io.size = p->size;
@@ -220,6 +225,8 @@ int kvmod_complete_pio(struct kvmod_vcpu *vcpu)
 	u64 *rax = &vcpu->regs[KVMOD_RAX];
 
 	p->active = false;
+	if (p->in)
+		trace_kvm_pio(0, p->port, p->size, p->count, vcpu->pio_data);
 	if (p->string)
 		return complete_string(vcpu);
 	if (p->in) {

@@ -15,6 +15,7 @@
 #include <linux/smp.h>
 
 #include "registry.h"
+#include "trace_kvmod.h"
 
 /**
  * kvmod_vcpu_enter_guest() - mark a vCPU as entering the guest
@@ -176,16 +177,17 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	int r;
 
+	trace_kvmod_userspace_entry(vcpu->id);
 	/* Finish what the last exit to userspace left open. */
 	if (vcpu->pio.active) {
 		r = kvmod_complete_pio(vcpu);
 		if (r < 0)
-			return r;
+			goto out;
 	}
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = KVM_EXIT_INTR;
-		count_user_exit(vcpu, KVM_EXIT_INTR);
-		return -EINTR;
+		r = -EINTR;
+		goto out;
 	}
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
@@ -201,7 +203,9 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 			break;
 	}
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+out:
 	if (r >= 0 || r == -EINTR)
 		count_user_exit(vcpu, run->exit_reason);
+	trace_kvmod_userspace_exit(vcpu->id, run->exit_reason, r);
 	return r;
 }

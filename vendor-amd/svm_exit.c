@@ -6,6 +6,7 @@
  */
 #include "svm.h"
 #include "insn_len.h"
+#include "trace_kvmod.h"
 
 #define EXITINTINFO_VALID	SVM_EXITINTINFO_VALID
 
@@ -24,6 +25,8 @@ void svm_inject_exception(struct svm_vcpu *svm, u8 vector, bool has_error,
 	if (has_error && (svm->vmcb->save.cr0 & X86_CR0_PE))
 		svm->event_inj |= SVM_EVTINJ_VALID_ERR;
 	svm->event_inj_err = error;
+	trace_kvmod_inj_exception(svm->vcpu->id, vector,
+				  svm->event_inj & SVM_EVTINJ_VALID_ERR, error);
 }
 
 /**
@@ -120,6 +123,7 @@ static int svm_exit_npf(struct kvmod_vcpu *vcpu)
 	int r;
 
 	r = vcpu->vm->mmu->page_fault(vcpu->vm, gpa, write);
+	trace_kvmod_page_fault(vcpu->id, gpa, ctl->exit_info_1, r);
 	if (!r)
 		return KVMOD_EXIT_RESUME;
 	if (r == -ENOENT)
@@ -257,8 +261,16 @@ int svm_handle_exit(struct kvmod_vcpu *vcpu)
 		return KVMOD_EXIT_RESUME;
 	case SVM_EXIT_INVD:
 		return svm_skip_or_fail(vcpu, code);
-	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMMCALL:
+		/* No hypercalls yet (kvmod-para): the guest gets #UD. */
+		trace_kvmod_hypercall(vcpu->id, vcpu->regs[KVMOD_RAX],
+				      vcpu->regs[KVMOD_RBX],
+				      vcpu->regs[KVMOD_RCX],
+				      vcpu->regs[KVMOD_RDX],
+				      vcpu->regs[KVMOD_RSI]);
+		svm_inject_exception(svm, UD_VECTOR, false, 0);
+		return KVMOD_EXIT_RESUME;
+	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD:
 	case SVM_EXIT_VMSAVE:
 	case SVM_EXIT_STGI:

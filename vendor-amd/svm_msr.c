@@ -183,6 +183,7 @@ int svm_handle_msr(struct kvmod_vcpu *vcpu, bool write)
 			vcpu->regs[KVMOD_RDX] = val >> 32;
 		}
 	}
+	kvmod_trace_msr(vcpu, msr, r ? 0 : val, write, r);
 	if (r) {
 		svm_inject_exception(svm, GP_VECTOR, true, 0);
 		return KVMOD_EXIT_RESUME;

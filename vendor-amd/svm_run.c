@@ -69,6 +69,8 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	if (boot_cpu_has(X86_FEATURE_OSPKE))
 		host_pkru = rdpkru();
 
+	if (static_branch_unlikely(&kvmod_trace_exits))
+		kvmod_trace_kvm_entry(vcpu);
 	svm_clgi();
 	kvmod_svm_vmrun(svm->vmcb_pa, vcpu->regs,
 			page_to_phys(sd->host_vmcb));
@@ -87,6 +89,13 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	vcpu->regs[KVMOD_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
+	if (static_branch_unlikely(&kvmod_trace_exits))
+		kvmod_trace_kvm_exit(vcpu, KVMOD_ISA_SVM,
+				     vmcb->control.exit_code,
+				     vmcb->control.exit_info_1,
+				     vmcb->control.exit_info_2,
+				     vmcb->control.exit_int_info,
+				     vmcb->control.exit_int_info_err);
 
 	return svm_handle_exit(vcpu);
 }
