@@ -63,7 +63,7 @@ check: testvm-modules tools selftests
 	@$(MAKE) -s -C selftests/unit run | tee $(RESULTS)/unit.log; \
 	unit_rc=$${PIPESTATUS[0]}; \
 	$(TESTVM) --out $(RESULTS)/vm -- sh -c \
-		'modprobe kvmod-amd && KVMOD_MODULES="kvmod_amd kvmod_mmu kvmod" selftests/run' \
+		'modprobe kvmod-amd && KVMOD_NO_KEEPER=1 KVMOD_MODULES="kvmod_amd kvmod_mmu kvmod" selftests/run' \
 		| tee $(RESULTS)/vm.log; \
 	vm_rc=$${PIPESTATUS[0]}; \
 	tools/sum-results $(RESULTS)/unit.log $(RESULTS)/vm.log $$unit_rc $$vm_rc

@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "registry.h"
@@ -63,8 +64,40 @@ static long kvmod_dev_ioctl(struct file *filp, unsigned int ioctl,
 	}
 }
 
+/*
+ * An open /dev/kvm pins the vendor and MMU modules too, as in-tree KVM's
+ * does: a VMM holding the device can count on it to keep working.
+ */
+static int kvmod_dev_open(struct inode *inode, struct file *filp)
+{
+	struct kvmod_components *c;
+	int r;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	if (!c)
+		return -ENOMEM;
+	r = kvmod_components_get(c);
+	if (r) {
+		kfree(c);
+		return r;
+	}
+	filp->private_data = c;
+	return 0;
+}
+
+static int kvmod_dev_release(struct inode *inode, struct file *filp)
+{
+	struct kvmod_components *c = filp->private_data;
+
+	kvmod_components_put(c);
+	kfree(c);
+	return 0;
+}
+
 static const struct file_operations kvmod_dev_fops = {
 	.owner = THIS_MODULE,
+	.open = kvmod_dev_open,
+	.release = kvmod_dev_release,
 	.unlocked_ioctl = kvmod_dev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

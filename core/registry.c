@@ -97,10 +97,10 @@ void kvmod_unregister_mmu(const struct kvmod_mmu_ops *ops)
 EXPORT_SYMBOL_GPL(kvmod_unregister_mmu);
 
 /*
- * Bind a new VM to the registered vendor and MMU and pin their modules.
- * The MMU module is loaded on demand when none is registered.
+ * Take the registered vendor and MMU and pin their modules. The MMU
+ * module is loaded on demand when none is registered.
  */
-int kvmod_get_components(struct kvmod_vm *vm)
+int kvmod_components_get(struct kvmod_components *c)
 {
 	int r = -ENODEV;
 	bool need_mmu;
@@ -120,16 +120,36 @@ int kvmod_get_components(struct kvmod_vm *vm)
 		module_put(registered_vendor->owner);
 		goto out;
 	}
-	vm->vendor = registered_vendor;
-	vm->mmu = registered_mmu;
+	c->vendor = registered_vendor;
+	c->mmu = registered_mmu;
 	r = 0;
 out:
 	mutex_unlock(&registry_lock);
 	return r;
 }
 
+void kvmod_components_put(struct kvmod_components *c)
+{
+	module_put(c->mmu->owner);
+	module_put(c->vendor->owner);
+}
+
+/* Bind a new VM to the components; it pins them for its lifetime. */
+int kvmod_get_components(struct kvmod_vm *vm)
+{
+	struct kvmod_components c;
+	int r = kvmod_components_get(&c);
+
+	if (r)
+		return r;
+	vm->vendor = c.vendor;
+	vm->mmu = c.mmu;
+	return 0;
+}
+
 void kvmod_put_components(struct kvmod_vm *vm)
 {
-	module_put(vm->mmu->owner);
-	module_put(vm->vendor->owner);
+	struct kvmod_components c = { .vendor = vm->vendor, .mmu = vm->mmu };
+
+	kvmod_components_put(&c);
 }

@@ -5,6 +5,13 @@
 
 #include "kvmod.h"
 
+struct kvmod_components {
+	const struct kvmod_vendor_ops *vendor;
+	const struct kvmod_mmu_ops *mmu;
+};
+
+int kvmod_components_get(struct kvmod_components *c);
+void kvmod_components_put(struct kvmod_components *c);
 int kvmod_get_components(struct kvmod_vm *vm);
 void kvmod_put_components(struct kvmod_vm *vm);
 

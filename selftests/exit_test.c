@@ -156,7 +156,7 @@ static void on_sigusr1(int sig)
 
 struct kicker {
 	pthread_t target;
-	volatile int stop;
+	int stop;		/* __atomic accesses */
 };
 
 /*
@@ -167,9 +167,9 @@ static void *kick(void *arg)
 {
 	struct kicker *k = arg;
 
-	while (!k->stop) {
+	while (!__atomic_load_n(&k->stop, __ATOMIC_ACQUIRE)) {
 		usleep(20 * 1000);
-		if (!k->stop)
+		if (!__atomic_load_n(&k->stop, __ATOMIC_ACQUIRE))
 			pthread_kill(k->target, SIGUSR1);
 	}
 	return NULL;
@@ -197,7 +197,7 @@ TEST_F(exit, signal_interrupts_spinning_guest)
 	ASSERT_EQ(0, pthread_create(&thread, NULL, kick, &k));
 	r = ioctl(g->vcpu_fd, KVM_RUN, 0);
 	err = errno;
-	k.stop = 1;
+	__atomic_store_n(&k.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(thread, NULL);
 
 	EXPECT_EQ(-1, r);

@@ -8,6 +8,9 @@
  * friends compare "expected" and "seen" of whatever types they are given,
  * e.g. KVM_EXIT_HLT (int) against kvm_run->exit_reason (__u32)
  * (-Wsign-compare).  The helper library builds with both on.
+ *
+ * The ASSERT/EXPECT macros end in a for statement (for the optional
+ * TH_LOG), so put braces around them in the arms of if/else and loops.
  */
 #ifndef KVMOD_SELFTESTS_KT_HARNESS_H
 #define KVMOD_SELFTESTS_KT_HARNESS_H

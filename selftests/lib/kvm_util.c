@@ -175,7 +175,7 @@ const char *kt_exit_name(uint32_t reason)
 		[KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
 	};
 
-	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
+	if (reason < ARRAY_SIZE(names) && names[reason])
 		return names[reason];
 	return "?";
 }
@@ -256,8 +256,8 @@ int kt_guest_create(struct kt_guest *g, const void *code, size_t len)
 	return 0;
 
 fail:
-	fprintf(stderr, "# kt_guest_create: %s (%s): %s\n", step,
-		kt_dev_path(), strerror(-r));
+	fprintf(stderr, "# %s: %s (%s): %s\n", __func__, step, kt_dev_path(),
+		strerror(-r));
 	kt_guest_destroy(g);
 	return r;
 }

@@ -22,6 +22,10 @@
 
 #define KT_PAGE_SIZE	4096UL
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 /*
  * Define a block of 16-bit (real-mode) guest code assembled with the test
  * binary.  The code must be position independent with respect to its own

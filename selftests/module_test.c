@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmod's modules must stay loaded while anything of KVM is in use: the
+ * system fd, a VM fd, a vCPU fd, or only a kvm_run mapping.  Each module
+ * named in $KVMOD_MODULES (space separated, e.g. "kvmod_amd kvmod_mmu
+ * kvmod") must refuse delete_module(O_NONBLOCK) with EWOULDBLOCK or EBUSY,
+ * and the guest still runs afterwards.  Skipped without KVMOD_MODULES.
+ *
+ * Needs root (CAP_SYS_MODULE), and nothing else may hold the modules, or
+ * the test proves nothing: selftests/run stops its keeper VM before it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "kt_harness.h"
+#include "kvm_util.h"
+
+KT_GUEST_CODE16(mod_out_hlt,
+	"mov $0x6b, %al\n\t"
+	"out %al, $0x10\n\t"
+	"hlt\n\t");
+
+enum holder {
+	HOLD_SYS_FD,		/* only the system fd stays open */
+	HOLD_VM_FD,		/* everything stays open */
+	HOLD_VCPU_FD,		/* only the vCPU fd (and its mapping) */
+	HOLD_RUN_MAPPING,	/* no fd at all, only the kvm_run mapping */
+};
+
+FIXTURE(module) {
+	struct kt_guest g;
+	char names[512];
+};
+
+FIXTURE_VARIANT(module) {
+	enum holder holder;
+};
+
+FIXTURE_VARIANT_ADD(module, sys_fd_only) {
+	.holder = HOLD_SYS_FD,
+};
+
+FIXTURE_VARIANT_ADD(module, vm_fd_open) {
+	.holder = HOLD_VM_FD,
+};
+
+FIXTURE_VARIANT_ADD(module, vcpu_fd_only) {
+	.holder = HOLD_VCPU_FD,
+};
+
+FIXTURE_VARIANT_ADD(module, run_mapping_only) {
+	.holder = HOLD_RUN_MAPPING,
+};
+
+FIXTURE_SETUP(module)
+{
+	const char *mods = getenv("KVMOD_MODULES");
+
+	memset(&self->g, 0, sizeof(self->g));
+	self->g.sys_fd = self->g.vm_fd = self->g.vcpu_fd = -1;
+	if (!mods || !*mods)
+		return;		/* the test skips */
+	ASSERT_GT(sizeof(self->names), strlen(mods));
+	strcpy(self->names, mods);
+	ASSERT_EQ(0, kt_guest_create(&self->g, mod_out_hlt,
+				     KT_CODE_LEN(mod_out_hlt)));
+}
+
+FIXTURE_TEARDOWN(module)
+{
+	kt_guest_destroy(&self->g);
+}
+
+static int module_loaded(const char *name)
+{
+	char path[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return stat(path, &st) == 0;
+}
+
+/* One guest run: OUT 0x10 <- 0x6b. */
+static void expect_guest_runs(struct __test_metadata *_metadata,
+			      int vcpu_fd, struct kvm_run *run)
+{
+	ASSERT_EQ(0, kt_set_real_mode(vcpu_fd, KT_CODE_GPA));
+	ASSERT_EQ(KVM_EXIT_IO, kt_run(vcpu_fd, run));
+	EXPECT_EQ(0x6b, *kt_io_data(run));
+	EXPECT_EQ(KVM_EXIT_HLT, kt_run(vcpu_fd, run));
+}
+
+TEST_F(module, rmmod_refused_while_in_use)
+{
+	struct kt_guest *g = &self->g;
+	char *name, *save;
+	struct kt_guest fresh;
+	int r, err, tried = 0;
+
+	if (g->sys_fd < 0)
+		SKIP(return, "KVMOD_MODULES is not set");
+	expect_guest_runs(_metadata, g->vcpu_fd, g->run);
+
+	switch (variant->holder) {
+	case HOLD_SYS_FD:
+		kt_guest_destroy(g);
+		g->sys_fd = kt_open_dev();
+		ASSERT_LE(0, g->sys_fd);
+		break;
+	case HOLD_VM_FD:
+		break;
+	case HOLD_VCPU_FD:
+		close(g->vm_fd);
+		close(g->sys_fd);
+		g->vm_fd = g->sys_fd = -1;
+		break;
+	case HOLD_RUN_MAPPING:
+		close(g->vcpu_fd);
+		close(g->vm_fd);
+		close(g->sys_fd);
+		g->vcpu_fd = g->vm_fd = g->sys_fd = -1;
+		break;
+	}
+
+	for (name = strtok_r(self->names, " \t", &save); name;
+	     name = strtok_r(NULL, " \t", &save)) {
+		char *p;
+
+		/* Module names use '_' where rmmod accepts '-'. */
+		for (p = name; *p; p++)
+			if (*p == '-')
+				*p = '_';
+		ASSERT_TRUE(module_loaded(name))
+			TH_LOG("module %s is not loaded", name);
+
+		errno = 0;
+		r = syscall(SYS_delete_module, name, O_NONBLOCK);
+		err = errno;
+		if (r == -1 && err == EPERM)
+			SKIP(return, "delete_module needs CAP_SYS_MODULE");
+		EXPECT_EQ(-1, r) TH_LOG("module %s was unloaded while in use!",
+					name);
+		EXPECT_TRUE(err == EWOULDBLOCK || err == EBUSY)
+			TH_LOG("module %s: %s", name, strerror(err));
+		EXPECT_TRUE(module_loaded(name));
+		tried++;
+	}
+	ASSERT_LT(0, tried);
+
+	/* Whatever is left still works. */
+	switch (variant->holder) {
+	case HOLD_SYS_FD:
+		EXPECT_EQ(KVM_API_VERSION,
+			  ioctl(g->sys_fd, KVM_GET_API_VERSION, 0));
+		break;
+	case HOLD_VM_FD:
+	case HOLD_VCPU_FD:
+		expect_guest_runs(_metadata, g->vcpu_fd, g->run);
+		break;
+	case HOLD_RUN_MAPPING:
+		EXPECT_EQ(KVM_EXIT_HLT, g->run->exit_reason);
+		break;
+	}
+	ASSERT_EQ(0, kt_guest_create(&fresh, mod_out_hlt,
+				     KT_CODE_LEN(mod_out_hlt)));
+	expect_guest_runs(_metadata, fresh.vcpu_fd, fresh.run);
+	kt_guest_destroy(&fresh);
+}
+
+TEST_HARNESS_MAIN
