@@ -5,6 +5,7 @@
 #   make            build the modules, tools and selftests
 #   make run        boot the test VM, load kvmod-amd, run the demo guest
 #   make check      unit tests on the host + selftests in the test VM
+#   make bench      exit-path benchmarks, in-tree KVM vs kvmod (build/bench)
 #   make checkpatch run the kernel's checkpatch.pl --strict on the C sources
 #
 # KDIR: a user's /lib/modules/$(uname -r)/build when it exists, else the
@@ -29,7 +30,7 @@ MODULES := core/kvmod.ko mmu/kvmod-mmu.ko vendor-amd/kvmod-amd.ko
 TESTVM := tools/testvm
 RESULTS := build/results
 
-.PHONY: all modules tools selftests unit run check checkpatch clean setup \
+.PHONY: all modules tools selftests unit run check bench checkpatch clean setup \
 	testvm-modules
 
 all: modules tools selftests
@@ -67,6 +68,11 @@ check: testvm-modules tools selftests
 		| tee $(RESULTS)/vm.log; \
 	vm_rc=$${PIPESTATUS[0]}; \
 	tools/sum-results $(RESULTS)/unit.log $(RESULTS)/vm.log $$unit_rc $$vm_rc
+
+# Exit-path benchmarks: in-tree KVM vs kvmod in one --icount test-VM boot;
+# results in build/bench (tools/bench/README.md).
+bench: testvm-modules tools
+	tools/bench/bench $(BENCH_ARGS)
 
 checkpatch:
 	$(KVMOD_KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \

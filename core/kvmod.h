@@ -150,6 +150,7 @@ struct kvmod_pio_pending {
 	u8 seg;				/* segment of the string source */
 	u16 port;
 	u32 count;
+	u64 exit_rip;			/* RIP of the I/O instruction */
 	u64 next_rip;
 };
 

@@ -170,6 +170,7 @@ int kvmod_handle_pio(struct kvmod_vcpu *vcpu, const struct kvmod_pio_exit *io)
 	p->size = io->size;
 	p->addr_bytes = io->addr_bytes;
 	p->port = io->port;
+	p->exit_rip = vcpu->rip;
 	p->next_rip = io->next_rip;
 	p->count = 1;
 
@@ -225,6 +226,12 @@ int kvmod_complete_pio(struct kvmod_vcpu *vcpu)
 	u64 *rax = &vcpu->regs[KVMOD_RAX];
 
 	p->active = false;
+	/*
+	 * Userspace moved RIP away from the I/O instruction (KVM_SET_REGS):
+	 * the instruction is abandoned, as in-tree KVM does.
+	 */
+	if (vcpu->rip != p->exit_rip)
+		return 0;
 	if (p->in)
 		trace_kvm_pio(0, p->port, p->size, p->count, vcpu->pio_data);
 	if (p->string)

@@ -451,4 +451,41 @@ TEST_F(pio, rep_outsb_count_zero)
 			  0x2000, 0);
 }
 
+/*
+ * An IN whose exit userspace abandons: it moves RIP elsewhere before
+ * re-entering. The IN must not complete (AL keeps its value) and the
+ * guest must continue at the new RIP, as with in-tree KVM.
+ */
+KT_GUEST_CODE16(in_redirect,
+	"mov $0x77, %al\n\t"
+	"in $0x21, %al\n\t"
+	"out %al, $0x10\n\t"
+	"hlt\n"
+	"in_redirect_target:\n\t"
+	"out %al, $0x11\n\t"
+	"hlt\n\t");
+extern const unsigned char in_redirect_target[];
+
+TEST_F(pio, rip_moved_after_exit)
+{
+	struct kt_guest *g = &self->g;
+	struct kvm_regs regs;
+
+	load(g, in_redirect, KT_CODE_LEN(in_redirect));
+	ASSERT_EQ(KVM_EXIT_IO, kt_run(g->vcpu_fd, g->run));
+	ASSERT_EQ(KVM_EXIT_IO_IN, g->run->io.direction);
+	ASSERT_EQ(0x21, g->run->io.port);
+	*((uint8_t *)g->run + g->run->io.data_offset) = 0x99;
+
+	ASSERT_EQ(0, kt_get_regs(g->vcpu_fd, &regs));
+	regs.rip = KT_CODE_GPA + (in_redirect_target - in_redirect);
+	ASSERT_EQ(0, kt_set_regs(g->vcpu_fd, &regs));
+
+	ASSERT_EQ(KVM_EXIT_IO, kt_run(g->vcpu_fd, g->run));
+	EXPECT_EQ(KVM_EXIT_IO_OUT, g->run->io.direction);
+	EXPECT_EQ(0x11, g->run->io.port);
+	EXPECT_EQ(0x77, *((uint8_t *)g->run + g->run->io.data_offset));
+	EXPECT_EQ(KVM_EXIT_HLT, kt_run(g->vcpu_fd, g->run));
+}
+
 TEST_HARNESS_MAIN

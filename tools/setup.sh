@@ -4,7 +4,8 @@
 # Install everything kvmod needs to build and test, from Debian packages only.
 # Idempotent: a second run installs nothing and only re-checks.
 #
-#  - toolchain, qemu-system-x86, busybox-static, cpio, kmod
+#  - toolchain, qemu-system-x86, busybox-static, cpio, kmod; linux-perf
+#    (perf in the test VM) and librsvg2-bin (PNG of the tools/bench chart)
 #  - linux-headers-<abi>-amd64 (the build tree for the test VM's kernel)
 #  - linux-image-<abi>-amd64-unsigned, unpacked into $KVMOD_CACHE (never
 #    installed as this machine's kernel)
@@ -46,7 +47,8 @@ apt_install() {
 
 apt_install build-essential make gcc libc6-dev bc bison flex libelf-dev \
 	libssl-dev dwarves qemu-system-x86 qemu-utils busybox-static cpio kmod \
-	xz-utils zstd python3 perl
+	xz-utils zstd python3 perl clang llvm libbpf-dev bpftool linux-perf \
+	librsvg2-bin
 
 # Resolve the Debian kernel ABI through the linux-headers-amd64 meta package.
 ABI=$(apt-cache depends linux-headers-amd64 2>/dev/null |

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The benchmark guest: one small loop per workload, 32-bit protected mode,
+ * flat segments, no paging.  Position independent (relative jumps only),
+ * copied by kvm-bench to GUEST_CODE and entered at GUEST_CODE + (entry -
+ * bench_guest_start).  Register conventions are in guest.h.
+ */
+#include "guest.h"
+
+/*
+ * With EBP != 0 (kvm-bench --dither, for perf), spin 1..512 iterations of
+ * a pseudo-random length before each operation, so that the periodic
+ * sampling of perf under -icount cannot lock onto one phase of the loop.
+ * With EBP == 0 it costs two instructions.  Clobbers ECX.
+ */
+.macro	DITHER
+	testl	%ebp, %ebp
+	jz	2f
+	imull	$1103515245, %ebp, %ebp
+	addl	$12345, %ebp
+	movl	%ebp, %ecx
+	shrl	$23, %ecx
+	incl	%ecx
+3:	decl	%ecx
+	jnz	3b
+2:
+.endm
+
+	.section .rodata
+	.code32
+	.balign	16
+	.globl	bench_guest_start
+	.globl	bench_guest_end
+bench_guest_start:
+
+/* The end of every workload: tell the VMM, never fall through. */
+guest_done:
+	movw	$DONE_PORT, %dx
+	outb	%al, %dx
+	hlt
+	jmp	guest_done
+
+/* CPUID leaf 0: exits to the hypervisor, handled in the kernel. */
+	.globl	g_cpuid
+g_cpuid:
+1:	DITHER
+	xorl	%eax, %eax
+	xorl	%ecx, %ecx
+	cpuid
+	decl	%esi
+	jnz	1b
+	jmp	guest_done
+
+/* VMMCALL (AMD) with an unknown hypercall number; EAX keeps the result. */
+	.globl	g_vmmcall
+g_vmmcall:
+1:	DITHER
+	movl	$HC_UNKNOWN, %eax
+	.byte	0x0f, 0x01, 0xd9		/* vmmcall */
+	decl	%esi
+	jnz	1b
+	jmp	guest_done
+
+/* VMCALL (Intel), same contract. */
+	.globl	g_vmcall
+g_vmcall:
+1:	DITHER
+	movl	$HC_UNKNOWN, %eax
+	.byte	0x0f, 0x01, 0xc1		/* vmcall */
+	decl	%esi
+	jnz	1b
+	jmp	guest_done
+
+/* One-byte OUT to BENCH_PORT: an exit to userspace each. */
+	.globl	g_pio_out
+g_pio_out:
+1:	DITHER
+	outb	%al, %dx
+	decl	%esi
+	jnz	1b
+	jmp	guest_done
+
+/* One-byte IN from BENCH_PORT. */
+	.globl	g_pio_in
+g_pio_in:
+1:	DITHER
+	inb	%dx, %al
+	decl	%esi
+	jnz	1b
+	jmp	guest_done
+
+/* 32-bit store to an address without a memslot. */
+	.globl	g_mmio_write
+g_mmio_write:
+1:	DITHER
+	movl	%eax, (%edi)
+	decl	%esi
+	jnz	1b
+	jmp	guest_done
+
+/* 32-bit load from an address without a memslot. */
+	.globl	g_mmio_read
+g_mmio_read:
+1:	DITHER
+	movl	(%edi), %eax
+	decl	%esi
+	jnz	1b
+	jmp	guest_done
+
+/* HLT with interrupts off: with a userspace irqchip each one exits. */
+	.globl	g_hlt
+g_hlt:
+1:	DITHER
+	hlt
+	decl	%esi
+	jnz	1b
+	jmp	guest_done
+
+/* Write one word per 4 KiB page, ESI pages from EDI on. */
+	.globl	g_touch
+g_touch:
+1:	DITHER
+	movl	%eax, (%edi)
+	addl	$4096, %edi
+	decl	%esi
+	jnz	1b
+	jmp	guest_done
+
+/* Halt for good (in-kernel irqchip, IF=0: only a signal gets out). */
+	.globl	g_halt_forever
+g_halt_forever:
+1:	hlt
+	jmp	1b
+
+/*
+ * Enable the xAPIC, then halt with interrupts on; every IRQ_VECTOR
+ * interrupt bumps GUEST_COUNTER and returns to the halt.
+ */
+	.globl	g_irq_wait
+g_irq_wait:
+	movl	$0x1ff, APIC_SVR
+1:	sti
+	hlt
+	jmp	1b
+
+	.globl	g_irq_handler
+g_irq_handler:
+	incl	GUEST_COUNTER
+	movl	$0, APIC_EOI
+	iret
+
+bench_guest_end:
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Memory map and ports shared by the benchmark guest (guest.S) and the
+ * benchmark VMM (kvm-bench.c).  Plain #defines only: also included by the
+ * assembler.
+ *
+ * The guest runs in 32-bit protected mode with flat segments and paging
+ * off.  Every entry point takes its arguments in registers:
+ *   ESI  number of operations (> 0)
+ *   EDX  the benchmark I/O port
+ *   EDI  an address (MMIO address, first page to touch)
+ * and ends with an OUT to DONE_PORT.
+ */
+#ifndef KVM_BENCH_GUEST_H
+#define KVM_BENCH_GUEST_H
+
+/* Memslot 0: guest RAM at GPA 0. */
+#define GUEST_MEM_SIZE		0x200000
+#define GUEST_GDT		0x1000	/* null, code 0x08, data 0x10 */
+#define GUEST_IDT		0x2000	/* 256 interrupt gates */
+#define GUEST_CODE		0x4000	/* the guest image is copied here */
+#define GUEST_CODE_END		0x8000
+#define GUEST_COUNTER		0x9000	/* incremented by the IRQ handler */
+#define GUEST_STACK		0x10000	/* initial ESP */
+
+#define GUEST_CS		0x08
+#define GUEST_DS		0x10
+
+/* Memslot 1, recreated for every first-touch run. */
+#define TOUCH_GPA		0x10000000
+
+/* No memslot here: accesses are MMIO. */
+#define MMIO_GPA		0xd0000000
+
+/* xAPIC registers (in-kernel irqchip only). */
+#define APIC_BASE		0xfee00000
+#define APIC_EOI		(APIC_BASE + 0xb0)
+#define APIC_SVR		(APIC_BASE + 0xf0)
+#define IRQ_VECTOR		0x40
+
+#define BENCH_PORT		0x500
+#define DONE_PORT		0x501
+
+/* An unknown hypercall number: KVM answers -KVM_ENOSYS in RAX. */
+#define HC_UNKNOWN		0x7fff
+
+#ifndef __ASSEMBLER__
+/* guest.S: the image and its entry points, all inside the image. */
+extern const unsigned char bench_guest_start[], bench_guest_end[];
+extern const unsigned char g_cpuid[], g_vmmcall[], g_vmcall[];
+extern const unsigned char g_pio_out[], g_pio_in[];
+extern const unsigned char g_mmio_write[], g_mmio_read[];
+extern const unsigned char g_hlt[], g_touch[], g_halt_forever[];
+extern const unsigned char g_irq_wait[], g_irq_handler[];
+#endif
+
+#endif
