@@ -93,42 +93,23 @@ static int walk_read(void *ctx, u64 gpa, void *buf, unsigned int len)
 	return kvmod_read_guest_phys(ctx, gpa, buf, len);
 }
 
-static void vcpu_paging(struct kvmod_vcpu *vcpu, struct kvmod_paging *pg,
-			u32 *cpl)
-{
-	struct kvm_sregs s;
-
-	vcpu->vm->vendor->get_sregs(vcpu, &s);
-	pg->cr0 = s.cr0;
-	pg->cr3 = s.cr3;
-	pg->cr4 = s.cr4;
-	pg->efer = s.efer;
-	/* CPL: 0 in real mode, 3 in virtual-8086 mode, else SS.DPL. */
-	if (!(s.cr0 & KVMOD_CR0_PE))
-		*cpl = 0;
-	else if (vcpu->rflags & BIT(17))
-		*cpl = 3;
-	else
-		*cpl = s.ss.dpl;
-}
-
 static int guest_virt_copy(struct kvmod_vcpu *vcpu, u64 gva, void *buf,
 			   unsigned int len, u32 access)
 {
-	struct kvmod_paging pg;
-	u32 cpl, err;
+	struct kvmod_guest_mode mode;
+	u32 err;
 	int r;
 
-	vcpu_paging(vcpu, &pg, &cpl);
-	if (cpl == 3)
+	vcpu->vm->vendor->get_mode(vcpu, &mode);
+	if (mode.cpl == 3)
 		access |= KVMOD_ACC_USER;
 	while (len) {
 		unsigned int chunk = min_t(unsigned int, len,
 					   PAGE_SIZE - (gva & ~PAGE_MASK));
 		u64 gpa;
 
-		if (kvmod_walk_gva(&pg, gva, access, walk_read, vcpu->vm,
-				   &gpa, &err) != KVMOD_WALK_OK)
+		if (kvmod_walk_gva(&mode.paging, gva, access, walk_read,
+				   vcpu->vm, &gpa, &err) != KVMOD_WALK_OK)
 			return -EFAULT;
 		if (access & KVMOD_ACC_WRITE)
 			r = kvmod_write_guest_phys(vcpu->vm, gpa, buf, chunk);
@@ -189,13 +170,13 @@ EXPORT_SYMBOL_GPL(kvmod_write_guest_virt);
  */
 int kvmod_fetch_insn(struct kvmod_vcpu *vcpu, u8 *buf, bool *long64)
 {
-	struct kvm_sregs s;
+	struct kvmod_guest_mode mode;
 	u64 linear;
 	int n;
 
-	vcpu->vm->vendor->get_sregs(vcpu, &s);
-	*long64 = (s.efer & KVMOD_EFER_LMA) && s.cs.l;
-	linear = (*long64 ? 0 : s.cs.base) + vcpu->rip;
+	vcpu->vm->vendor->get_mode(vcpu, &mode);
+	*long64 = mode.long64;
+	linear = (*long64 ? 0 : mode.seg_base[KVMOD_SEG_CS]) + vcpu->rip;
 	if (!*long64)
 		linear = (u32)linear;
 	for (n = KVMOD_INSN_MAX; n > 0; n--) {

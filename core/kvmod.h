@@ -59,6 +59,14 @@ enum kvmod_pt_format {
 	KVMOD_PT_EPT,		/* Intel EPT entries */
 };
 
+/* What core needs to reach guest memory the way the vCPU would. */
+struct kvmod_guest_mode {
+	struct kvmod_paging paging;
+	u64 seg_base[6];		/* ES, CS, SS, DS, FS, GS */
+	bool long64;			/* 64-bit code segment */
+	u8 cpl;
+};
+
 /* Result of handling one exit: stay in the kernel or go to userspace. */
 #define KVMOD_EXIT_RESUME	1
 #define KVMOD_EXIT_USER		0
@@ -75,6 +83,8 @@ enum kvmod_pt_format {
  *	KVMOD_EXIT_RESUME, KVMOD_EXIT_USER (vcpu->run filled in) or -errno
  * @get_sregs: read segment, descriptor-table and control registers
  * @set_sregs: write them; -EINVAL for state the vendor cannot accept
+ * @get_mode: the paging registers, segment bases, code size and CPL (a
+ *	cheap subset of @get_sregs for the exit paths)
  * @exit_name: name of a hardware exit reason, for statistics
  * @nr_exit_codes: size of the exit statistics table (exit codes below it)
  */
@@ -89,6 +99,8 @@ struct kvmod_vendor_ops {
 	void (*get_sregs)(struct kvmod_vcpu *vcpu, struct kvm_sregs *sregs);
 	int (*set_sregs)(struct kvmod_vcpu *vcpu,
 			 const struct kvm_sregs *sregs);
+	void (*get_mode)(struct kvmod_vcpu *vcpu,
+			 struct kvmod_guest_mode *mode);
 	const char *(*exit_name)(u32 code);
 	u32 nr_exit_codes;
 };

@@ -39,27 +39,14 @@ static void set_reg_sized(u64 *reg, u64 val, u8 addr_bytes)
 
 static u64 seg_base(struct kvmod_vcpu *vcpu, int seg, bool *long64)
 {
-	struct kvm_sregs s;
+	struct kvmod_guest_mode mode;
 
-	vcpu->vm->vendor->get_sregs(vcpu, &s);
-	*long64 = (s.efer & KVMOD_EFER_LMA) && s.cs.l;
+	vcpu->vm->vendor->get_mode(vcpu, &mode);
+	*long64 = mode.long64;
 	/* In 64-bit mode only FS and GS have a base. */
 	if (*long64 && seg != KVMOD_SEG_FS && seg != KVMOD_SEG_GS)
 		return 0;
-	switch (seg) {
-	case KVMOD_SEG_ES:
-		return s.es.base;
-	case KVMOD_SEG_CS:
-		return s.cs.base;
-	case KVMOD_SEG_SS:
-		return s.ss.base;
-	case KVMOD_SEG_FS:
-		return s.fs.base;
-	case KVMOD_SEG_GS:
-		return s.gs.base;
-	default:
-		return s.ds.base;
-	}
+	return mode.seg_base[seg];
 }
 
 /* Linear address of the memory operand of a string I/O instruction. */

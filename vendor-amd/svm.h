@@ -64,6 +64,7 @@ void svm_assign_asid(struct svm_vcpu *svm, struct svm_cpu *sd);
 void svm_vmcb_reset(struct kvmod_vcpu *vcpu);
 void svm_get_sregs(struct kvmod_vcpu *vcpu, struct kvm_sregs *sregs);
 int svm_set_sregs(struct kvmod_vcpu *vcpu, const struct kvm_sregs *sregs);
+void svm_get_mode(struct kvmod_vcpu *vcpu, struct kvmod_guest_mode *mode);
 
 /* svm_run.c */
 int svm_vcpu_run(struct kvmod_vcpu *vcpu);

@@ -73,6 +73,7 @@ static const struct kvmod_vendor_ops svm_vendor_ops = {
 	.vcpu_run = svm_vcpu_run,
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
+	.get_mode = svm_get_mode,
 	.exit_name = svm_exit_name,
 	.nr_exit_codes = SVM_NR_EXIT_CODES,
 };

@@ -7,6 +7,7 @@
 #include <asm/msr-index.h>
 
 #include "svm.h"
+#include "insn_len.h"
 
 #define SEG_ATTR_P	BIT(7)
 #define SVM_RESET_CR0	0x60000010ULL	/* CD, NW, ET */
@@ -160,6 +161,25 @@ void svm_get_sregs(struct kvmod_vcpu *vcpu, struct kvm_sregs *s)
 	s->cr8 = 0;
 	s->efer = save->efer & ~EFER_SVME;
 	s->apic_base = svm->apic_base;
+}
+
+void svm_get_mode(struct kvmod_vcpu *vcpu, struct kvmod_guest_mode *mode)
+{
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
+
+	mode->paging.cr0 = save->cr0;
+	mode->paging.cr3 = save->cr3;
+	mode->paging.cr4 = save->cr4;
+	mode->paging.efer = save->efer & ~EFER_SVME;
+	mode->seg_base[KVMOD_SEG_ES] = save->es.base;
+	mode->seg_base[KVMOD_SEG_CS] = save->cs.base;
+	mode->seg_base[KVMOD_SEG_SS] = save->ss.base;
+	mode->seg_base[KVMOD_SEG_DS] = save->ds.base;
+	mode->seg_base[KVMOD_SEG_FS] = save->fs.base;
+	mode->seg_base[KVMOD_SEG_GS] = save->gs.base;
+	mode->long64 = (save->efer & EFER_LMA) &&
+		       (save->cs.attrib & SVM_SELECTOR_L_MASK);
+	mode->cpl = save->cpl;
 }
 
 int svm_set_sregs(struct kvmod_vcpu *vcpu, const struct kvm_sregs *s)
