@@ -64,7 +64,7 @@ static void kvmod_kick_ipi(void *info)
  */
 void kvmod_flush_remote_tlbs(struct kvmod_vm *vm)
 {
-	int i;
+	int i, n;
 
 	atomic64_inc(&vm->tlb_gen);
 	/*
@@ -73,7 +73,9 @@ void kvmod_flush_remote_tlbs(struct kvmod_vm *vm)
 	 * new generation, or this sees it in the guest and kicks it.
 	 */
 	smp_mb();
-	for (i = 0; i < READ_ONCE(vm->nr_vcpus); i++) {
+	/* Pairs with the release in kvmod_create_vcpu(). */
+	n = smp_load_acquire(&vm->nr_vcpus);
+	for (i = 0; i < n; i++) {
 		struct kvmod_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
 		int cpu;
 

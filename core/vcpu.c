@@ -262,6 +262,7 @@ int kvmod_create_vcpu(struct kvmod_vm *vm, unsigned long id)
 	 * the fd goes live last.
 	 */
 	WRITE_ONCE(vm->vcpus[vm->nr_vcpus], vcpu);
+	/* Pairs with the acquire in kvmod_flush_remote_tlbs(). */
 	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);
 	kvmod_debugfs_vcpu_add(vcpu);
 	mutex_unlock(&vm->lock);
