@@ -30,10 +30,11 @@ MODULES := core/kvmod.ko mmu/kvmod-mmu.ko vendor-amd/kvmod-amd.ko
 TESTVM := tools/testvm
 RESULTS := build/results
 
-.PHONY: all modules tools selftests unit run check bench checkpatch clean setup \
+.PHONY: all modules tools bpf stat selftests unit run check bench checkpatch \
+	clean setup \
 	testvm-modules
 
-all: modules tools selftests
+all: modules tools bpf stat selftests
 
 setup:
 	tools/setup.sh
@@ -50,16 +51,24 @@ testvm-modules:
 tools:
 	$(MAKE) -C tools
 
+# BPF exit statistics: the programs and their skeleton loader kvmod-stat.
+bpf:
+	$(MAKE) -C bpf
+
+stat: bpf
+	$(MAKE) -C tools/stat
+
 selftests:
 	$(MAKE) -C selftests
+	$(MAKE) -C selftests/stat
 
 unit:
 	$(MAKE) -C selftests/unit run
 
-run: testvm-modules tools
-	$(TESTVM) -- sh -c 'modprobe kvmod-amd && tools/demo/kvmod-demo --stats-dir /sys/kernel/debug/kvmod/%p-%v/vcpu0'
+run: testvm-modules tools stat
+	$(TESTVM) -- sh -c 'modprobe kvmod-amd && tools/stat/kvmod-stat --once -- tools/demo/kvmod-demo --stats-dir /sys/kernel/debug/kvmod/%p-%v/vcpu0'
 
-check: testvm-modules tools selftests
+check: testvm-modules tools stat selftests
 	@mkdir -p $(RESULTS)
 	@$(MAKE) -s -C selftests/unit run | tee $(RESULTS)/unit.log; \
 	unit_rc=$${PIPESTATUS[0]}; \
@@ -67,7 +76,12 @@ check: testvm-modules tools selftests
 		'modprobe kvmod-amd && KVMOD_NO_KEEPER=1 KVMOD_MODULES="kvmod_amd kvmod_mmu kvmod" selftests/run' \
 		| tee $(RESULTS)/vm.log; \
 	vm_rc=$${PIPESTATUS[0]}; \
-	tools/sum-results $(RESULTS)/unit.log $(RESULTS)/vm.log $$unit_rc $$vm_rc
+	$(TESTVM) --out $(RESULTS)/stat -- sh -c \
+		'modprobe kvmod-amd && selftests/stat/run' \
+		| tee $(RESULTS)/stat.log; \
+	stat_rc=$${PIPESTATUS[0]}; \
+	tools/sum-results $(RESULTS)/unit.log $$unit_rc \
+		$(RESULTS)/vm.log $$vm_rc $(RESULTS)/stat.log $$stat_rc
 
 # Exit-path benchmarks: in-tree KVM vs kvmod in one --icount test-VM boot;
 # results in build/bench (tools/bench/README.md).
@@ -83,4 +97,7 @@ clean:
 	-$(MAKE) -C tools clean
 	-$(MAKE) -C selftests clean
 	-$(MAKE) -C selftests/unit clean
+	-$(MAKE) -C selftests/stat clean
+	-$(MAKE) -C tools/stat clean
+	-$(MAKE) -C bpf clean
 	rm -rf build

@@ -6,7 +6,7 @@
  *   exit_guest [-d DEV] [-p N] [-c M]     N x OUT 0x80, M x CPUID, HLT
  *   exit_guest [-d DEV] -b K              time K CPUID exits (ns per exit)
  *
- * The guest runs at 0:0x1000 in real mode. It is given N in ESI, M in EDI
+ * The guest (exit_guest_code.S) runs at 0:0x1000 in real mode. It is given N in ESI, M in EDI
  * and, in EBP, whether to bracket the CPUID loop with OUT 0x81 markers.
  * Every OUT is a KVM_EXIT_IO (one exit to userspace each); CPUID is
  * handled in the kernel. The program checks that it saw exactly N OUTs to
@@ -32,40 +32,12 @@
 
 #include <linux/kvm.h>
 
+#include "exit_guest.h"
+
 #define MEM_SIZE	0x10000
 #define CODE_GPA	0x1000
 #define PORT_COUNT	0x80
 #define PORT_MARK	0x81
-
-extern const unsigned char guest_code[], guest_code_end[];
-
-asm(".pushsection .rodata\n"
-    ".globl guest_code\n"
-    ".globl guest_code_end\n"
-    "guest_code:\n"
-    ".code16\n"
-    "	testl %esi, %esi\n"
-    "	jz 2f\n"
-    "1:	outb %al, $0x80\n"
-    "	decl %esi\n"
-    "	jnz 1b\n"
-    "2:	testl %ebp, %ebp\n"
-    "	jz 3f\n"
-    "	outb %al, $0x81\n"
-    "3:	testl %edi, %edi\n"
-    "	jz 5f\n"
-    "4:	xorl %eax, %eax\n"
-    "	cpuid\n"
-    "	decl %edi\n"
-    "	jnz 4b\n"
-    "5:	testl %ebp, %ebp\n"
-    "	jz 6f\n"
-    "	outb %al, $0x81\n"
-    "6:	hlt\n"
-    "	jmp 6b\n"
-    ".code64\n"
-    "guest_code_end:\n"
-    ".popsection\n");
 
 struct vm {
 	int sys_fd, vm_fd, vcpu_fd;
@@ -196,7 +168,7 @@ static bool parse_ul(const char *s, unsigned long *v)
 	return *s && *s != '-' && !*end && !errno && *v <= 0xffffffffUL;
 }
 
-static void usage(void)
+static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: exit_guest [-d DEV] [-p N] [-c M]   N x OUT, M x CPUID, HLT\n"
@@ -219,22 +191,22 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			if (!parse_ul(optarg, &n))
-				usage();
+				print_usage();
 			break;
 		case 'c':
 			if (!parse_ul(optarg, &m))
-				usage();
+				print_usage();
 			break;
 		case 'b':
 			if (!parse_ul(optarg, &bench) || !bench)
-				usage();
+				print_usage();
 			break;
 		default:
-			usage();
+			print_usage();
 		}
 	}
 	if (optind != argc)
-		usage();
+		print_usage();
 
 	vm_create(&vm, dev);
 	if (bench) {
