@@ -3,9 +3,12 @@
  * CPUID as a kvmod guest sees it: the host's answers with everything
  * kvmod does not virtualize taken out and the hypervisor bit set.
  */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <asm/processor.h>
 
-#include "kvmod.h"
+#include "registry.h"
 #include "trace_kvmod.h"
 
 /* Leaf 1 ECX features a guest must not see. */
@@ -39,25 +42,16 @@
 #define E1_ECX_HIDE	(BIT(2) | BIT(12) | BIT(13) | BIT(15) | BIT(22) | \
 			 BIT(23) | BIT(24) | BIT(28))
 
-/**
- * kvmod_cpuid() - answer a guest CPUID
- * @vcpu: the vCPU executing CPUID
- * @leaf: EAX at the CPUID
- * @subleaf: ECX at the CPUID
- * @eax: result
- * @ebx: result
- * @ecx: result
- * @edx: result
- */
-void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
-		 u32 *ebx, u32 *ecx, u32 *edx)
+/* The host's answer with what kvmod does not virtualize taken out. */
+static void cpuid_filtered(u32 leaf, u32 subleaf, u32 apic_id, u32 *eax,
+			   u32 *ebx, u32 *ecx, u32 *edx)
 {
 	u32 max_basic = cpuid_eax(0);
 	u32 max_ext = cpuid_eax(0x80000000);
 
 	*eax = *ebx = *ecx = *edx = 0;
 	if (leaf < 0x80000000 ? leaf > max_basic : leaf > max_ext)
-		goto out;
+		return;
 
 	switch (leaf) {
 	case 0:
@@ -70,7 +64,7 @@ void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 		*ecx |= L1_ECX_HYPERVISOR;
 		*edx &= ~L1_EDX_HIDE;
 		/* Initial APIC ID and one logical processor per package. */
-		*ebx = (*ebx & 0x0000ffff) | (vcpu->id << 24) | (1 << 16);
+		*ebx = (*ebx & 0x0000ffff) | (apic_id << 24) | (1 << 16);
 		break;
 	case 2:
 	case 4:
@@ -109,7 +103,219 @@ void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 	default:
 		break;
 	}
-out:
+}
+
+static const struct kvm_cpuid_entry2 *
+cpuid_find(const struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf)
+{
+	u32 i;
+
+	for (i = 0; i < vcpu->cpuid_nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &vcpu->cpuid_entries[i];
+
+		if (e->function != leaf)
+			continue;
+		if ((e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) &&
+		    e->index != subleaf)
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+/**
+ * kvmod_cpuid() - answer a guest CPUID
+ * @vcpu: the vCPU executing CPUID
+ * @leaf: EAX at the CPUID
+ * @subleaf: ECX at the CPUID
+ * @eax: result
+ * @ebx: result
+ * @ecx: result
+ * @edx: result
+ *
+ * From the table set with KVM_SET_CPUID2 (a leaf not in it reads as
+ * zeros); without one, the host's filtered answers.
+ */
+void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
+		 u32 *ebx, u32 *ecx, u32 *edx)
+{
+	const struct kvm_cpuid_entry2 *e;
+
+	if (vcpu->cpuid_entries) {
+		e = cpuid_find(vcpu, leaf, subleaf);
+		*eax = e ? e->eax : 0;
+		*ebx = e ? e->ebx : 0;
+		*ecx = e ? e->ecx : 0;
+		*edx = e ? e->edx : 0;
+	} else {
+		cpuid_filtered(leaf, subleaf, vcpu->id, eax, ebx, ecx, edx);
+	}
 	trace_kvmod_cpuid(vcpu->id, leaf, subleaf, *eax, *ebx, *ecx, *edx);
 }
 EXPORT_SYMBOL_GPL(kvmod_cpuid);
+
+/**
+ * kvmod_guest_has_feature() - does the guest's CPUID offer a feature?
+ * @vcpu: the vCPU
+ * @leaf: CPUID leaf (subleaf 0)
+ * @reg: 0-3 for EAX, EBX, ECX, EDX
+ * @bit: bit number
+ *
+ * Without a KVM_SET_CPUID2 table, the host's filtered CPUID applies.
+ *
+ * Return: whether the bit is set.
+ */
+bool kvmod_guest_has_feature(struct kvmod_vcpu *vcpu, u32 leaf, int reg,
+			     int bit)
+{
+	u32 r[4];
+
+	if (vcpu->cpuid_entries) {
+		const struct kvm_cpuid_entry2 *e = cpuid_find(vcpu, leaf, 0);
+
+		if (!e)
+			return false;
+		r[0] = e->eax;
+		r[1] = e->ebx;
+		r[2] = e->ecx;
+		r[3] = e->edx;
+	} else {
+		cpuid_filtered(leaf, 0, vcpu->id, &r[0], &r[1], &r[2], &r[3]);
+	}
+	return r[reg] & BIT(bit);
+}
+EXPORT_SYMBOL_GPL(kvmod_guest_has_feature);
+
+static u32 cpuid_count_eax(u32 leaf, u32 subleaf)
+{
+	u32 eax, ebx, ecx, edx;
+
+	cpuid_count(leaf, subleaf, &eax, &ebx, &ecx, &edx);
+	return eax;
+}
+
+static void add_entry(struct kvm_cpuid_entry2 *list, u32 *n, u32 leaf,
+		      u32 subleaf, u32 flags)
+{
+	struct kvm_cpuid_entry2 *e = &list[(*n)++];
+
+	memset(e, 0, sizeof(*e));
+	e->function = leaf;
+	e->index = subleaf;
+	e->flags = flags;
+	cpuid_filtered(leaf, subleaf, 0, &e->eax, &e->ebx, &e->ecx, &e->edx);
+}
+
+/* Fill @list (KVMOD_MAX_CPUID_ENTRIES) with what kvmod supports. */
+static u32 supported_cpuid(struct kvm_cpuid_entry2 *list)
+{
+	u32 max_basic = min_t(u32, cpuid_eax(0), 7);
+	u32 max_ext = min_t(u32, cpuid_eax(0x80000000), 0x80000008);
+	u32 n = 0, leaf, sub;
+
+	for (leaf = 0; leaf <= max_basic; leaf++) {
+		if (leaf == 4) {
+			/* Cache parameters: one subleaf per cache level. */
+			for (sub = 0; sub < 16; sub++) {
+				if (!(cpuid_count_eax(4, sub) & 0x1f))
+					break;
+				add_entry(list, &n, 4, sub,
+					  KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+			}
+		} else if (leaf == 7) {
+			add_entry(list, &n, 7, 0,
+				  KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+		} else {
+			add_entry(list, &n, leaf, 0, 0);
+		}
+	}
+	for (leaf = 0x80000000; leaf <= max_ext; leaf++)
+		add_entry(list, &n, leaf, 0, 0);
+	return n;
+}
+
+/**
+ * kvmod_get_supported_cpuid() - KVM_GET_SUPPORTED_CPUID
+ * @argp: the user's struct kvm_cpuid2
+ *
+ * Return: 0, -E2BIG when nent is too small, -EFAULT.
+ */
+int kvmod_get_supported_cpuid(struct kvm_cpuid2 __user *argp)
+{
+	struct kvm_cpuid_entry2 *list;
+	struct kvm_cpuid2 hdr;
+	u32 n;
+	int r = 0;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	list = kvcalloc(KVMOD_MAX_CPUID_ENTRIES, sizeof(*list), GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	n = supported_cpuid(list);
+	if (hdr.nent < n) {
+		r = -E2BIG;
+		goto out;
+	}
+	hdr.nent = n;
+	if (copy_to_user(argp, &hdr, sizeof(hdr)) ||
+	    copy_to_user(argp->entries, list, n * sizeof(*list)))
+		r = -EFAULT;
+out:
+	kvfree(list);
+	return r;
+}
+
+/**
+ * kvmod_set_cpuid2() - KVM_SET_CPUID2: the guest's CPUID table
+ * @vcpu: the vCPU
+ * @argp: the user's struct kvm_cpuid2
+ *
+ * Return: 0, -E2BIG for more than KVMOD_MAX_CPUID_ENTRIES entries,
+ * -EFAULT, -ENOMEM.
+ */
+int kvmod_set_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
+{
+	struct kvm_cpuid_entry2 *list;
+	struct kvm_cpuid2 hdr;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nent > KVMOD_MAX_CPUID_ENTRIES)
+		return -E2BIG;
+	list = kvcalloc(max_t(u32, hdr.nent, 1), sizeof(*list),
+			GFP_KERNEL_ACCOUNT);
+	if (!list)
+		return -ENOMEM;
+	if (copy_from_user(list, argp->entries, hdr.nent * sizeof(*list))) {
+		kvfree(list);
+		return -EFAULT;
+	}
+	kvfree(vcpu->cpuid_entries);
+	vcpu->cpuid_entries = list;
+	vcpu->cpuid_nent = hdr.nent;
+	return 0;
+}
+
+/**
+ * kvmod_get_cpuid2() - KVM_GET_CPUID2: read back the guest's table
+ * @vcpu: the vCPU
+ * @argp: the user's struct kvm_cpuid2
+ *
+ * As in-tree KVM 6.1, nent is not written back.
+ *
+ * Return: 0, -E2BIG when nent is smaller than the table, -EFAULT.
+ */
+int kvmod_get_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
+{
+	struct kvm_cpuid2 hdr;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nent < vcpu->cpuid_nent)
+		return -E2BIG;
+	if (copy_to_user(argp->entries, vcpu->cpuid_entries,
+			 vcpu->cpuid_nent * sizeof(*vcpu->cpuid_entries)))
+		return -EFAULT;
+	return 0;
+}

@@ -9,7 +9,7 @@
 #include <linux/mm.h>
 #include <linux/uaccess.h>
 
-#include "kvmod.h"
+#include "registry.h"
 #include "insn_len.h"
 
 static void __user *gpa_to_user(struct kvmod_vm *vm, u64 gpa)
@@ -190,3 +190,29 @@ int kvmod_fetch_insn(struct kvmod_vcpu *vcpu, u8 *buf, bool *long64)
 	return -EFAULT;
 }
 EXPORT_SYMBOL_GPL(kvmod_fetch_insn);
+
+/**
+ * kvmod_translate() - KVM_TRANSLATE: a guest linear address to physical
+ * @vcpu: the vCPU whose paging mode applies
+ * @tr: linear_address in; physical_address and valid out
+ *
+ * As in-tree KVM, writeable is always 1 and usermode 0.
+ *
+ * Return: 0.
+ */
+int kvmod_translate(struct kvmod_vcpu *vcpu, struct kvm_translation *tr)
+{
+	struct kvmod_guest_mode mode;
+	u64 gpa;
+	u32 err;
+	int r;
+
+	vcpu->vm->vendor->get_mode(vcpu, &mode);
+	r = kvmod_walk_gva(&mode.paging, tr->linear_address, 0, walk_read,
+			   vcpu->vm, &gpa, &err);
+	tr->physical_address = r == KVMOD_WALK_OK ? gpa : ~0ULL;
+	tr->valid = r == KVMOD_WALK_OK;
+	tr->writeable = 1;
+	tr->usermode = 0;
+	return 0;
+}

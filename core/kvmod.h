@@ -24,6 +24,8 @@
 #define KVMOD_MAX_VCPUS		64
 #define KVMOD_MAX_VCPU_ID	1024
 #define KVMOD_USER_MEMSLOTS	509
+#define KVMOD_MAX_CPUID_ENTRIES	256
+#define KVMOD_MAX_IO_MSRS	256
 
 struct kvmod_vm;
 struct kvmod_vcpu;
@@ -85,6 +87,8 @@ struct kvmod_guest_mode {
  * @set_sregs: write them; -EINVAL for state the vendor cannot accept
  * @get_mode: the paging registers, segment bases, code size and CPL (a
  *	cheap subset of @get_sregs for the exit paths)
+ * @get_msr: read an MSR of the guest; -EINVAL if not supported
+ * @set_msr: write one; @host for KVM_SET_MSRS (fewer checks, e.g. LMA)
  * @exit_name: name of a hardware exit reason, for statistics
  * @nr_exit_codes: size of the exit statistics table (exit codes below it)
  */
@@ -101,6 +105,8 @@ struct kvmod_vendor_ops {
 			 const struct kvm_sregs *sregs);
 	void (*get_mode)(struct kvmod_vcpu *vcpu,
 			 struct kvmod_guest_mode *mode);
+	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *data);
+	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 data, bool host);
 	const char *(*exit_name)(u32 code);
 	u32 nr_exit_codes;
 };
@@ -189,6 +195,9 @@ struct kvmod_vcpu {
 	struct fpu_guest guest_fpu;
 	struct kvmod_pio_pending pio;
 
+	struct kvm_cpuid_entry2 *cpuid_entries;	/* KVM_SET_CPUID2, or NULL */
+	u32 cpuid_nent;
+
 	int cpu;			/* CPU of the last entry */
 	int mode;			/* enum kvmod_vcpu_mode */
 	u64 tlb_gen;			/* vm->tlb_gen at the last flush */
@@ -262,5 +271,7 @@ int kvmod_handle_pio(struct kvmod_vcpu *vcpu, const struct kvmod_pio_exit *io);
 /* cpuid.c */
 void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 		 u32 *ebx, u32 *ecx, u32 *edx);
+bool kvmod_guest_has_feature(struct kvmod_vcpu *vcpu, u32 leaf, int reg,
+			     int bit);
 
 #endif /* KVMOD_H */

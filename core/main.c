@@ -29,6 +29,7 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case KVM_CAP_INTERNAL_ERROR_DATA:
+	case KVM_CAP_EXT_CPUID:
 		return 1;
 	case KVM_CAP_NR_VCPUS:
 		return min_t(long, num_online_cpus(), KVMOD_MAX_VCPUS);
@@ -59,6 +60,10 @@ static long kvmod_dev_ioctl(struct file *filp, unsigned int ioctl,
 		if (arg)
 			return -EINVAL;
 		return 2 * PAGE_SIZE;
+	case KVM_GET_SUPPORTED_CPUID:
+		return kvmod_get_supported_cpuid((void __user *)arg);
+	case KVM_GET_MSR_INDEX_LIST:
+		return kvmod_get_msr_index_list((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -35,6 +35,23 @@ void kvmod_vcpu_destroy(struct kvmod_vcpu *vcpu);
 /* run.c */
 int kvmod_vcpu_run(struct kvmod_vcpu *vcpu);
 
+/* cpuid.c */
+int kvmod_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
+int kvmod_set_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+int kvmod_get_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+
+/* msr.c */
+int kvmod_get_msr_index_list(struct kvm_msr_list __user *argp);
+int kvmod_vcpu_msrs(struct kvmod_vcpu *vcpu, struct kvm_msrs __user *argp,
+		    bool write);
+
+/* fpu.c */
+int kvmod_get_fpu(struct kvmod_vcpu *vcpu, struct kvm_fpu *fpu);
+int kvmod_set_fpu(struct kvmod_vcpu *vcpu, const struct kvm_fpu *fpu);
+
+/* guest_mem.c */
+int kvmod_translate(struct kvmod_vcpu *vcpu, struct kvm_translation *tr);
+
 /* pio.c */
 int kvmod_complete_pio(struct kvmod_vcpu *vcpu);
 

@@ -135,6 +135,39 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 			return -EINVAL;
 		return vcpu->vm->vendor->set_sregs(vcpu, &sregs);
 	}
+	case KVM_SET_CPUID2:
+		return kvmod_set_cpuid2(vcpu, argp);
+	case KVM_GET_CPUID2:
+		return kvmod_get_cpuid2(vcpu, argp);
+	case KVM_GET_MSRS:
+		return kvmod_vcpu_msrs(vcpu, argp, false);
+	case KVM_SET_MSRS:
+		return kvmod_vcpu_msrs(vcpu, argp, true);
+	case KVM_GET_FPU: {
+		struct kvm_fpu fpu;
+
+		kvmod_get_fpu(vcpu, &fpu);
+		if (copy_to_user(argp, &fpu, sizeof(fpu)))
+			return -EFAULT;
+		return 0;
+	}
+	case KVM_SET_FPU: {
+		struct kvm_fpu fpu;
+
+		if (copy_from_user(&fpu, argp, sizeof(fpu)))
+			return -EFAULT;
+		return kvmod_set_fpu(vcpu, &fpu);
+	}
+	case KVM_TRANSLATE: {
+		struct kvm_translation tr;
+
+		if (copy_from_user(&tr, argp, sizeof(tr)))
+			return -EFAULT;
+		kvmod_translate(vcpu, &tr);
+		if (copy_to_user(argp, &tr, sizeof(tr)))
+			return -EFAULT;
+		return 0;
+	}
 	default:
 		return -ENOTTY;
 	}
@@ -168,6 +201,7 @@ void kvmod_vcpu_destroy(struct kvmod_vcpu *vcpu)
 {
 	vcpu->vm->vendor->vcpu_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	kvfree(vcpu->cpuid_entries);
 	kfree(vcpu->exit_stats);
 	free_page((unsigned long)vcpu->pio_data);
 	free_page((unsigned long)vcpu->run);

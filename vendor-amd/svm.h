@@ -84,6 +84,8 @@ void svm_floor_exit(void);
 
 /* svm_msr.c */
 int svm_handle_msr(struct kvmod_vcpu *vcpu, bool write);
+int svm_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
+int svm_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
 
 #define SVM_NR_EXIT_CODES	0x401	/* up to and including NPF */
 

@@ -74,6 +74,8 @@ static const struct kvmod_vendor_ops svm_vendor_ops = {
 	.get_sregs = svm_get_sregs,
 	.set_sregs = svm_set_sregs,
 	.get_mode = svm_get_mode,
+	.get_msr = svm_get_msr,
+	.set_msr = svm_set_msr,
 	.exit_name = svm_exit_name,
 	.nr_exit_codes = SVM_NR_EXIT_CODES,
 };

@@ -16,7 +16,15 @@ static bool canonical(u64 addr)
 	return (u64)((s64)(addr << 16) >> 16) == addr;
 }
 
-static int svm_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
+/**
+ * svm_get_msr() - read a guest MSR
+ * @vcpu: the vCPU
+ * @msr: the MSR index
+ * @val: the value
+ *
+ * Return: 0, or -EINVAL for an MSR kvmod does not have.
+ */
+int svm_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_save_area *save = &svm->vmcb->save;
@@ -89,7 +97,28 @@ static bool pat_valid(u64 pat)
 	return true;
 }
 
-static int svm_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val)
+/* EFER bits need the CPUID features that the guest was given. */
+static bool efer_allowed(struct kvmod_vcpu *vcpu, u64 val)
+{
+	if ((val & EFER_LME) && !kvmod_guest_has_feature(vcpu, 0x80000001, 3, 29))
+		return false;
+	if ((val & EFER_NX) && !kvmod_guest_has_feature(vcpu, 0x80000001, 3, 20))
+		return false;
+	if ((val & EFER_SCE) && !kvmod_guest_has_feature(vcpu, 0x80000001, 3, 11))
+		return false;
+	return true;
+}
+
+/**
+ * svm_set_msr() - write a guest MSR
+ * @vcpu: the vCPU
+ * @msr: the MSR index
+ * @val: the value
+ * @host: written by userspace (KVM_SET_MSRS), not by the guest
+ *
+ * Return: 0, or -EINVAL when the guest would get a #GP.
+ */
+int svm_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_save_area *save = &svm->vmcb->save;
@@ -97,6 +126,13 @@ static int svm_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val)
 	switch (msr) {
 	case MSR_EFER:
 		if (val & ~EFER_GUEST_BITS)
+			return -EINVAL;
+		if (host) {
+			/* Userspace restores LMA together with the rest. */
+			save->efer = val | EFER_SVME;
+			return 0;
+		}
+		if (!efer_allowed(vcpu, val))
 			return -EINVAL;
 		/* LME cannot change while paging is on; LMA is read-only. */
 		if ((save->cr0 & X86_CR0_PG) &&
@@ -175,7 +211,7 @@ int svm_handle_msr(struct kvmod_vcpu *vcpu, bool write)
 	if (write) {
 		val = (u32)vcpu->regs[KVMOD_RAX] |
 		      ((u64)(u32)vcpu->regs[KVMOD_RDX] << 32);
-		r = svm_set_msr(vcpu, msr, val);
+		r = svm_set_msr(vcpu, msr, val, false);
 	} else {
 		r = svm_get_msr(vcpu, msr, &val);
 		if (!r) {

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM_GET_MSR_INDEX_LIST, KVM_GET_MSRS and KVM_SET_MSRS. The vendor keeps
+ * the values (VMCB or VMCS); core moves them across the ABI.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/msr-index.h>
+
+#include "registry.h"
+
+/* The MSRs userspace can save and restore. */
+static const u32 kvmod_msr_list[] = {
+	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+	MSR_KERNEL_GS_BASE, MSR_FS_BASE, MSR_GS_BASE,
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_IA32_APICBASE,
+};
+
+/**
+ * kvmod_get_msr_index_list() - KVM_GET_MSR_INDEX_LIST
+ * @argp: the user's struct kvm_msr_list
+ *
+ * Return: 0; -E2BIG, with nmsrs set to the number needed, when the
+ * caller's list is too short; -EFAULT.
+ */
+int kvmod_get_msr_index_list(struct kvm_msr_list __user *argp)
+{
+	struct kvm_msr_list hdr;
+	u32 n = ARRAY_SIZE(kvmod_msr_list);
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (put_user(n, &argp->nmsrs))
+		return -EFAULT;
+	if (hdr.nmsrs < n)
+		return -E2BIG;
+	if (copy_to_user(argp->indices, kvmod_msr_list, sizeof(kvmod_msr_list)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * kvmod_vcpu_msrs() - KVM_GET_MSRS and KVM_SET_MSRS
+ * @vcpu: the vCPU
+ * @argp: the user's struct kvm_msrs
+ * @write: KVM_SET_MSRS
+ *
+ * Entries are processed in order up to the first the vendor refuses.
+ *
+ * Return: the number of entries processed, -E2BIG for more than
+ * KVMOD_MAX_IO_MSRS, -EFAULT.
+ */
+int kvmod_vcpu_msrs(struct kvmod_vcpu *vcpu, struct kvm_msrs __user *argp,
+		    bool write)
+{
+	const struct kvmod_vendor_ops *vendor = vcpu->vm->vendor;
+	struct kvm_msr_entry *e;
+	struct kvm_msrs hdr;
+	u32 i;
+	int r;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nmsrs > KVMOD_MAX_IO_MSRS)
+		return -E2BIG;
+	e = kvcalloc(max_t(u32, hdr.nmsrs, 1), sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	if (copy_from_user(e, argp->entries, hdr.nmsrs * sizeof(*e))) {
+		r = -EFAULT;
+		goto out;
+	}
+	for (i = 0; i < hdr.nmsrs; i++) {
+		if (write)
+			r = vendor->set_msr(vcpu, e[i].index, e[i].data, true);
+		else
+			r = vendor->get_msr(vcpu, e[i].index, &e[i].data);
+		if (r)
+			break;
+	}
+	r = i;
+	if (!write && copy_to_user(argp->entries, e, i * sizeof(*e)))
+		r = -EFAULT;
+out:
+	kvfree(e);
+	return r;
+}
