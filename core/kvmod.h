@@ -14,6 +14,7 @@
 #include <linux/kvm.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
@@ -144,7 +145,8 @@ struct kvmod_vm {
 	refcount_t users;		/* VM fd + one per vCPU */
 	struct mm_struct *mm;		/* owner's mm (mmgrab) */
 	struct mutex lock;		/* vCPU creation */
-	struct mutex slots_lock;	/* memslots and the MMU tables */
+	struct mutex slots_lock;	/* memslot changes; the fault path */
+	spinlock_t slots_spin;		/* memslot writes, atomic readers */
 	struct kvmod_memslot *slots;	/* KVMOD_USER_MEMSLOTS entries */
 	struct kvmod_vcpu *vcpus[KVMOD_MAX_VCPUS];
 	int nr_vcpus;

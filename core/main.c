@@ -30,6 +30,7 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
 	case KVM_CAP_INTERNAL_ERROR_DATA:
 	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_SYNC_MMU:
 		return 1;
 	case KVM_CAP_NR_VCPUS:
 		return min_t(long, num_online_cpus(), KVMOD_MAX_VCPUS);

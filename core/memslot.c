@@ -2,9 +2,10 @@
 /*
  * Memslots: guest-physical ranges backed by the VM owner's memory.
  *
- * All changes and all lookups from the fault path hold vm->slots_lock.
- * A change that removes or moves memory zaps the MMU, which flushes
- * every vCPU's TLB before it returns.
+ * All changes and the lookups of the fault path hold vm->slots_lock; the
+ * entries are written under vm->slots_spin too, for readers that cannot
+ * sleep (the MMU's notifier). A change that removes or moves memory zaps
+ * the MMU, which flushes every vCPU's TLB before it returns.
  */
 #include <linux/mm.h>
 #include <linux/uaccess.h>
@@ -82,7 +83,6 @@ int kvmod_set_memory_region(struct kvmod_vm *vm,
 {
 	struct kvmod_memslot *s;
 	u64 base, npages;
-	bool zap = false;
 	int r;
 
 	r = check_region(mem);
@@ -100,8 +100,6 @@ int kvmod_set_memory_region(struct kvmod_vm *vm,
 			r = -EINVAL;
 			goto out;
 		}
-		s->npages = 0;
-		zap = true;
 	} else if (s->npages) {
 		/* Change: only the base (a move) and flags may change. */
 		if (mem->userspace_addr != s->userspace_addr ||
@@ -109,28 +107,35 @@ int kvmod_set_memory_region(struct kvmod_vm *vm,
 			r = -EINVAL;
 			goto out;
 		}
-		if (base != s->base_gfn) {
-			if (slots_overlap(vm, mem->slot, base, npages)) {
-				r = -EEXIST;
-				goto out;
-			}
-			zap = true;
-		}
-		s->base_gfn = base;
-		s->flags = mem->flags;
-	} else {
-		/* Create. */
-		if (slots_overlap(vm, mem->slot, base, npages)) {
+		if (base != s->base_gfn &&
+		    slots_overlap(vm, mem->slot, base, npages)) {
 			r = -EEXIST;
 			goto out;
 		}
+	} else if (slots_overlap(vm, mem->slot, base, npages)) {
+		/* Create. */
+		r = -EEXIST;
+		goto out;
+	}
+
+	/*
+	 * Drop the translations of a deleted or moved slot while the slot is
+	 * still there for the MMU notifier to see; no fault can map them
+	 * again before the change, as faults take slots_lock.
+	 */
+	if (s->npages && (!npages || base != s->base_gfn))
+		vm->mmu->zap_all(vm);
+
+	spin_lock(&vm->slots_spin);
+	if (!npages) {
+		s->npages = 0;
+	} else {
 		s->base_gfn = base;
 		s->npages = npages;
 		s->userspace_addr = mem->userspace_addr;
 		s->flags = mem->flags;
 	}
-	if (zap)
-		vm->mmu->zap_all(vm);
+	spin_unlock(&vm->slots_spin);
 out:
 	mutex_unlock(&vm->slots_lock);
 	return r;

@@ -94,6 +94,7 @@ int kvmod_create_vm(unsigned long type)
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->slots_lock);
+	spin_lock_init(&vm->slots_spin);
 	atomic64_set(&vm->tlb_gen, 1);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);

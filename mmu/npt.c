@@ -1,15 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Nested page tables in the x86-64 format (AMD NPT), built on demand.
+ * Nested page tables in the x86-64 format (AMD NPT), built on demand and
+ * kept coherent with the owner's address space by an MMU notifier
+ * (KVM_CAP_SYNC_MMU semantics).
  *
  * A nested page fault maps exactly the 4 KiB page of the faulting
- * guest-physical address, from the memslot that covers it: the backing
- * page is pinned with pin_user_pages and its address is the only host
- * address that ever enters a leaf entry. No slot, no mapping. Zapping
- * detaches all tables, flushes every vCPU's TLB, then unpins and frees.
+ * guest-physical address, from the memslot that covers it: the page is
+ * looked up with get_user_pages, its address goes into a leaf entry and
+ * the reference is dropped again. No page stays pinned: when the host
+ * unmaps, migrates, swaps or splits it, the notifier's invalidate_range_start
+ * removes the entry and flushes every vCPU's TLB before the host goes on,
+ * and the next guest access faults the new page in. No slot, no mapping.
+ *
+ * Locking: npt->lock (a spinlock, as notifiers may not sleep) covers the
+ * tables and the invalidation sequence; a fault that raced with an
+ * invalidation retries. vm->slots_lock (a mutex) is held by the fault
+ * path and memslot changes; the notifier reads the memslots under
+ * vm->slots_spin instead.
  */
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "npt.h"
@@ -25,7 +36,7 @@
 
 /* Nested walks are user accesses: every level needs P, RW and US. */
 #define NPT_TABLE_BITS	(NPT_P | NPT_RW | NPT_US | NPT_A)
-#define NPT_LEAF_BITS	(NPT_P | NPT_RW | NPT_US | NPT_A | NPT_D)
+#define NPT_LEAF_BITS	(NPT_P | NPT_US | NPT_A)
 
 static unsigned int npt_index(u64 gpa, int level)
 {
@@ -37,27 +48,6 @@ static u64 *npt_table(u64 entry)
 	return phys_to_virt(entry & NPT_ADDR);
 }
 
-int npt_vm_init(struct kvmod_vm *vm)
-{
-	struct npt_vm *npt;
-
-	if (vm->pt_format != KVMOD_PT_X86_64)
-		return -EINVAL;
-	npt = kzalloc(sizeof(*npt), GFP_KERNEL_ACCOUNT);
-	if (!npt)
-		return -ENOMEM;
-	npt->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	npt->detached = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	if (!npt->root || !npt->detached) {
-		free_page((unsigned long)npt->root);
-		free_page((unsigned long)npt->detached);
-		kfree(npt);
-		return -ENOMEM;
-	}
-	vm->mmu_data = npt;
-	return 0;
-}
-
 u64 npt_root(struct kvmod_vm *vm)
 {
 	struct npt_vm *npt = vm->mmu_data;
@@ -65,8 +55,17 @@ u64 npt_root(struct kvmod_vm *vm)
 	return virt_to_phys(npt->root);
 }
 
-/* Free a detached table and everything below it. */
-static void npt_free_table(struct npt_vm *npt, u64 *table, int level)
+/* A guest write may have dirtied the page: tell the host before it goes. */
+static void npt_leaf_gone(struct npt_vm *npt, u64 e)
+{
+	if (e & NPT_D)
+		SetPageDirty(pfn_to_page((e & NPT_ADDR) >> PAGE_SHIFT));
+	npt->mapped_pages--;
+}
+
+/* Clear every leaf below @table; with @free, free the tables too. */
+static void npt_clear_table(struct npt_vm *npt, u64 *table, int level,
+			    bool free)
 {
 	int i;
 
@@ -75,52 +74,141 @@ static void npt_free_table(struct npt_vm *npt, u64 *table, int level)
 
 		if (!(e & NPT_P))
 			continue;
-		if (level == 1) {
-			struct page *page = pfn_to_page((e & NPT_ADDR) >>
-							PAGE_SHIFT);
-
-			unpin_user_pages_dirty_lock(&page, 1, true);
-			npt->mapped_pages--;
-		} else {
-			npt_free_table(npt, npt_table(e), level - 1);
-		}
+		if (level == 1)
+			npt_leaf_gone(npt, e);
+		else
+			npt_clear_table(npt, npt_table(e), level - 1, true);
+		WRITE_ONCE(table[i], 0);
 	}
-	free_page((unsigned long)table);
-	npt->table_pages--;
+	if (free) {
+		free_page((unsigned long)table);
+		npt->table_pages--;
+	}
 }
 
 /*
- * Detach every top-level entry into @detached, so that no new walk can
- * reach the old tables.
+ * Remove the leaves for guest frames [start, end). Called with npt->lock
+ * held. Returns whether anything was removed.
  */
-static void npt_detach_all(struct npt_vm *npt, u64 *detached)
+static bool npt_zap_range(struct npt_vm *npt, u64 start, u64 end)
 {
-	int i;
+	bool zapped = false;
+	u64 gfn;
 
-	for (i = 0; i < NPT_ENTRIES; i++) {
-		detached[i] = READ_ONCE(npt->root[i]);
-		WRITE_ONCE(npt->root[i], 0);
+	for (gfn = start; gfn < end; gfn++) {
+		u64 *table = npt->root, *e = NULL;
+		int level;
+
+		for (level = NPT_LEVELS; level >= 1; level--) {
+			e = &table[npt_index(gfn << PAGE_SHIFT, level)];
+			if (!(*e & NPT_P))
+				break;
+			if (level > 1)
+				table = npt_table(*e);
+		}
+		if (level == 0 && (*e & NPT_P)) {
+			npt_leaf_gone(npt, *e);
+			WRITE_ONCE(*e, 0);
+			zapped = true;
+		} else if (level >= 2) {
+			/* A whole empty table: skip the frames it covers. */
+			u64 span = 1ULL << (9 * (level - 1));
+
+			gfn = (gfn | (span - 1));
+		}
 	}
+	return zapped;
 }
 
-static void npt_free_detached(struct npt_vm *npt, u64 *detached)
+static int npt_invalidate_range_start(struct mmu_notifier *mn,
+				      const struct mmu_notifier_range *range)
 {
+	struct npt_vm *npt = container_of(mn, struct npt_vm, mn);
+	struct kvmod_vm *vm = npt->vm;
+	bool flush = false;
 	int i;
 
-	for (i = 0; i < NPT_ENTRIES; i++)
-		if (detached[i] & NPT_P)
-			npt_free_table(npt, npt_table(detached[i]),
-				       NPT_LEVELS - 1);
+	spin_lock(&npt->lock);
+	npt->invalidate_active++;
+	spin_lock(&vm->slots_spin);
+	for (i = 0; i < KVMOD_USER_MEMSLOTS; i++) {
+		struct kvmod_memslot *s = &vm->slots[i];
+		u64 hva_end = s->userspace_addr + (s->npages << PAGE_SHIFT);
+		u64 start, end;
+
+		if (!s->npages || range->end <= s->userspace_addr ||
+		    range->start >= hva_end)
+			continue;
+		start = max_t(u64, range->start, s->userspace_addr);
+		end = min_t(u64, range->end, hva_end);
+		flush |= npt_zap_range(npt,
+			s->base_gfn + ((start - s->userspace_addr) >> PAGE_SHIFT),
+			s->base_gfn + ((end - s->userspace_addr + PAGE_SIZE - 1)
+				       >> PAGE_SHIFT));
+	}
+	spin_unlock(&vm->slots_spin);
+	/* No vCPU may use the old page once this returns. */
+	if (flush)
+		kvmod_flush_remote_tlbs(vm);
+	spin_unlock(&npt->lock);
+	return 0;
 }
 
-/* Called with vm->slots_lock held. */
-void npt_zap_all(struct kvmod_vm *vm)
+static void npt_invalidate_range_end(struct mmu_notifier *mn,
+				     const struct mmu_notifier_range *range)
 {
-	struct npt_vm *npt = vm->mmu_data;
+	struct npt_vm *npt = container_of(mn, struct npt_vm, mn);
 
-	npt_detach_all(npt, npt->detached);
-	kvmod_flush_remote_tlbs(vm);
-	npt_free_detached(npt, npt->detached);
+	spin_lock(&npt->lock);
+	npt->invalidate_seq++;
+	npt->invalidate_active--;
+	spin_unlock(&npt->lock);
+}
+
+/* The address space is going away: nothing may stay mapped. */
+static void npt_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct npt_vm *npt = container_of(mn, struct npt_vm, mn);
+
+	spin_lock(&npt->lock);
+	npt_clear_table(npt, npt->root, NPT_LEVELS, false);
+	npt->invalidate_seq++;
+	kvmod_flush_remote_tlbs(npt->vm);
+	spin_unlock(&npt->lock);
+}
+
+static const struct mmu_notifier_ops npt_mn_ops = {
+	.invalidate_range_start = npt_invalidate_range_start,
+	.invalidate_range_end = npt_invalidate_range_end,
+	.release = npt_release,
+};
+
+int npt_vm_init(struct kvmod_vm *vm)
+{
+	struct npt_vm *npt;
+	int r;
+
+	if (vm->pt_format != KVMOD_PT_X86_64)
+		return -EINVAL;
+	npt = kzalloc(sizeof(*npt), GFP_KERNEL_ACCOUNT);
+	if (!npt)
+		return -ENOMEM;
+	npt->vm = vm;
+	spin_lock_init(&npt->lock);
+	npt->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!npt->root) {
+		kfree(npt);
+		return -ENOMEM;
+	}
+	npt->mn.ops = &npt_mn_ops;
+	r = mmu_notifier_register(&npt->mn, vm->mm);
+	if (r) {
+		free_page((unsigned long)npt->root);
+		kfree(npt);
+		return r;
+	}
+	vm->mmu_data = npt;
+	return 0;
 }
 
 /* No vCPU exists any more: no flush needed. */
@@ -128,31 +216,46 @@ void npt_vm_destroy(struct kvmod_vm *vm)
 {
 	struct npt_vm *npt = vm->mmu_data;
 
-	npt_free_detached(npt, npt->root);
+	mmu_notifier_unregister(&npt->mn, vm->mm);
+	spin_lock(&npt->lock);
+	npt_clear_table(npt, npt->root, NPT_LEVELS, false);
+	spin_unlock(&npt->lock);
 	free_page((unsigned long)npt->root);
-	free_page((unsigned long)npt->detached);
 	WARN_ON(npt->mapped_pages || npt->table_pages);
 	kfree(npt);
 	vm->mmu_data = NULL;
 }
 
+/* Called with vm->slots_lock held, after the memslots changed. */
+void npt_zap_all(struct kvmod_vm *vm)
+{
+	struct npt_vm *npt = vm->mmu_data;
+
+	spin_lock(&npt->lock);
+	npt_clear_table(npt, npt->root, NPT_LEVELS, false);
+	npt->invalidate_seq++;
+	kvmod_flush_remote_tlbs(vm);
+	spin_unlock(&npt->lock);
+}
+
+#define NPT_PREALLOC	(NPT_LEVELS - 1)
+
 /*
- * Find the level-1 entry for @gpa, allocating tables on the way.
- * Called with vm->slots_lock held.
+ * Find the level-1 entry for @gpa, taking missing tables from @pre.
+ * Called with npt->lock held.
  */
-static u64 *npt_leaf_entry(struct npt_vm *npt, u64 gpa)
+static u64 *npt_leaf_entry(struct npt_vm *npt, u64 gpa, u64 **pre)
 {
 	u64 *table = npt->root;
-	int level;
+	int level, used = 0;
 
 	for (level = NPT_LEVELS; level > 1; level--) {
 		u64 *e = &table[npt_index(gpa, level)];
 
 		if (!(*e & NPT_P)) {
-			u64 *next = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+			u64 *next = pre[used];
 
-			if (!next)
-				return NULL;
+			pre[used++] = NULL;
 			npt->table_pages++;
 			WRITE_ONCE(*e, virt_to_phys(next) | NPT_TABLE_BITS);
 		}
@@ -164,43 +267,64 @@ static u64 *npt_leaf_entry(struct npt_vm *npt, u64 gpa)
 int npt_page_fault(struct kvmod_vm *vm, u64 gpa, bool write)
 {
 	struct npt_vm *npt = vm->mmu_data;
+	u64 *pre[NPT_PREALLOC] = { NULL };
 	struct kvmod_memslot *slot;
+	unsigned long hva, seq;
 	struct page *page;
-	unsigned long hva;
 	u64 gfn = gpa >> PAGE_SHIFT;
 	u64 *leaf;
-	int r;
+	int i, r;
 
 	if (gpa >> 48)
 		return -ENOENT;
+	for (i = 0; i < NPT_PREALLOC; i++) {
+		pre[i] = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!pre[i]) {
+			r = -ENOMEM;
+			goto out_free;
+		}
+	}
 
 	mutex_lock(&vm->slots_lock);
+retry:
 	slot = kvmod_gfn_to_memslot(vm, gfn);
 	if (!slot) {
 		r = -ENOENT;
 		goto out;
 	}
-	leaf = npt_leaf_entry(npt, gpa);
-	if (!leaf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	/* Another vCPU mapped it first, or a stale TLB entry: nothing to do. */
-	if (*leaf & NPT_P) {
-		r = 0;
-		goto out;
-	}
-
 	hva = slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
-	r = pin_user_pages_fast(hva, 1, FOLL_WRITE | FOLL_LONGTERM, &page);
+
+	seq = READ_ONCE(npt->invalidate_seq);
+	/* Read the sequence before looking the page up (pairs with the lock). */
+	smp_rmb();
+	r = get_user_pages_unlocked(hva, 1, &page, FOLL_WRITE);
 	if (r != 1) {
 		r = r < 0 ? r : -EFAULT;
 		goto out;
 	}
-	WRITE_ONCE(*leaf, page_to_phys(page) | NPT_LEAF_BITS);
-	npt->mapped_pages++;
+
+	spin_lock(&npt->lock);
+	if (npt->invalidate_active || npt->invalidate_seq != seq) {
+		/* The page may be going away already: look it up again. */
+		spin_unlock(&npt->lock);
+		put_page(page);
+		cond_resched();
+		goto retry;
+	}
+	leaf = npt_leaf_entry(npt, gpa, pre);
+	if (!(*leaf & NPT_P)) {
+		/* Dirty at once: the guest may write through it. */
+		WRITE_ONCE(*leaf, page_to_phys(page) | NPT_LEAF_BITS |
+				  NPT_RW | NPT_D);
+		npt->mapped_pages++;
+	}
+	spin_unlock(&npt->lock);
+	put_page(page);
 	r = 0;
 out:
 	mutex_unlock(&vm->slots_lock);
+out_free:
+	for (i = 0; i < NPT_PREALLOC; i++)
+		free_page((unsigned long)pre[i]);
 	return r;
 }

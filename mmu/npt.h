@@ -3,12 +3,19 @@
 #ifndef KVMOD_NPT_H
 #define KVMOD_NPT_H
 
+#include <linux/mmu_notifier.h>
+#include <linux/spinlock.h>
+
 #include "kvmod.h"
 
 struct npt_vm {
+	struct kvmod_vm *vm;
+	struct mmu_notifier mn;		/* the owner's mm */
+	spinlock_t lock;		/* the tables and the fields below */
 	u64 *root;			/* top-level table (4 levels) */
-	u64 *detached;			/* scratch copy of the root for zapping */
-	unsigned long mapped_pages;	/* pinned guest pages */
+	unsigned long invalidate_seq;	/* bumped at each invalidation end */
+	int invalidate_active;		/* invalidations in progress */
+	unsigned long mapped_pages;	/* present leaf entries */
 	unsigned long table_pages;	/* page-table pages below the root */
 };
 
