@@ -150,7 +150,9 @@ void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 	} else {
 		cpuid_filtered(leaf, subleaf, vcpu->id, eax, ebx, ecx, edx);
 	}
-	trace_kvmod_cpuid(vcpu->id, leaf, subleaf, *eax, *ebx, *ecx, *edx);
+	if (trace_kvmod_cpuid_enabled())
+		trace_kvmod_cpuid(vcpu->id, leaf, subleaf, *eax, *ebx, *ecx,
+				  *edx);
 }
 EXPORT_SYMBOL_GPL(kvmod_cpuid);
 

@@ -83,14 +83,23 @@ static int outs_segment(struct kvmod_vcpu *vcpu)
 	return p.seg;
 }
 
-static int pio_exit_to_user(struct kvmod_vcpu *vcpu)
+/* Out of line, so that disabled tracing costs the exit path no loads. */
+static noinline void trace_pio_exit(struct kvmod_vcpu *vcpu)
 {
-	struct kvm_run *run = vcpu->run;
 	struct kvmod_pio_pending *p = &vcpu->pio;
 
 	trace_kvmod_pio(vcpu->id, p->port, p->size, p->count, p->in);
 	if (!p->in)
 		trace_kvm_pio(1, p->port, p->size, p->count, vcpu->pio_data);
+}
+
+static int pio_exit_to_user(struct kvmod_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvmod_pio_pending *p = &vcpu->pio;
+
+	if (trace_kvmod_pio_enabled() || trace_kvm_pio_enabled())
+		trace_pio_exit(vcpu);
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = p->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run->io.size = p->size;
@@ -219,7 +228,7 @@ int kvmod_complete_pio(struct kvmod_vcpu *vcpu)
 	 */
 	if (vcpu->rip != p->exit_rip)
 		return 0;
-	if (p->in)
+	if (trace_kvm_pio_enabled() && p->in)
 		trace_kvm_pio(0, p->port, p->size, p->count, vcpu->pio_data);
 	if (p->string)
 		return complete_string(vcpu);

@@ -179,7 +179,8 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	int r;
 
-	trace_kvmod_userspace_entry(vcpu->id);
+	if (trace_kvmod_userspace_entry_enabled())
+		trace_kvmod_userspace_entry(vcpu->id);
 	/* Finish what the last exit to userspace left open. */
 	if (vcpu->pio.active) {
 		r = kvmod_complete_pio(vcpu);
@@ -208,6 +209,7 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 out:
 	if (r >= 0 || r == -EINTR)
 		count_user_exit(vcpu, run->exit_reason);
-	trace_kvmod_userspace_exit(vcpu->id, run->exit_reason, r);
+	if (trace_kvmod_userspace_exit_enabled())
+		trace_kvmod_userspace_exit(vcpu->id, run->exit_reason, r);
 	return r;
 }
