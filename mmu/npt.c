@@ -183,6 +183,28 @@ static const struct mmu_notifier_ops npt_mn_ops = {
 	.release = npt_release,
 };
 
+/*
+ * Keep enough zeroed pages for the tables one fault may need, so that the
+ * fault path allocates nothing under npt->lock. Called with slots_lock.
+ */
+static int npt_fill_cache(struct npt_vm *npt)
+{
+	while (npt->ncache < ARRAY_SIZE(npt->cache)) {
+		u64 *page = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+		if (!page)
+			return -ENOMEM;
+		npt->cache[npt->ncache++] = page;
+	}
+	return 0;
+}
+
+static void npt_free_cache(struct npt_vm *npt)
+{
+	while (npt->ncache)
+		free_page((unsigned long)npt->cache[--npt->ncache]);
+}
+
 int npt_vm_init(struct kvmod_vm *vm)
 {
 	struct npt_vm *npt;
@@ -221,6 +243,7 @@ void npt_vm_destroy(struct kvmod_vm *vm)
 	npt_clear_table(npt, npt->root, NPT_LEVELS, false);
 	spin_unlock(&npt->lock);
 	free_page((unsigned long)npt->root);
+	npt_free_cache(npt);
 	WARN_ON(npt->mapped_pages || npt->table_pages);
 	kfree(npt);
 	vm->mmu_data = NULL;
@@ -238,24 +261,21 @@ void npt_zap_all(struct kvmod_vm *vm)
 	spin_unlock(&npt->lock);
 }
 
-#define NPT_PREALLOC	(NPT_LEVELS - 1)
-
 /*
- * Find the level-1 entry for @gpa, taking missing tables from @pre.
- * Called with npt->lock held.
+ * Find the level-1 entry for @gpa, taking missing tables from the cache.
+ * Called with slots_lock and npt->lock held.
  */
-static u64 *npt_leaf_entry(struct npt_vm *npt, u64 gpa, u64 **pre)
+static u64 *npt_leaf_entry(struct npt_vm *npt, u64 gpa)
 {
 	u64 *table = npt->root;
-	int level, used = 0;
+	int level;
 
 	for (level = NPT_LEVELS; level > 1; level--) {
 		u64 *e = &table[npt_index(gpa, level)];
 
 		if (!(*e & NPT_P)) {
-			u64 *next = pre[used];
+			u64 *next = npt->cache[--npt->ncache];
 
-			pre[used++] = NULL;
 			npt->table_pages++;
 			WRITE_ONCE(*e, virt_to_phys(next) | NPT_TABLE_BITS);
 		}
@@ -267,25 +287,20 @@ static u64 *npt_leaf_entry(struct npt_vm *npt, u64 gpa, u64 **pre)
 int npt_page_fault(struct kvmod_vm *vm, u64 gpa, bool write)
 {
 	struct npt_vm *npt = vm->mmu_data;
-	u64 *pre[NPT_PREALLOC] = { NULL };
 	struct kvmod_memslot *slot;
 	unsigned long hva, seq;
 	struct page *page;
 	u64 gfn = gpa >> PAGE_SHIFT;
 	u64 *leaf;
-	int i, r;
+	int r;
 
 	if (gpa >> 48)
 		return -ENOENT;
-	for (i = 0; i < NPT_PREALLOC; i++) {
-		pre[i] = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-		if (!pre[i]) {
-			r = -ENOMEM;
-			goto out_free;
-		}
-	}
 
 	mutex_lock(&vm->slots_lock);
+	r = npt_fill_cache(npt);
+	if (r)
+		goto out;
 retry:
 	slot = kvmod_gfn_to_memslot(vm, gfn);
 	if (!slot) {
@@ -311,7 +326,7 @@ retry:
 		cond_resched();
 		goto retry;
 	}
-	leaf = npt_leaf_entry(npt, gpa, pre);
+	leaf = npt_leaf_entry(npt, gpa);
 	if (!(*leaf & NPT_P)) {
 		/* Dirty at once: the guest may write through it. */
 		WRITE_ONCE(*leaf, page_to_phys(page) | NPT_LEAF_BITS |
@@ -323,8 +338,5 @@ retry:
 	r = 0;
 out:
 	mutex_unlock(&vm->slots_lock);
-out_free:
-	for (i = 0; i < NPT_PREALLOC; i++)
-		free_page((unsigned long)pre[i]);
 	return r;
 }

@@ -15,6 +15,8 @@ struct npt_vm {
 	u64 *root;			/* top-level table (4 levels) */
 	unsigned long invalidate_seq;	/* bumped at each invalidation end */
 	int invalidate_active;		/* invalidations in progress */
+	u64 *cache[3];			/* zeroed table pages for faults */
+	int ncache;			/* (used under vm->slots_lock) */
 	unsigned long mapped_pages;	/* present leaf entries */
 	unsigned long table_pages;	/* page-table pages below the root */
 };
