@@ -352,6 +352,26 @@ static int decode_modrm(struct cursor *c, struct kvmod_insn *insn,
 	return 0;
 }
 
+/*
+ * The segment override among the prefix bytes @b[0..@len). In 64-bit
+ * mode the CS, DS, ES and SS prefixes are null prefixes: they neither
+ * override nor cancel an FS or GS prefix before them.
+ */
+static int seg_override(const u8 *b, int len, bool long64, int last)
+{
+	int i, seg = KVMOD_SEG_NONE;
+
+	if (!long64)
+		return last;
+	for (i = 0; i < len; i++) {
+		if (b[i] == 0x64)
+			seg = KVMOD_SEG_FS;
+		else if (b[i] == 0x65)
+			seg = KVMOD_SEG_GS;
+	}
+	return seg;
+}
+
 static bool lockable(const struct kvmod_insn *insn)
 {
 	switch (insn->op) {
@@ -391,8 +411,8 @@ int kvmod_emul_decode(const u8 *bytes, int n, enum kvmod_cpu_mode mode,
 	struct kvmod_prefixes p;
 	struct opspec s = { 0 };
 	struct cursor c;
+	int ret, seg;
 	u64 v;
-	int ret;
 
 	*insn = (struct kvmod_insn){
 		.mode = mode,
@@ -414,6 +434,7 @@ int kvmod_emul_decode(const u8 *bytes, int n, enum kvmod_cpu_mode mode,
 		return c.overrun;
 	insn->rex = p.rex;
 	insn->lock = p.lock;
+	seg = seg_override(bytes, c.pos, long64, p.seg);
 	if (long64) {
 		insn->opsize = (p.rex & REX_W) ? 8 : p.opsize ? 2 : 4;
 		insn->addrsize = p.addrsize ? 4 : 8;
@@ -479,8 +500,8 @@ int kvmod_emul_decode(const u8 *bytes, int n, enum kvmod_cpu_mode mode,
 			insn->reg = KVMOD_RAX;
 	}
 
-	if (p.seg != KVMOD_SEG_NONE && insn->op != KVMOD_EMUL_OP_STOS)
-		insn->seg = p.seg;
+	if (seg != KVMOD_SEG_NONE && insn->op != KVMOD_EMUL_OP_STOS)
+		insn->seg = seg;
 
 	if (s.imm != IMM_NONE) {
 		unsigned int size = s.imm == IMM_B ? 1 :

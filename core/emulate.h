@@ -143,7 +143,8 @@ enum kvmod_emul_op {
  * @scale: index scale (1, 2, 4 or 8)
  * @rip_rel: the address is relative to the next instruction's RIP
  * @disp: displacement sign-extended to 64 bits, or the moffs offset
- * @imm: immediate sign-extended to 64 bits (zero-extended for BT's)
+ * @imm: immediate, sign-extended to 64 bits (BT/BTS/BTR/BTC use it
+ *	modulo the operand size in bits)
  */
 struct kvmod_insn {
 	u8 len;

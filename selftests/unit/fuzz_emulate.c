@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target for core/emulate.c.
+ *
+ * Input: a mode byte (bits 0-1: real, protected, 64-bit; bit 2: CS.D),
+ * 8 bytes that seed the registers, then instruction bytes; these end
+ * exactly where libFuzzer's buffer ends, so any read past n is caught by
+ * AddressSanitizer. Guest memory is a 4 KiB page that every linear
+ * address maps onto (an access crossing its end faults).
+ *
+ * Checks: a decode result is 0 or one of the three errors; a decoded
+ * length is 1..min(n, 15), the same instruction decodes from exactly
+ * that many bytes, and one byte fewer is "truncated"; the fields are in
+ * range. Execution (up to 8 REP iterations) makes at most one read and
+ * then at most one write per call, of 1, 2, 4 or 8 bytes; it changes no
+ * RFLAGS bit outside the six arithmetic ones; RIP moves past the
+ * instruction exactly when it completes; and a run whose every read
+ * first answers KVMOD_EMUL_RETRY leaves the state and memory untouched
+ * on the retry and then ends exactly like a run without retries.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emulate.h"
+
+#define CHECK(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "%s:%d: check failed: %s\n",	\
+				__FILE__, __LINE__, #cond);		\
+			abort();					\
+		}							\
+	} while (0)
+
+#define PAGE	4096u
+
+struct fctx {
+	u8 mem[PAGE];
+	int reads, writes;
+	bool retry;		/* answer the next read with RETRY */
+	bool retried;
+};
+
+static bool valid_len(unsigned int len)
+{
+	return len == 1 || len == 2 || len == 4 || len == 8;
+}
+
+static int f_read(void *ctx, u64 gla, void *buf, unsigned int len)
+{
+	struct fctx *f = ctx;
+	unsigned int off = gla & (PAGE - 1);
+
+	CHECK(valid_len(len));
+	CHECK(f->reads == 0 && f->writes == 0);
+	f->reads++;
+	if (f->retry) {
+		f->retry = false;
+		f->retried = true;
+		return KVMOD_EMUL_RETRY;
+	}
+	if (off + len > PAGE)
+		return -14;
+	memcpy(buf, f->mem + off, len);
+	return 0;
+}
+
+static int f_write(void *ctx, u64 gla, const void *buf, unsigned int len)
+{
+	struct fctx *f = ctx;
+	unsigned int off = gla & (PAGE - 1);
+
+	CHECK(valid_len(len));
+	CHECK(f->writes == 0);
+	f->writes++;
+	if (off + len > PAGE)
+		return -14;
+	memcpy(f->mem + off, buf, len);
+	return 0;
+}
+
+static const struct kvmod_emul_ops fops = {
+	.read = f_read,
+	.write = f_write,
+};
+
+static u64 splitmix(u64 *s)
+{
+	u64 z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static bool same_insn(const struct kvmod_insn *a, const struct kvmod_insn *b)
+{
+	return a->len == b->len && a->op == b->op && a->mode == b->mode &&
+	       a->opsize == b->opsize && a->memsize == b->memsize &&
+	       a->addrsize == b->addrsize && a->seg == b->seg &&
+	       a->reg == b->reg && a->reg_high8 == b->reg_high8 &&
+	       a->base == b->base && a->index == b->index &&
+	       a->scale == b->scale && a->rip_rel == b->rip_rel &&
+	       a->disp == b->disp && a->imm == b->imm &&
+	       a->has_imm == b->has_imm && a->mem_dst == b->mem_dst &&
+	       a->rep == b->rep && a->lock == b->lock;
+}
+
+static void check_fields(const struct kvmod_insn *in, int n)
+{
+	int max = n < KVMOD_INSN_MAX ? n : KVMOD_INSN_MAX;
+
+	CHECK(in->len >= 1 && in->len <= max);
+	CHECK(in->op > KVMOD_EMUL_OP_NONE && in->op <= KVMOD_EMUL_OP_LODS);
+	CHECK(valid_len(in->opsize) && valid_len(in->memsize));
+	CHECK(in->memsize <= in->opsize);
+	CHECK(in->addrsize == 2 || in->addrsize == 4 || in->addrsize == 8);
+	CHECK((in->addrsize == 8) == (in->mode == KVMOD_CPU_LONG64) ||
+	      in->addrsize == 4);
+	CHECK(in->opsize != 8 || in->mode == KVMOD_CPU_LONG64);
+	CHECK(in->seg >= KVMOD_SEG_ES && in->seg <= KVMOD_SEG_GS);
+	CHECK(in->reg >= -1 && in->reg <= 15);
+	CHECK(in->base >= -1 && in->base <= 15);
+	CHECK(in->index >= -1 && in->index <= 15 && in->index != KVMOD_RSP);
+	CHECK(in->scale == 1 || in->scale == 2 || in->scale == 4 ||
+	      in->scale == 8);
+	CHECK(!in->reg_high8 || (in->reg >= 4 && in->reg <= 7 && !in->rex));
+	CHECK(!in->rip_rel || in->mode == KVMOD_CPU_LONG64);
+	if (in->mode != KVMOD_CPU_LONG64)
+		CHECK(in->reg <= 7 && in->base <= 7 && in->index <= 7);
+}
+
+static u64 next_rip(const struct kvmod_insn *in, u64 rip)
+{
+	rip += in->len;
+	return in->mode == KVMOD_CPU_LONG64 ? rip : (u32)rip;
+}
+
+/* What every call must leave behind. */
+static void check_after(const struct kvmod_insn *in, int ret,
+			const struct kvmod_emul_state *old,
+			const struct kvmod_emul_state *st)
+{
+	CHECK(ret == 0 || ret == KVMOD_EMUL_REP_MORE || ret == -14);
+	if (ret < 0) {
+		CHECK(!memcmp(old, st, sizeof(*st)));
+		return;
+	}
+	CHECK(!((old->rflags ^ st->rflags) & ~KVMOD_FL_ARITH));
+	CHECK(!memcmp(old->seg_base, st->seg_base, sizeof(st->seg_base)));
+	if (ret == KVMOD_EMUL_REP_MORE) {
+		CHECK(in->rep);
+		CHECK(st->rip == old->rip);
+	} else {
+		CHECK(st->rip == next_rip(in, old->rip));
+	}
+}
+
+static struct fctx fa, fb;
+
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
+{
+	struct kvmod_emul_state sa, sb, old;
+	struct kvmod_insn in, again;
+	enum kvmod_cpu_mode mode;
+	const u8 *bytes;
+	int n, ret, rb, i;
+	u64 seed;
+	bool d;
+
+	if (size < 9 || size > 9 + 32)
+		return 0;
+	mode = (data[0] & 3) == 3 ? KVMOD_CPU_LONG64 : data[0] & 3;
+	d = data[0] & 4;
+	memcpy(&seed, data + 1, 8);
+	bytes = data + 9;
+	n = size - 9;
+
+	ret = kvmod_emul_decode(bytes, n, mode, d, &in);
+	CHECK(ret == 0 || ret == -KVMOD_EMUL_E_TRUNC ||
+	      ret == -KVMOD_EMUL_E_UNSUPPORTED ||
+	      ret == -KVMOD_EMUL_E_INVALID);
+	if (ret == -KVMOD_EMUL_E_TRUNC)
+		CHECK(n < KVMOD_INSN_MAX);
+	if (ret)
+		return 0;
+	check_fields(&in, n);
+	CHECK(kvmod_emul_decode(bytes, in.len, mode, d, &again) == 0);
+	CHECK(same_insn(&in, &again));
+	CHECK(kvmod_emul_decode(bytes, in.len - 1, mode, d, &again) ==
+	      -KVMOD_EMUL_E_TRUNC);
+
+	/* The state: random registers with a small count in RCX. */
+	memset(&sa, 0, sizeof(sa));
+	for (i = 0; i < 16; i++)
+		sa.regs[i] = splitmix(&seed);
+	sa.regs[KVMOD_RCX] &= 7;
+	sa.rip = splitmix(&seed);
+	if (mode != KVMOD_CPU_LONG64)
+		sa.rip = (u32)sa.rip;
+	sa.rflags = 2 | (splitmix(&seed) & (KVMOD_FL_ARITH | KVMOD_FL_DF));
+	for (i = 0; i < 6; i++)
+		sa.seg_base[i] = splitmix(&seed);
+	sb = sa;
+	for (i = 0; i < (int)PAGE; i += 8) {
+		u64 v = splitmix(&seed);
+
+		memcpy(fa.mem + i, &v, 8);
+	}
+	memcpy(fb.mem, fa.mem, PAGE);
+
+	(void)kvmod_emul_ea(&in, sa.regs, sa.rip + in.len);
+
+	for (i = 0; i < 8; i++) {
+		/* reference run */
+		old = sa;
+		fa.reads = 0;
+		fa.writes = 0;
+		fa.retry = false;
+		ret = kvmod_emul_exec(&in, &sa, &fops, &fa);
+		check_after(&in, ret, &old, &sa);
+
+		/* the same, with the read answered by RETRY first */
+		old = sb;
+		fb.reads = 0;
+		fb.writes = 0;
+		fb.retry = true;
+		fb.retried = false;
+		rb = kvmod_emul_exec(&in, &sb, &fops, &fb);
+		if (fb.retried) {
+			CHECK(rb == KVMOD_EMUL_RETRY);
+			CHECK(fb.writes == 0);
+			CHECK(!memcmp(&old, &sb, sizeof(sb)));
+			fb.reads = 0;
+			rb = kvmod_emul_exec(&in, &sb, &fops, &fb);
+		}
+		CHECK(rb == ret);
+		CHECK(!memcmp(&sa, &sb, sizeof(sa)));
+		CHECK(!memcmp(fa.mem, fb.mem, PAGE));
+		CHECK(fa.reads == fb.reads && fa.writes == fb.writes);
+		if (ret != KVMOD_EMUL_REP_MORE)
+			break;
+	}
+	return 0;
+}
