@@ -44,20 +44,13 @@
 
 #include "pure_types.h"
 #include "insn_len.h"
+#include "x86_regs.h"
 
 /* Processor mode of the instruction. */
 enum kvmod_cpu_mode {
 	KVMOD_CPU_REAL = 0,	/* real-address or virtual-8086 mode */
 	KVMOD_CPU_PROT,		/* protected or compatibility mode */
 	KVMOD_CPU_LONG64,	/* 64-bit mode (EFER.LMA and CS.L) */
-};
-
-/* General-purpose registers, in the x86 encoding order. */
-enum kvmod_gpr {
-	KVMOD_RAX = 0, KVMOD_RCX, KVMOD_RDX, KVMOD_RBX,
-	KVMOD_RSP, KVMOD_RBP, KVMOD_RSI, KVMOD_RDI,
-	KVMOD_R8, KVMOD_R9, KVMOD_R10, KVMOD_R11,
-	KVMOD_R12, KVMOD_R13, KVMOD_R14, KVMOD_R15,
 };
 
 /* RFLAGS bits the emulator reads or writes. */

@@ -20,6 +20,7 @@
 #include <asm/fpu/types.h>
 
 #include "pagewalk.h"
+#include "x86_regs.h"
 
 #define KVMOD_API_VERSION	12
 #define KVMOD_MAX_VCPUS		64
@@ -31,26 +32,6 @@
 struct kvmod_vm;
 struct kvmod_vcpu;
 
-/* Indices into kvmod_vcpu::regs, in the x86 register encoding order. */
-enum kvmod_reg {
-	KVMOD_RAX = 0,
-	KVMOD_RCX,
-	KVMOD_RDX,
-	KVMOD_RBX,
-	KVMOD_RSP,
-	KVMOD_RBP,
-	KVMOD_RSI,
-	KVMOD_RDI,
-	KVMOD_R8,
-	KVMOD_R9,
-	KVMOD_R10,
-	KVMOD_R11,
-	KVMOD_R12,
-	KVMOD_R13,
-	KVMOD_R14,
-	KVMOD_R15,
-	KVMOD_NR_GPRS,
-};
 
 /* The isa field of kvm:kvm_exit. */
 #define KVMOD_ISA_VMX		1
@@ -67,6 +48,7 @@ struct kvmod_guest_mode {
 	struct kvmod_paging paging;
 	u64 seg_base[6];		/* ES, CS, SS, DS, FS, GS */
 	bool long64;			/* 64-bit code segment */
+	bool cs_db;			/* CS.D: 32-bit default operand size */
 	u8 cpl;
 };
 
@@ -174,6 +156,16 @@ struct kvmod_pio_pending {
 	u64 next_rip;
 };
 
+/* An MMIO access handed to userspace (KVM_EXIT_MMIO). */
+struct kvmod_mmio_pending {
+	bool active;			/* userspace has not re-entered yet */
+	bool is_write;
+	bool have_data;			/* read data for the re-run */
+	u32 len;
+	u64 gpa;
+	u8 data[8];
+};
+
 enum kvmod_vcpu_mode {
 	KVMOD_OUTSIDE_GUEST = 0,
 	KVMOD_IN_GUEST,
@@ -196,6 +188,7 @@ struct kvmod_vcpu {
 
 	struct fpu_guest guest_fpu;
 	struct kvmod_pio_pending pio;
+	struct kvmod_mmio_pending mmio;
 
 	struct kvm_cpuid_entry2 *cpuid_entries;	/* KVM_SET_CPUID2, or NULL */
 	u32 cpuid_nent;
@@ -269,6 +262,9 @@ struct kvmod_pio_exit {
 };
 
 int kvmod_handle_pio(struct kvmod_vcpu *vcpu, const struct kvmod_pio_exit *io);
+
+/* mmio.c */
+int kvmod_emulate_mmio(struct kvmod_vcpu *vcpu);
 
 /* cpuid.c */
 void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,

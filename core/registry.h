@@ -55,6 +55,9 @@ int kvmod_translate(struct kvmod_vcpu *vcpu, struct kvm_translation *tr);
 /* pio.c */
 int kvmod_complete_pio(struct kvmod_vcpu *vcpu);
 
+/* mmio.c */
+int kvmod_complete_mmio(struct kvmod_vcpu *vcpu);
+
 /* stats.c */
 int kvmod_debugfs_init(void);
 void kvmod_debugfs_exit(void);

@@ -187,6 +187,11 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 		if (r < 0)
 			goto out;
 	}
+	if (vcpu->mmio.active) {
+		r = kvmod_complete_mmio(vcpu);
+		if (r <= 0)
+			goto out;
+	}
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = KVM_EXIT_INTR;
 		r = -EINTR;

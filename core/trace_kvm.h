@@ -114,6 +114,11 @@ TRACE_EVENT(kvm_pio,
 		  __entry->count > 1 ? "(...)" : "")
 );
 
+/* The type field of kvm_mmio, as in-tree KVM numbers it. */
+#define KVMOD_TRACE_MMIO_READ_UNSATISFIED	0
+#define KVMOD_TRACE_MMIO_READ			1
+#define KVMOD_TRACE_MMIO_WRITE			2
+
 TRACE_EVENT(kvm_mmio,
 	TP_PROTO(int type, int len, u64 gpa, const void *val),
 	TP_ARGS(type, len, gpa, val),

@@ -126,11 +126,13 @@ static int svm_exit_npf(struct kvmod_vcpu *vcpu)
 	trace_kvmod_page_fault(vcpu->id, gpa, ctl->exit_info_1, r);
 	if (!r)
 		return KVMOD_EXIT_RESUME;
-	if (r == -ENOENT)
-		/* MMIO emulation is not there yet. */
-		return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+	if (r != -ENOENT)
+		return r;
+	/* MMIO while an event was being delivered (an IDT in MMIO...). */
+	if (to_svm(vcpu)->event_inj & SVM_EVTINJ_VALID)
+		return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV,
 					   SVM_EXIT_NPF, gpa);
-	return r;
+	return kvmod_emulate_mmio(vcpu);
 }
 
 /* MOV to/from DR0-7: kept in core's shadow, never in the hardware. */

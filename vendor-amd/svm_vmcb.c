@@ -179,6 +179,7 @@ void svm_get_mode(struct kvmod_vcpu *vcpu, struct kvmod_guest_mode *mode)
 	mode->seg_base[KVMOD_SEG_GS] = save->gs.base;
 	mode->long64 = (save->efer & EFER_LMA) &&
 		       (save->cs.attrib & SVM_SELECTOR_L_MASK);
+	mode->cs_db = save->cs.attrib & SVM_SELECTOR_DB_MASK;
 	mode->cpl = save->cpl;
 }
 
