@@ -70,6 +70,9 @@ struct kvmod_guest_mode {
  * @set_sregs: write them; -EINVAL for state the vendor cannot accept
  * @get_mode: the paging registers, segment bases, code size and CPL (a
  *	cheap subset of @get_sregs for the exit paths)
+ * @get_exit_info: the last exit's reason, qualifications and the event
+ *	being delivered, for exit data and tracing
+ * @queue_exception: make the guest take an exception at the next entry
  * @get_msr: read an MSR of the guest; -EINVAL if not supported
  * @set_msr: write one; @host for KVM_SET_MSRS (fewer checks, e.g. LMA)
  * @exit_name: name of a hardware exit reason, for statistics
@@ -88,6 +91,10 @@ struct kvmod_vendor_ops {
 			 const struct kvm_sregs *sregs);
 	void (*get_mode)(struct kvmod_vcpu *vcpu,
 			 struct kvmod_guest_mode *mode);
+	void (*get_exit_info)(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
+			      u64 *info2, u32 *intr_info, u32 *error_code);
+	void (*queue_exception)(struct kvmod_vcpu *vcpu, u8 vector,
+				bool has_error, u32 error_code);
 	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *data);
 	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 data, bool host);
 	const char *(*exit_name)(u32 code);

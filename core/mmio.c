@@ -116,21 +116,39 @@ static const struct kvmod_emul_ops mmio_ops = {
 	.write = mmio_write,
 };
 
-/* KVM_INTERNAL_ERROR_EMULATION with the instruction bytes, as KVM does. */
+#define UD_VECTOR_NR	6
+
+/*
+ * KVM_INTERNAL_ERROR_EMULATION laid out as in-tree KVM does: flags, the
+ * instruction bytes, then the exit's reason, two qualifications, the
+ * event being delivered and its error code. As KVM, the guest gets a #UD
+ * when it runs again.
+ */
 static int mmio_failed(struct kvmod_vcpu *vcpu, const u8 *insn, int n)
 {
+	const struct kvmod_vendor_ops *vendor = vcpu->vm->vendor;
 	struct kvm_run *run = vcpu->run;
-	u64 bytes[2] = { 0, 0 };
+	u32 reason, intr_info, error_code;
+	u64 info1, info2;
 
-	if (n > 0)
-		memcpy(bytes, insn, min(n, (int)sizeof(bytes)));
+	vendor->get_exit_info(vcpu, &reason, &info1, &info2, &intr_info,
+			      &error_code);
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-	run->internal.ndata = 4;
-	run->internal.data[0] = KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
-	run->internal.data[1] = max(n, 0);
-	run->internal.data[2] = bytes[0];
-	run->internal.data[3] = bytes[1];
+	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->emulation_failure.ndata = 8;
+	run->emulation_failure.flags =
+		KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
+	n = clamp(n, 0, (int)sizeof(run->emulation_failure.insn_bytes));
+	run->emulation_failure.insn_size = n;
+	memset(run->emulation_failure.insn_bytes, 0,
+	       sizeof(run->emulation_failure.insn_bytes));
+	memcpy(run->emulation_failure.insn_bytes, insn, n);
+	run->internal.data[3] = reason;
+	run->internal.data[4] = info1;
+	run->internal.data[5] = info2;
+	run->internal.data[6] = intr_info;
+	run->internal.data[7] = error_code;
+	vendor->queue_exception(vcpu, UD_VECTOR_NR, false, 0);
 	return KVMOD_EXIT_USER;
 }
 
@@ -197,6 +215,13 @@ int kvmod_emulate_mmio(struct kvmod_vcpu *vcpu)
 	if (r != 0 && r != KVMOD_EMUL_REP_MORE)
 		return mmio_failed(vcpu, bytes, n);
 
+	/*
+	 * The last iteration of a REP string instruction leaves RIP on the
+	 * instruction, as in-tree KVM does: run again with RCX at zero it
+	 * does nothing and steps over itself.
+	 */
+	if (insn.rep && r == 0)
+		st.rip = vcpu->rip;
 	/* The instruction (or one REP iteration) is done: commit it. */
 	memcpy(vcpu->regs, st.regs, sizeof(st.regs));
 	vcpu->rip = st.rip;

@@ -75,6 +75,10 @@ void kvmod_svm_vmrun(u64 vmcb_pa, u64 *regs, u64 host_save_pa);
 /* svm_exit.c */
 int svm_handle_exit(struct kvmod_vcpu *vcpu);
 int svm_skip_insn(struct kvmod_vcpu *vcpu);
+void svm_get_exit_info(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
+		       u64 *info2, u32 *intr_info, u32 *error_code);
+void svm_queue_exception(struct kvmod_vcpu *vcpu, u8 vector, bool has_error,
+			 u32 error_code);
 void svm_inject_exception(struct svm_vcpu *svm, u8 vector, bool has_error,
 			  u32 error);
 

@@ -29,6 +29,24 @@ void svm_inject_exception(struct svm_vcpu *svm, u8 vector, bool has_error,
 				  svm->event_inj & SVM_EVTINJ_VALID_ERR, error);
 }
 
+void svm_get_exit_info(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
+		       u64 *info2, u32 *intr_info, u32 *error_code)
+{
+	struct vmcb_control_area *ctl = &to_svm(vcpu)->vmcb->control;
+
+	*reason = ctl->exit_code;
+	*info1 = ctl->exit_info_1;
+	*info2 = ctl->exit_info_2;
+	*intr_info = ctl->exit_int_info;
+	*error_code = ctl->exit_int_info_err;
+}
+
+void svm_queue_exception(struct kvmod_vcpu *vcpu, u8 vector, bool has_error,
+			 u32 error_code)
+{
+	svm_inject_exception(to_svm(vcpu), vector, has_error, error_code);
+}
+
 /**
  * svm_skip_insn() - step over the intercepted instruction
  * @vcpu: the vCPU
