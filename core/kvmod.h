@@ -137,6 +137,7 @@ struct kvmod_vm {
 	struct mutex slots_lock;	/* memslot changes; the fault path */
 	spinlock_t slots_spin;		/* memslot writes, atomic readers */
 	struct kvmod_memslot *slots;	/* KVMOD_USER_MEMSLOTS entries */
+	int slots_end;			/* highest slot in use + 1 */
 	struct kvmod_vcpu *vcpus[KVMOD_MAX_VCPUS];
 	int nr_vcpus;
 	const struct kvmod_vendor_ops *vendor;

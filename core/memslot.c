@@ -21,9 +21,9 @@
  */
 struct kvmod_memslot *kvmod_gfn_to_memslot(struct kvmod_vm *vm, u64 gfn)
 {
-	int i;
+	int i, end = READ_ONCE(vm->slots_end);
 
-	for (i = 0; i < KVMOD_USER_MEMSLOTS; i++) {
+	for (i = 0; i < end; i++) {
 		struct kvmod_memslot *s = &vm->slots[i];
 
 		if (s->npages && gfn >= s->base_gfn &&
@@ -38,7 +38,7 @@ static bool slots_overlap(struct kvmod_vm *vm, int skip, u64 base, u64 npages)
 {
 	int i;
 
-	for (i = 0; i < KVMOD_USER_MEMSLOTS; i++) {
+	for (i = 0; i < vm->slots_end; i++) {
 		struct kvmod_memslot *s = &vm->slots[i];
 
 		if (i == skip || !s->npages)
@@ -135,6 +135,11 @@ int kvmod_set_memory_region(struct kvmod_vm *vm,
 		s->userspace_addr = mem->userspace_addr;
 		s->flags = mem->flags;
 	}
+	/* Lookups scan only up to the highest slot in use. */
+	while (vm->slots_end && !vm->slots[vm->slots_end - 1].npages)
+		WRITE_ONCE(vm->slots_end, vm->slots_end - 1);
+	if (npages && (mem->slot & 0xffff) >= vm->slots_end)
+		WRITE_ONCE(vm->slots_end, (mem->slot & 0xffff) + 1);
 	spin_unlock(&vm->slots_spin);
 out:
 	mutex_unlock(&vm->slots_lock);

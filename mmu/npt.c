@@ -131,7 +131,7 @@ static int npt_invalidate_range_start(struct mmu_notifier *mn,
 	spin_lock(&npt->lock);
 	npt->invalidate_active++;
 	spin_lock(&vm->slots_spin);
-	for (i = 0; i < KVMOD_USER_MEMSLOTS; i++) {
+	for (i = 0; i < vm->slots_end; i++) {
 		struct kvmod_memslot *s = &vm->slots[i];
 		u64 hva_end = s->userspace_addr + (s->npages << PAGE_SHIFT);
 		u64 start, end;
