@@ -135,6 +135,18 @@ static int mmio_failed(struct kvmod_vcpu *vcpu, const u8 *insn, int n)
 			      &error_code);
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	if (n <= 0) {
+		/* No instruction bytes (code in MMIO): flags 0, exit info. */
+		run->internal.ndata = 6;
+		run->internal.data[0] = 0;
+		run->internal.data[1] = reason;
+		run->internal.data[2] = info1;
+		run->internal.data[3] = info2;
+		run->internal.data[4] = intr_info;
+		run->internal.data[5] = error_code;
+		vendor->queue_exception(vcpu, UD_VECTOR_NR, false, 0);
+		return KVMOD_EXIT_USER;
+	}
 	run->emulation_failure.ndata = 8;
 	run->emulation_failure.flags =
 		KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
