@@ -32,7 +32,6 @@
 struct kvmod_vm;
 struct kvmod_vcpu;
 
-
 /* The isa field of kvm:kvm_exit. */
 #define KVMOD_ISA_VMX		1
 #define KVMOD_ISA_SVM		2
@@ -222,8 +221,7 @@ void kvmod_unregister_mmu(const struct kvmod_mmu_ops *ops);
 /* trace.c: see trace_kvm.h and trace_kvmod.h */
 DECLARE_STATIC_KEY_FALSE(kvmod_trace_exits);
 void kvmod_trace_kvm_entry(struct kvmod_vcpu *vcpu);
-void kvmod_trace_kvm_exit(struct kvmod_vcpu *vcpu, u32 isa, u32 reason,
-			  u64 info1, u64 info2, u32 intr_info, u32 error_code);
+void kvmod_trace_kvm_exit(struct kvmod_vcpu *vcpu, u32 isa);
 void kvmod_trace_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 data, bool write,
 		     bool fault);
 

@@ -55,16 +55,6 @@ static int mmio_translate(struct mmio_ctx *c, u64 gla, unsigned int len,
 	return 0;
 }
 
-static bool gpa_is_ram(struct kvmod_vm *vm, u64 gpa)
-{
-	bool ram;
-
-	mutex_lock(&vm->slots_lock);
-	ram = kvmod_gfn_to_memslot(vm, gpa >> PAGE_SHIFT);
-	mutex_unlock(&vm->slots_lock);
-	return ram;
-}
-
 static int mmio_read(void *ctx, u64 gla, void *buf, unsigned int len)
 {
 	struct mmio_ctx *c = ctx;
@@ -75,8 +65,10 @@ static int mmio_read(void *ctx, u64 gla, void *buf, unsigned int len)
 	r = mmio_translate(c, gla, len, false, &gpa);
 	if (r)
 		return r;
-	if (gpa_is_ram(c->vcpu->vm, gpa))
-		return kvmod_read_guest_phys(c->vcpu->vm, gpa, buf, len);
+	/* RAM through its memslot; -ENOENT means no slot, i.e. MMIO. */
+	r = kvmod_read_guest_phys(c->vcpu->vm, gpa, buf, len);
+	if (r != -ENOENT)
+		return r;
 
 	/* The data userspace gave for exactly this access, on the re-run. */
 	if (m->have_data && m->gpa == gpa && m->len == len) {
@@ -100,8 +92,9 @@ static int mmio_write(void *ctx, u64 gla, const void *buf, unsigned int len)
 	r = mmio_translate(c, gla, len, true, &gpa);
 	if (r)
 		return r;
-	if (gpa_is_ram(c->vcpu->vm, gpa))
-		return kvmod_write_guest_phys(c->vcpu->vm, gpa, buf, len);
+	r = kvmod_write_guest_phys(c->vcpu->vm, gpa, buf, len);
+	if (r != -ENOENT)
+		return r;
 	if (c->wrote_mmio)
 		return -EINVAL;		/* one MMIO write per instruction */
 	c->wrote_mmio = true;

@@ -45,15 +45,16 @@ EXPORT_SYMBOL_GPL(kvmod_trace_kvm_entry);
  * kvmod_trace_kvm_exit() - fire kvm:kvm_exit
  * @vcpu: the vCPU that left the guest
  * @isa: KVMOD_ISA_SVM or KVMOD_ISA_VMX
- * @reason: the hardware exit reason
- * @info1: first exit qualification (EXITINFO1, exit qualification)
- * @info2: second one (EXITINFO2, ...)
- * @intr_info: event being delivered at the exit, if any
- * @error_code: its error code
+ *
+ * The exit's details come from the vendor's get_exit_info op.
  */
-void kvmod_trace_kvm_exit(struct kvmod_vcpu *vcpu, u32 isa, u32 reason,
-			  u64 info1, u64 info2, u32 intr_info, u32 error_code)
+void kvmod_trace_kvm_exit(struct kvmod_vcpu *vcpu, u32 isa)
 {
+	u32 reason, intr_info, error_code;
+	u64 info1, info2;
+
+	vcpu->vm->vendor->get_exit_info(vcpu, &reason, &info1, &info2,
+					&intr_info, &error_code);
 	trace_kvm_exit(vcpu->id, isa, reason, vcpu->rip, info1, info2,
 		       intr_info, error_code);
 }

@@ -17,6 +17,7 @@
 struct svm_cpu {
 	struct page *hsave;		/* MSR_VM_HSAVE_PA: VMRUN's host save */
 	struct page *host_vmcb;		/* VMSAVE/VMLOAD area for host state */
+	u64 host_vmcb_pa;
 	u64 asid_gen;
 	u32 next_asid;
 	bool enabled;

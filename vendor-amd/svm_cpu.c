@@ -42,6 +42,7 @@ static int svm_cpu_online(unsigned int cpu)
 	if (!sd->hsave || !sd->host_vmcb)
 		return -ENOMEM;
 
+	sd->host_vmcb_pa = page_to_phys(sd->host_vmcb);
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(sd->hsave));
 	/* Start a new ASID generation: every vCPU flushes on first entry. */

@@ -47,6 +47,15 @@ void svm_queue_exception(struct kvmod_vcpu *vcpu, u8 vector, bool has_error,
 	svm_inject_exception(to_svm(vcpu), vector, has_error, error_code);
 }
 
+/* Step over @len bytes of instruction; that ends any interrupt shadow. */
+static void svm_advance_rip(struct kvmod_vcpu *vcpu, int len, bool long64)
+{
+	vcpu->rip += len;
+	if (!long64)
+		vcpu->rip = (u32)vcpu->rip;
+	to_svm(vcpu)->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
 /**
  * svm_skip_insn() - step over the intercepted instruction
  * @vcpu: the vCPU
@@ -64,7 +73,8 @@ int svm_skip_insn(struct kvmod_vcpu *vcpu)
 
 	if (svm_caps.nrips && svm->vmcb->control.next_rip) {
 		vcpu->rip = svm->vmcb->control.next_rip;
-		goto done;
+		svm->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+		return 0;
 	}
 	n = kvmod_fetch_insn(vcpu, insn, &long64);
 	if (n <= 0)
@@ -72,12 +82,7 @@ int svm_skip_insn(struct kvmod_vcpu *vcpu)
 	len = kvmod_insn_len(insn, n, long64);
 	if (len < 0)
 		return -EINVAL;
-	vcpu->rip += len;
-	if (!long64)
-		vcpu->rip = (u32)vcpu->rip;
-done:
-	/* Stepping over an instruction ends any interrupt shadow. */
-	svm->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	svm_advance_rip(vcpu, len, long64);
 	return 0;
 }
 
@@ -156,13 +161,12 @@ static int svm_exit_npf(struct kvmod_vcpu *vcpu)
 /* MOV to/from DR0-7: kept in core's shadow, never in the hardware. */
 static int svm_exit_dr(struct kvmod_vcpu *vcpu, u32 code)
 {
+	struct svm_vcpu *svm = to_svm(vcpu);
 	u8 insn[KVMOD_INSN_MAX];
 	struct kvmod_mov_dr m;
 	bool long64;
 	u64 *reg, val;
 	int n;
-
-	struct svm_vcpu *svm = to_svm(vcpu);
 
 	n = kvmod_fetch_insn(vcpu, insn, &long64);
 	if (n <= 0 || kvmod_insn_mov_dr(insn, n, long64, &m))
@@ -198,10 +202,7 @@ static int svm_exit_dr(struct kvmod_vcpu *vcpu, u32 code)
 			val = vcpu->dr7;
 		*reg = long64 ? val : (u32)val;
 	}
-	vcpu->rip += m.len;
-	if (!long64)
-		vcpu->rip = (u32)vcpu->rip;
-	svm->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+	svm_advance_rip(vcpu, m.len, long64);
 	return KVMOD_EXIT_RESUME;
 }
 

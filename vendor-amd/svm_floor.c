@@ -120,7 +120,7 @@ static u64 floor_chunk(struct floor *f, u64 n)
 		local_irq_disable();
 		asm volatile("clgi" ::: "memory");
 		kvmod_svm_vmrun(page_to_phys(f->pages[0]), f->regs,
-				page_to_phys(sd->host_vmcb));
+				sd->host_vmcb_pa);
 		asm volatile("stgi" ::: "memory");
 		local_irq_enable();
 		f->vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;

@@ -72,8 +72,7 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	if (static_branch_unlikely(&kvmod_trace_exits))
 		kvmod_trace_kvm_entry(vcpu);
 	svm_clgi();
-	kvmod_svm_vmrun(svm->vmcb_pa, vcpu->regs,
-			page_to_phys(sd->host_vmcb));
+	kvmod_svm_vmrun(svm->vmcb_pa, vcpu->regs, sd->host_vmcb_pa);
 	kvmod_vcpu_exit_guest(vcpu);
 	if (boot_cpu_has(X86_FEATURE_OSPKE) && rdpkru() != host_pkru)
 		wrpkru(host_pkru);
@@ -90,12 +89,7 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
 	if (static_branch_unlikely(&kvmod_trace_exits))
-		kvmod_trace_kvm_exit(vcpu, KVMOD_ISA_SVM,
-				     vmcb->control.exit_code,
-				     vmcb->control.exit_info_1,
-				     vmcb->control.exit_info_2,
-				     vmcb->control.exit_int_info,
-				     vmcb->control.exit_int_info_err);
+		kvmod_trace_kvm_exit(vcpu, KVMOD_ISA_SVM);
 
 	return svm_handle_exit(vcpu);
 }
