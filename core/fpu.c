@@ -11,6 +11,9 @@
 
 #include "registry.h"
 
+/* The MXCSR bits this CPU implements (arch/x86/kernel/fpu/init.c). */
+extern unsigned int mxcsr_feature_mask;
+
 int kvmod_get_fpu(struct kvmod_vcpu *vcpu, struct kvm_fpu *fpu)
 {
 	struct fxregs_state *fx = &vcpu->guest_fpu.fpstate->regs.fxsave;
@@ -34,7 +37,7 @@ int kvmod_set_fpu(struct kvmod_vcpu *vcpu, const struct kvm_fpu *fpu)
 	struct fxregs_state *fx = &fps->regs.fxsave;
 
 	/* MXCSR bits the CPU does not have would make FXRSTOR fault. */
-	if (fpu->mxcsr & ~0xffffU)
+	if (fpu->mxcsr & ~mxcsr_feature_mask)
 		return -EINVAL;
 	memcpy(fx->st_space, fpu->fpr, sizeof(fpu->fpr));
 	fx->cwd = fpu->fcw;

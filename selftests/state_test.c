@@ -269,6 +269,14 @@ TEST_F(state, fpu_reaches_guest)
 	EXPECT_EQ(is_kvmod() ? 0x7f80 : 0x1f80, out32(_metadata, g, 0x10));
 	EXPECT_EQ(KVM_EXIT_HLT, kt_run(g->vcpu_fd, g->run));
 	EXPECT_EQ(-1, ioctl(g->vcpu_fd, KVM_GET_FPU, (void *)8));
+	EXPECT_EQ(-1, ioctl(g->vcpu_fd, KVM_SET_FPU, (void *)8));
+	/* kvmod refuses MXCSR bits the CPU lacks (in-tree ignores mxcsr). */
+	if (is_kvmod()) {
+		fpu.mxcsr = 0xffffffff;
+		errno = 0;
+		EXPECT_EQ(-1, ioctl(g->vcpu_fd, KVM_SET_FPU, &fpu));
+		EXPECT_EQ(EINVAL, errno);
+	}
 }
 
 TEST_F(state, translate)
