@@ -12,17 +12,18 @@
 #include "registry.h"
 #include "insn_len.h"
 
-static void __user *gpa_to_user(struct kvmod_vm *vm, u64 gpa)
+static void __user *slot_to_user(struct kvmod_memslot *s, u64 gpa)
 {
-	struct kvmod_memslot *s = kvmod_gfn_to_memslot(vm, gpa >> PAGE_SHIFT);
-
-	if (!s)
-		return NULL;
 	return (void __user *)(unsigned long)(s->userspace_addr +
 		(((gpa >> PAGE_SHIFT) - s->base_gfn) << PAGE_SHIFT) +
 		(gpa & ~PAGE_MASK));
 }
 
+/*
+ * Copy to or from guest-physical memory, one page at a time. A write to
+ * a read-only slot finds no memory there (-ENOENT, like a hole: it is
+ * MMIO for the caller) and a write that lands is logged as dirty.
+ */
 static int guest_phys_copy(struct kvmod_vm *vm, u64 gpa, void *buf,
 			   unsigned int len, bool write)
 {
@@ -32,21 +33,24 @@ static int guest_phys_copy(struct kvmod_vm *vm, u64 gpa, void *buf,
 	while (len) {
 		unsigned int chunk = min_t(unsigned int, len,
 					   PAGE_SIZE - (gpa & ~PAGE_MASK));
-		void __user *uaddr = gpa_to_user(vm, gpa);
+		struct kvmod_memslot *s;
 		unsigned long left;
 
-		if (!uaddr) {
+		s = kvmod_gfn_to_memslot(vm, gpa >> PAGE_SHIFT);
+		if (!s || (write && (s->flags & KVM_MEM_READONLY))) {
 			r = -ENOENT;
 			break;
 		}
 		if (write)
-			left = copy_to_user(uaddr, buf, chunk);
+			left = copy_to_user(slot_to_user(s, gpa), buf, chunk);
 		else
-			left = copy_from_user(buf, uaddr, chunk);
+			left = copy_from_user(buf, slot_to_user(s, gpa), chunk);
 		if (left) {
 			r = -EFAULT;
 			break;
 		}
+		if (write)
+			kvmod_mark_page_dirty(s, gpa >> PAGE_SHIFT);
 		gpa += chunk;
 		buf += chunk;
 		len -= chunk;

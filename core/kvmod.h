@@ -107,9 +107,15 @@ struct kvmod_vendor_ops {
  * @vm_init: allocate the VM's translation root in @vm->pt_format
  * @vm_destroy: free all tables and release every host page
  * @page_fault: map the page holding @gpa; 0 when mapped, -ENOENT when
- *	no memslot covers it, another -errno on failure. Called in process
- *	context of the VM's owner, may sleep.
- * @zap_all: remove every translation; returns with remote TLBs flushed
+ *	no memslot lets the access through (no slot, or a write to a
+ *	read-only slot: the caller emulates it as MMIO), another -errno on
+ *	failure. Called in process context of the VM's owner, may sleep.
+ * @zap_range: remove the translations of guest frames [@start, @end);
+ *	returns with remote TLBs flushed. Called with vm->slots_lock held.
+ * @write_protect: take write access away from the guest frames
+ *	@gfn + i for each bit i set in @mask (@gfn is 64-aligned) so that
+ *	the next write faults; returns whether a translation changed, and
+ *	then the caller flushes remote TLBs. Called with vm->slots_lock.
  * @root: the host-physical address of the translation root
  */
 struct kvmod_mmu_ops {
@@ -118,7 +124,8 @@ struct kvmod_mmu_ops {
 	int (*vm_init)(struct kvmod_vm *vm);
 	void (*vm_destroy)(struct kvmod_vm *vm);
 	int (*page_fault)(struct kvmod_vm *vm, u64 gpa, bool write);
-	void (*zap_all)(struct kvmod_vm *vm);
+	void (*zap_range)(struct kvmod_vm *vm, u64 start, u64 end);
+	bool (*write_protect)(struct kvmod_vm *vm, u64 gfn, u64 mask);
 	u64 (*root)(struct kvmod_vm *vm);
 };
 
@@ -126,7 +133,14 @@ struct kvmod_memslot {
 	u64 base_gfn;
 	u64 npages;
 	u64 userspace_addr;
-	u32 flags;
+	u32 flags;			/* KVM_MEM_* */
+	unsigned long *dirty_bitmap;	/* with KVM_MEM_LOG_DIRTY_PAGES */
+};
+
+/* Counters of the VM's translations, kept by the MMU (debugfs). */
+struct kvmod_vm_stat {
+	u64 pages_4k;
+	u64 pages_2m;
 };
 
 struct kvmod_vm {
@@ -145,6 +159,8 @@ struct kvmod_vm {
 	void *vendor_data;
 	void *mmu_data;
 	atomic64_t tlb_gen;		/* bumped when translations go away */
+	u64 dirty_log_caps;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+	struct kvmod_vm_stat stat;
 	struct dentry *debugfs;
 };
 
@@ -233,6 +249,7 @@ void kvmod_vcpu_reset_regs(struct kvmod_vcpu *vcpu);
 
 /* memslot.c */
 struct kvmod_memslot *kvmod_gfn_to_memslot(struct kvmod_vm *vm, u64 gfn);
+void kvmod_mark_page_dirty(struct kvmod_memslot *slot, u64 gfn);
 
 /* guest_mem.c */
 int kvmod_read_guest_phys(struct kvmod_vm *vm, u64 gpa, void *buf,

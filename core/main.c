@@ -31,7 +31,12 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_INTERNAL_ERROR_DATA:
 	case KVM_CAP_EXT_CPUID:
 	case KVM_CAP_SYNC_MMU:
+	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_ENABLE_CAP_VM:
 		return 1;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
+		       KVM_DIRTY_LOG_INITIALLY_SET;
 	case KVM_CAP_NR_VCPUS:
 		return min_t(long, num_online_cpus(), KVMOD_MAX_VCPUS);
 	case KVM_CAP_MAX_VCPUS:

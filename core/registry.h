@@ -27,6 +27,14 @@ void kvmod_vm_put(struct kvmod_vm *vm);
 /* memslot.c */
 int kvmod_set_memory_region(struct kvmod_vm *vm,
 			    const struct kvm_userspace_memory_region *mem);
+unsigned long kvmod_dirty_bitmap_bytes(u64 npages);
+void kvmod_free_memslots(struct kvmod_vm *vm);
+
+/* dirty_log.c */
+int kvmod_get_dirty_log(struct kvmod_vm *vm, struct kvm_dirty_log *log);
+int kvmod_clear_dirty_log(struct kvmod_vm *vm,
+			  struct kvm_clear_dirty_log *log);
+int kvmod_vm_enable_cap(struct kvmod_vm *vm, const struct kvm_enable_cap *cap);
 
 /* vcpu.c */
 int kvmod_create_vcpu(struct kvmod_vm *vm, unsigned long id);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Exit statistics in debugfs:
+ * Statistics in debugfs:
  *   /sys/kernel/debug/kvmod/<pid>-<vm fd>/vcpu<N>/exits       hardware exits
  *   /sys/kernel/debug/kvmod/<pid>-<vm fd>/vcpu<N>/user_exits  KVM_EXIT_* exits
- * one "name count" line per reason seen.
+ * one "name count" line per reason seen, and per VM pages_4k / pages_2m,
+ * the guest memory mapped by the MMU in 4 KiB and 2 MiB translations.
  */
 #include <linux/debugfs.h>
 #include <linux/sched.h>
@@ -89,6 +90,9 @@ void kvmod_debugfs_vm_add(struct kvmod_vm *vm, int fd)
 
 	snprintf(name, sizeof(name), "%d-%d", task_pid_nr(current), fd);
 	vm->debugfs = debugfs_create_dir(name, kvmod_debugfs_dir);
+	/* Named as in-tree KVM's per-VM debugfs files. */
+	debugfs_create_u64("pages_4k", 0444, vm->debugfs, &vm->stat.pages_4k);
+	debugfs_create_u64("pages_2m", 0444, vm->debugfs, &vm->stat.pages_2m);
 }
 
 void kvmod_debugfs_vm_remove(struct kvmod_vm *vm)

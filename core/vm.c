@@ -23,7 +23,7 @@ static void kvmod_vm_destroy(struct kvmod_vm *vm)
 	vm->vendor->vm_destroy(vm);
 	kvmod_put_components(vm);
 	mmdrop(vm->mm);
-	kvfree(vm->slots);
+	kvmod_free_memslots(vm);
 	kfree(vm);
 }
 
@@ -57,6 +57,27 @@ static long kvmod_vm_ioctl(struct file *filp, unsigned int ioctl,
 		if (copy_from_user(&mem, argp, sizeof(mem)))
 			return -EFAULT;
 		return kvmod_set_memory_region(vm, &mem);
+	}
+	case KVM_GET_DIRTY_LOG: {
+		struct kvm_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return kvmod_get_dirty_log(vm, &log);
+	}
+	case KVM_CLEAR_DIRTY_LOG: {
+		struct kvm_clear_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return kvmod_clear_dirty_log(vm, &log);
+	}
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		return kvmod_vm_enable_cap(vm, &cap);
 	}
 	case KVM_CHECK_EXTENSION:
 		return kvmod_check_extension(vm, arg);
@@ -132,7 +153,7 @@ err_put:
 	kvmod_put_components(vm);
 err_free:
 	mmdrop(vm->mm);
-	kvfree(vm->slots);
+	kvmod_free_memslots(vm);
 	kfree(vm);
 	return r;
 }
