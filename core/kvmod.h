@@ -179,14 +179,36 @@ struct kvmod_pio_pending {
 	u64 next_rip;
 };
 
-/* An MMIO access handed to userspace (KVM_EXIT_MMIO). */
+/* A piece of an MMIO access for userspace, at most 8 bytes per exit. */
+struct kvmod_mmio_frag {
+	u64 gpa;
+	u8 off;				/* its bytes in kvmod_mmio_pending.data */
+	u8 len;				/* bytes not exchanged yet */
+};
+
+#define KVMOD_MMIO_MAX_READS	2	/* CMPS reads two operands */
+#define KVMOD_MMIO_MAX_LEN	16	/* SSE moves */
+#define KVMOD_MMIO_WRITE_OFF	(KVMOD_MMIO_MAX_READS * KVMOD_MMIO_MAX_LEN)
+
+/*
+ * MMIO handed to userspace (KVM_EXIT_MMIO), see mmio.c: the pieces of
+ * one access (split where it crosses a page) still to be exchanged, and
+ * the reads the instruction made so far, which it gets again when it
+ * runs again after a read exit.
+ */
 struct kvmod_mmio_pending {
 	bool active;			/* userspace has not re-entered yet */
 	bool is_write;
-	bool have_data;			/* read data for the re-run */
-	u32 len;
-	u64 gpa;
-	u8 data[8];
+	u8 nr_frags;
+	u8 cur_frag;
+	u8 nr_reads;			/* reads done, for the re-run */
+	u8 read_len[KVMOD_MMIO_MAX_READS];
+	u64 read_gla[KVMOD_MMIO_MAX_READS];
+	u64 rip;			/* of the instruction */
+	u64 gpa;			/* of the first MMIO piece (traces) */
+	struct kvmod_mmio_frag frag[2];
+	/* read i at i * KVMOD_MMIO_MAX_LEN, the write at ..._WRITE_OFF */
+	u8 data[KVMOD_MMIO_WRITE_OFF + KVMOD_MMIO_MAX_LEN];
 };
 
 enum kvmod_vcpu_mode {
@@ -277,7 +299,7 @@ void kvmod_count_exit(struct kvmod_vcpu *vcpu, u32 code);
 struct kvmod_pio_exit {
 	u16 port;
 	u8 size;		/* 1, 2 or 4 */
-	u8 addr_bytes;		/* 2, 4 or 8 for string I/O */
+	u8 addr_bytes;		/* string I/O: 2, 4 or 8 (core decodes) */
 	bool in;
 	bool string;
 	bool rep;

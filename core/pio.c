@@ -64,23 +64,38 @@ static u64 string_linear(struct kvmod_vcpu *vcpu, const struct kvmod_pio_pending
 	return long64 ? linear : (u32)linear;
 }
 
-/* The segment of OUTS: DS unless an override prefix says otherwise. */
-static int outs_segment(struct kvmod_vcpu *vcpu)
+/*
+ * The segment of the memory operand (ES for INS; DS for OUTS unless an
+ * override prefix says otherwise) and the address size, from the
+ * instruction itself: QEMU's SVM emulation reports the address size one
+ * bit off in the IOIO exit information, so the vendor's value is only the
+ * fallback when the instruction cannot be read.
+ */
+static void string_operand(struct kvmod_vcpu *vcpu, struct kvmod_pio_pending *p,
+			   u8 vendor_addr_bytes)
 {
+	struct kvmod_guest_mode mode;
 	u8 insn[KVMOD_INSN_MAX];
-	struct kvmod_prefixes p;
+	struct kvmod_prefixes pfx;
 	bool long64;
 	int n;
 
+	p->seg = p->in ? KVMOD_SEG_ES : KVMOD_SEG_DS;
+	p->addr_bytes = vendor_addr_bytes;
 	n = kvmod_fetch_insn(vcpu, insn, &long64);
-	if (n <= 0 || kvmod_insn_prefixes(insn, n, long64, &p) < 0)
-		return KVMOD_SEG_DS;
-	if (p.seg == KVMOD_SEG_NONE)
-		return KVMOD_SEG_DS;
+	if (n <= 0 || kvmod_insn_prefixes(insn, n, long64, &pfx) < 0)
+		return;
+	vcpu->vm->vendor->get_mode(vcpu, &mode);
+	if (long64)
+		p->addr_bytes = pfx.addrsize ? 4 : 8;
+	else
+		p->addr_bytes = mode.cs_db != pfx.addrsize ? 4 : 2;
+	if (p->in || pfx.seg == KVMOD_SEG_NONE)
+		return;
 	/* In 64-bit mode only FS and GS overrides have an effect. */
-	if (long64 && p.seg != KVMOD_SEG_FS && p.seg != KVMOD_SEG_GS)
-		return KVMOD_SEG_DS;
-	return p.seg;
+	if (long64 && pfx.seg != KVMOD_SEG_FS && pfx.seg != KVMOD_SEG_GS)
+		return;
+	p->seg = pfx.seg;
 }
 
 /* Out of line, so that disabled tracing costs the exit path no loads. */
@@ -116,14 +131,14 @@ static int pio_string(struct kvmod_vcpu *vcpu, const struct kvmod_pio_exit *io)
 	u64 count = 1, linear, room;
 	int r;
 
+	string_operand(vcpu, p, io->addr_bytes);
 	if (io->rep) {
-		count = vcpu->regs[KVMOD_RCX] & addr_mask(io->addr_bytes);
+		count = vcpu->regs[KVMOD_RCX] & addr_mask(p->addr_bytes);
 		if (!count) {
 			vcpu->rip = io->next_rip;
 			return KVMOD_EXIT_RESUME;
 		}
 	}
-	p->seg = io->in ? KVMOD_SEG_ES : outs_segment(vcpu);
 	linear = string_linear(vcpu, p);
 
 	/* At most a page of data, and never across a guest page. */
