@@ -133,4 +133,212 @@ static inline uint8_t *kt_io_data(struct kvm_run *run)
 	return (uint8_t *)run + run->io.data_offset;
 }
 
+/* ---- CPU modes, page tables, exceptions, CPUID, memslots, vCPUs ---- */
+
+/* Same as KT_GUEST_CODE16, for 32-bit protected-mode guest code. */
+#define KT_GUEST_CODE32(name, body)					\
+	extern const unsigned char name[], name##_end[];		\
+	asm(".pushsection .rodata.kt_guest,\"a\"\n"			\
+	    ".code32\n"							\
+	    #name ":\n\t"						\
+	    body "\n"							\
+	    #name "_end:\n"						\
+	    ".code64\n"							\
+	    ".popsection\n")
+
+#define KT_CR0_PE	(1ULL << 0)
+#define KT_CR0_ET	(1ULL << 4)
+#define KT_CR0_NE	(1ULL << 5)
+#define KT_CR0_WP	(1ULL << 16)
+#define KT_CR0_PG	(1ULL << 31)
+#define KT_CR4_PSE	(1ULL << 4)
+#define KT_CR4_PAE	(1ULL << 5)
+#define KT_EFER_LME	(1ULL << 8)
+#define KT_EFER_LMA	(1ULL << 10)
+#define KT_EFER_NXE	(1ULL << 11)
+
+/* Paging-structure entry bits. */
+#define KT_PTE_P	(1ULL << 0)
+#define KT_PTE_W	(1ULL << 1)
+#define KT_PTE_U	(1ULL << 2)
+#define KT_PTE_A	(1ULL << 5)
+#define KT_PTE_D	(1ULL << 6)
+#define KT_PTE_PS	(1ULL << 7)
+#define KT_PTE_NX	(1ULL << 63)
+
+/* #PF error code bits. */
+#define KT_PF_P		(1U << 0)
+#define KT_PF_W		(1U << 1)
+#define KT_PF_U		(1U << 2)
+#define KT_PF_RSVD	(1U << 3)
+#define KT_PF_ID	(1U << 4)
+
+#define KT_PF_VECTOR	14
+#define KT_GP_VECTOR	13
+
+#define KT_SIZE_4K	0x1000ULL
+#define KT_SIZE_2M	0x200000ULL
+#define KT_SIZE_4M	0x400000ULL
+#define KT_SIZE_1G	0x40000000ULL
+
+/* Selectors of the descriptors kt_gdt_fill() writes. */
+#define KT_SEL_CODE64	0x08	/* 64-bit code */
+#define KT_SEL_DATA	0x10	/* flat 4 GiB data, 32-bit */
+#define KT_SEL_CODE32	0x18	/* flat 4 GiB code, 32-bit */
+#define KT_SEL_CODE16	0x20	/* 64 KiB code at 0, 16-bit */
+#define KT_SEL_DATA16	0x28	/* 64 KiB data at 0, 16-bit */
+#define KT_GDT_SIZE	0x30
+
+/* Write the descriptors named by KT_SEL_* to @gdt (KT_GDT_SIZE bytes). */
+void kt_gdt_fill(void *gdt);
+
+enum kt_mode {
+	KT_MODE_REAL,		/* real mode, every segment at 0 */
+	KT_MODE_PROT32,		/* flat 32-bit protected mode, no paging */
+	KT_MODE_PAGING32,	/* 32-bit paging: 2 levels, CR4.PSE set */
+	KT_MODE_PAE,		/* PAE paging: 3 levels */
+	KT_MODE_LONG,		/* 64-bit mode, 4-level paging */
+};
+
+struct kt_mode_cfg {
+	enum kt_mode mode;
+	uint64_t cr3;		/* paging modes: the top table */
+	uint64_t gdt;		/* protected modes: a kt_gdt_fill() GDT */
+	uint64_t idt;		/* IDT base ... */
+	uint16_t idt_limit;	/* ... and limit (0: none) */
+	uint64_t efer;		/* EFER bits beyond those of the mode */
+	uint64_t cr4;		/* CR4 bits beyond those of the mode */
+};
+
+/*
+ * KVM_SET_SREGS for @cfg: CR0 (PE, ET, NE, and PG with WP in the paging
+ * modes), CR3, CR4, EFER, GDTR, IDTR, and flat segments from the GDT
+ * (real mode: segments at 0 as kt_set_real_mode() sets them); TR is a
+ * busy TSS at 0.  The general registers are left alone.  0 or -errno.
+ */
+int kt_set_mode(int vcpu_fd, const struct kt_mode_cfg *cfg);
+
+/*
+ * Page tables built in a guest-physical area the test can see through a
+ * host pointer.  Levels: 1 = page table (4 KiB pages), 2 = page directory
+ * (2 MiB or, under 32-bit paging, 4 MiB pages), 3 = PDPT (1 GiB pages in
+ * long mode), 4 = PML4.
+ */
+struct kt_pt {
+	enum kt_mode mode;	/* KT_MODE_PAGING32, _PAE or _LONG */
+	uint8_t *hva;		/* host view of the area */
+	uint64_t gpa;		/* its guest-physical address */
+	uint64_t size;		/* its size */
+	uint64_t used;		/* bytes of it holding tables */
+	uint64_t root;		/* the top table, for CR3 */
+};
+
+/*
+ * Start page tables for @mode in the area [@gpa, @gpa + @size) seen at
+ * @hva (page aligned); the area is zeroed and the top table allocated.
+ * 0 or -errno.
+ */
+int kt_pt_init(struct kt_pt *pt, enum kt_mode mode, void *hva,
+	       uint64_t gpa, uint64_t size);
+
+/*
+ * Map the page of @page_size (KT_SIZE_4K, _2M, _4M or _1G as the mode
+ * allows) at @gva to @gpa, with KT_PTE_P, KT_PTE_PS as needed and @flags
+ * (KT_PTE_W, _U, _NX, or any raw bits) in the leaf.  Missing tables are
+ * allocated with P, W and U (a PAE PDPTE with P only).  0, -EINVAL for a
+ * bad size or alignment, -EEXIST when a large page is in the way, -ENOMEM
+ * when the area is full, -EFAULT when a table is outside the area.
+ */
+int kt_pt_map(struct kt_pt *pt, uint64_t gva, uint64_t gpa,
+	      uint64_t page_size, uint64_t flags);
+
+/*
+ * Store the raw @entry at @level of the walk for @gva, allocating the
+ * tables above it as kt_pt_map() does.  0 or -errno as kt_pt_map().
+ */
+int kt_pt_set_entry(struct kt_pt *pt, uint64_t gva, int level,
+		    uint64_t entry);
+
+/*
+ * Guest exception handlers for vectors 0-31: kt_exc64 for 64-bit guests,
+ * kt_exc32 for 32-bit protected mode.  The block starts with a struct
+ * kt_exc_rec; copy it to guest memory and point the IDT at it with
+ * kt_idt_fill().  A handler records the exception and then
+ *  - if rec.fixup is set: clears it, makes OUT of the vector (1 byte) to
+ *    KT_PORT_EXC and returns to the fixup address;
+ *  - otherwise: OUT of the vector to KT_PORT_EXC_FATAL, then HLT forever.
+ * 32-bit handlers store the low halves of the fields.
+ */
+struct kt_exc_rec {
+	uint64_t vector;
+	uint64_t error;		/* error code, 0 for vectors without one */
+	uint64_t cr2;
+	uint64_t rip;		/* RIP the exception pushed */
+	uint64_t count;		/* exceptions so far */
+	uint64_t fixup;		/* where to resume, or 0 */
+};
+
+#define KT_EXC_FIXUP_OFF	40	/* offsetof(struct kt_exc_rec, fixup) */
+#define KT_PORT_EXC		0xe0
+#define KT_PORT_EXC_FATAL	0xe1
+
+extern const unsigned char kt_exc64[], kt_exc64_end[];
+extern const unsigned char kt_exc32[], kt_exc32_end[];
+
+/*
+ * Write 32 interrupt gates (vectors 0-31) to @idt for handler block
+ * kt_exc64 (@long_mode) or kt_exc32 copied to guest address @block_gva,
+ * with code selector @sel.  Returns the IDT limit to load.
+ */
+uint16_t kt_idt_fill(void *idt, uint64_t block_gva, uint16_t sel,
+		     int long_mode);
+
+/* Is the hypervisor behind the device kvmod (rather than in-tree KVM)? */
+int kt_is_kvmod(void);
+
+/* KVM_CHECK_EXTENSION on @fd: the value (>= 0) or -errno. */
+int kt_check_cap(int fd, long cap);
+
+/*
+ * KVM_GET_SUPPORTED_CPUID: a malloc()ed table, or NULL with errno set.
+ */
+struct kvm_cpuid2 *kt_get_supported_cpuid(int sys_fd);
+
+/* The entry for @function/@index in @c, or NULL. */
+struct kvm_cpuid_entry2 *kt_cpuid_find(struct kvm_cpuid2 *c,
+				       uint32_t function, uint32_t index);
+
+/* KVM_SET_CPUID2: 0 or -errno. */
+int kt_set_cpuid(int vcpu_fd, const struct kvm_cpuid2 *c);
+
+/*
+ * KVM_SET_USER_MEMORY_REGION of [@gpa, @gpa + @size) backed at @hva
+ * (size 0 deletes the slot): 0 or -errno.
+ */
+int kt_set_region(int vm_fd, uint32_t slot, uint32_t flags, uint64_t gpa,
+		  uint64_t size, void *hva);
+
+/* A vCPU and its kvm_run. */
+struct kt_vcpu {
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+/*
+ * KVM_CREATE_VCPU @id, map its kvm_run (size from @sys_fd) and give it
+ * the hypervisor's supported CPUID.  0 or -errno (nothing left open).
+ */
+int kt_vcpu_open(int sys_fd, int vm_fd, unsigned long id, struct kt_vcpu *v);
+
+/* Unmap and close what kt_vcpu_open() made. */
+void kt_vcpu_close(struct kt_vcpu *v);
+
+/*
+ * Hold one VM with a vCPU open until the process exits, as
+ * selftests/run's keeper does (see lib/kvm_keeper.c), for binaries that
+ * may run on their own against in-tree KVM.  Call it from a constructor.
+ */
+void kt_hold_a_vm(void);
+
 #endif /* KVMOD_SELFTESTS_KVM_UTIL_H */
