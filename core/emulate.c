@@ -28,6 +28,7 @@ enum {
 	GRP_3,			/* F6/F7: TEST - NOT NEG (MUL DIV ...) */
 	GRP_45,			/* FE/FF: INC DEC (CALL JMP PUSH ...) */
 	GRP_8,			/* 0F BA: - - - - BT BTS BTR BTC */
+	GRP_9,			/* 0F C7: - CMPXCHG8B (...) */
 	GRP_11,			/* C6/C7: MOV */
 };
 
@@ -37,12 +38,14 @@ struct opspec {
 	u8 group;
 	u8 imm;
 	u8 srcsize;		/* MOVZX/MOVSX source size, else 0 */
+	u8 fixsize;		/* operand size whatever the prefixes, or 0 */
 	bool byteop;		/* 8-bit operand size */
 	bool modrm;		/* a ModRM memory operand follows */
 	bool regop;		/* the ModRM reg field is a register operand */
 	bool mem_dst;
 	bool moffs;		/* A0-A3: the address is in the instruction */
 	bool string;
+	bool aligned;		/* the operand must be aligned to its size */
 };
 
 /* Bytes being decoded: at most 15 of them are looked at. */
@@ -146,6 +149,12 @@ static int decode_onebyte(u8 b, bool long64, struct opspec *s)
 		s->mem_dst = true;
 		s->string = true;
 		break;
+	case 0xa6:
+	case 0xa7:
+		s->op = KVMOD_EMUL_OP_CMPS;
+		s->byteop = !(b & 1);
+		s->string = true;
+		break;
 	case 0xaa:
 	case 0xab:
 		s->op = KVMOD_EMUL_OP_STOS;
@@ -156,6 +165,12 @@ static int decode_onebyte(u8 b, bool long64, struct opspec *s)
 	case 0xac:
 	case 0xad:
 		s->op = KVMOD_EMUL_OP_LODS;
+		s->byteop = !(b & 1);
+		s->string = true;
+		break;
+	case 0xae:
+	case 0xaf:
+		s->op = KVMOD_EMUL_OP_SCAS;
 		s->byteop = !(b & 1);
 		s->string = true;
 		break;
@@ -187,9 +202,91 @@ static int decode_onebyte(u8 b, bool long64, struct opspec *s)
 	return 0;
 }
 
-static int decode_twobyte(u8 b, struct opspec *s)
+/*
+ * The 16-byte SSE moves. The mandatory prefix (none, 66 or F3) selects
+ * the instruction and with it the alignment rule; F2 forms (MOVSD ...),
+ * F3 forms other than MOVDQU (MOVSS ...), the MMX forms without a
+ * prefix and 66 together with F2 or F3 are not handled.
+ */
+static int decode_sse(u8 b, const struct kvmod_prefixes *p,
+		      struct opspec *s)
+{
+	int pfx = p->repne ? 0xf2 : p->rep ? 0xf3 : p->opsize ? 0x66 : 0;
+
+	if ((p->rep || p->repne) && p->opsize)
+		return -KVMOD_EMUL_E_UNSUPPORTED;
+	switch (b) {
+	case 0x10:		/* MOVUPS, MOVUPD xmm, m128 */
+	case 0x11:		/* MOVUPS, MOVUPD m128, xmm */
+		if (pfx != 0 && pfx != 0x66)
+			return -KVMOD_EMUL_E_UNSUPPORTED;
+		break;
+	case 0x28:		/* MOVAPS, MOVAPD xmm, m128 */
+	case 0x29:		/* MOVAPS, MOVAPD m128, xmm */
+	case 0x2b:		/* MOVNTPS, MOVNTPD m128, xmm */
+		if (pfx != 0 && pfx != 0x66)
+			return -KVMOD_EMUL_E_UNSUPPORTED;
+		s->aligned = true;
+		break;
+	case 0x6f:		/* MOVDQA (66), MOVDQU (F3) xmm, m128 */
+	case 0x7f:		/* MOVDQA (66), MOVDQU (F3) m128, xmm */
+		if (pfx != 0x66 && pfx != 0xf3)
+			return -KVMOD_EMUL_E_UNSUPPORTED;
+		s->aligned = pfx == 0x66;
+		break;
+	case 0xe7:		/* MOVNTDQ m128, xmm */
+		if (pfx != 0x66)
+			return -KVMOD_EMUL_E_UNSUPPORTED;
+		s->aligned = true;
+		break;
+	default:
+		return -KVMOD_EMUL_E_UNSUPPORTED;
+	}
+	s->op = KVMOD_EMUL_OP_MOV_SSE;
+	s->fixsize = 16;
+	s->mem_dst = b != 0x10 && b != 0x28 && b != 0x6f;
+	s->modrm = true;
+	s->regop = true;
+	return 0;
+}
+
+static int decode_twobyte(u8 b, const struct kvmod_prefixes *p,
+			  struct opspec *s)
 {
 	switch (b) {
+	case 0x10:
+	case 0x11:
+	case 0x28:
+	case 0x29:
+	case 0x2b:
+	case 0x6f:
+	case 0x7f:
+	case 0xe7:
+		return decode_sse(b, p, s);
+	case 0xb0:
+	case 0xb1:
+		/* CMPXCHG r/m, r */
+		s->op = KVMOD_EMUL_OP_CMPXCHG;
+		s->byteop = !(b & 1);
+		s->mem_dst = true;
+		s->modrm = true;
+		s->regop = true;
+		break;
+	case 0xc0:
+	case 0xc1:
+		/* XADD r/m, r */
+		s->op = KVMOD_EMUL_OP_XADD;
+		s->byteop = !(b & 1);
+		s->mem_dst = true;
+		s->modrm = true;
+		s->regop = true;
+		break;
+	case 0xc7:
+		s->group = GRP_9;
+		s->fixsize = 8;
+		s->mem_dst = true;
+		s->modrm = true;
+		break;
 	case 0xb6:
 	case 0xb7:
 	case 0xbe:
@@ -249,6 +346,12 @@ static int decode_group(struct opspec *s, unsigned int regf)
 	case GRP_8:
 		if (regf >= 4) {
 			s->op = KVMOD_EMUL_OP_BT + regf - 4;
+			return 0;
+		}
+		break;
+	case GRP_9:
+		if (regf == 1) {
+			s->op = KVMOD_EMUL_OP_CMPXCHG8B;
 			return 0;
 		}
 		break;
@@ -377,7 +480,7 @@ static bool lockable(const struct kvmod_insn *insn)
 	switch (insn->op) {
 	case KVMOD_EMUL_OP_ADD ... KVMOD_EMUL_OP_XOR:
 	case KVMOD_EMUL_OP_XCHG ... KVMOD_EMUL_OP_DEC:
-	case KVMOD_EMUL_OP_BTS ... KVMOD_EMUL_OP_BTC:
+	case KVMOD_EMUL_OP_BTS ... KVMOD_EMUL_OP_CMPXCHG8B:
 		return insn->mem_dst && insn->has_modrm;
 	default:
 		return false;
@@ -453,7 +556,7 @@ int kvmod_emul_decode(const u8 *bytes, int n, enum kvmod_cpu_mode mode,
 			return ret;
 		insn->opcode = v;
 		insn->twobyte = true;
-		ret = decode_twobyte(insn->opcode, &s);
+		ret = decode_twobyte(insn->opcode, &p, &s);
 	} else {
 		ret = decode_onebyte(insn->opcode, long64, &s);
 	}
@@ -471,7 +574,13 @@ int kvmod_emul_decode(const u8 *bytes, int n, enum kvmod_cpu_mode mode,
 
 	if (s.byteop)
 		insn->opsize = 1;
+	if (s.fixsize)
+		insn->opsize = s.fixsize;
+	/* 0F C7 /1 with REX.W is CMPXCHG16B */
+	if (s.op == KVMOD_EMUL_OP_CMPXCHG8B && (p.rex & REX_W))
+		return -KVMOD_EMUL_E_UNSUPPORTED;
 	insn->memsize = insn->opsize;
+	insn->aligned = s.aligned;
 	if (s.srcsize && s.srcsize < insn->opsize)
 		insn->memsize = s.srcsize;
 	insn->op = s.op;
@@ -494,13 +603,19 @@ int kvmod_emul_decode(const u8 *bytes, int n, enum kvmod_cpu_mode mode,
 
 	if (s.string) {
 		insn->rep = p.rep || p.repne;
-		if (insn->op == KVMOD_EMUL_OP_STOS)
+		insn->repne = p.repne;
+		/* STOS and SCAS address ES:rDI only; no override */
+		if (insn->op == KVMOD_EMUL_OP_STOS ||
+		    insn->op == KVMOD_EMUL_OP_SCAS) {
 			insn->seg = KVMOD_SEG_ES;
-		if (insn->op != KVMOD_EMUL_OP_MOVS)
+			seg = KVMOD_SEG_NONE;
+		}
+		if (insn->op != KVMOD_EMUL_OP_MOVS &&
+		    insn->op != KVMOD_EMUL_OP_CMPS)
 			insn->reg = KVMOD_RAX;
 	}
 
-	if (seg != KVMOD_SEG_NONE && insn->op != KVMOD_EMUL_OP_STOS)
+	if (seg != KVMOD_SEG_NONE)
 		insn->seg = seg;
 
 	if (s.imm != IMM_NONE) {
@@ -528,8 +643,8 @@ int kvmod_emul_decode(const u8 *bytes, int n, enum kvmod_cpu_mode mode,
  * @rip_next: RIP of the next instruction, for RIP-relative addressing
  *
  * For BT/BTS/BTR/BTC with a register bit offset this is the address
- * before the offset is applied; for MOVS and LODS it is RSI and for STOS
- * RDI.
+ * before the offset is applied; for MOVS, LODS and CMPS it is RSI (the
+ * source), for STOS and SCAS RDI.
  *
  * Return: the offset in the segment, wrapped to the address size.
  */
@@ -540,10 +655,12 @@ u64 kvmod_emul_ea(const struct kvmod_insn *insn, const u64 regs[16],
 
 	switch (insn->op) {
 	case KVMOD_EMUL_OP_STOS:
+	case KVMOD_EMUL_OP_SCAS:
 		ea = regs[KVMOD_RDI];
 		break;
 	case KVMOD_EMUL_OP_MOVS:
 	case KVMOD_EMUL_OP_LODS:
+	case KVMOD_EMUL_OP_CMPS:
 		ea = regs[KVMOD_RSI];
 		break;
 	default:
@@ -726,71 +843,131 @@ static bool valid_size(unsigned int size)
 /* Enough of a decoded instruction to be sure nothing goes out of bounds. */
 static bool insn_sane(const struct kvmod_insn *insn)
 {
-	if (!valid_size(insn->opsize) || !valid_size(insn->memsize) ||
-	    insn->addrsize < 2 || !valid_size(insn->addrsize))
+	if (insn->op == KVMOD_EMUL_OP_MOV_SSE) {
+		if (insn->opsize != 16 || insn->memsize != 16 ||
+		    insn->reg < 0 || insn->reg > 15 || insn->reg_high8)
+			return false;
+	} else if (!valid_size(insn->opsize) || !valid_size(insn->memsize)) {
+		return false;
+	}
+	if (insn->addrsize < 2 || !valid_size(insn->addrsize))
 		return false;
 	if (insn->reg < -1 || insn->reg > 15 ||
 	    (insn->reg_high8 && (insn->reg < 4 || insn->reg > 7)))
 		return false;
-	return insn->op > KVMOD_EMUL_OP_NONE &&
-	       insn->op <= KVMOD_EMUL_OP_LODS;
+	return insn->op > KVMOD_EMUL_OP_NONE && insn->op < KVMOD_EMUL_NR_OPS;
 }
 
+static u64 next_rip(const struct kvmod_insn *insn, u64 rip)
+{
+	rip += insn->len;
+	return insn->mode == KVMOD_CPU_LONG64 ? rip : (u32)rip;
+}
+
+/*
+ * One element of MOVS STOS LODS CMPS SCAS. The reads (source, then for
+ * CMPS and SCAS the ES:rDI operand) come before the write, as always.
+ */
 static int exec_string(const struct kvmod_insn *insn,
 		       struct kvmod_emul_state *st,
 		       const struct kvmod_emul_ops *ops, void *ctx)
 {
-	unsigned int size = insn->memsize, asz = insn->addrsize;
+	unsigned int op = insn->op, size = insn->memsize;
+	unsigned int asz = insn->addrsize;
+	bool cmp = op == KVMOD_EMUL_OP_CMPS || op == KVMOD_EMUL_OP_SCAS;
+	bool use_si = op == KVMOD_EMUL_OP_MOVS || op == KVMOD_EMUL_OP_LODS ||
+		      op == KVMOD_EMUL_OP_CMPS;
+	bool use_di = op != KVMOD_EMUL_OP_LODS;
 	u64 amask = size_mask(asz);
 	u64 step = (st->rflags & KVMOD_FL_DF) ? -(u64)size : size;
-	u64 rip_next = (u64)insn->len + st->rip;
+	u64 rip_next = next_rip(insn, st->rip);
 	u64 count = st->regs[KVMOD_RCX] & amask;
 	u64 si = st->regs[KVMOD_RSI] & amask;
 	u64 di = st->regs[KVMOD_RDI] & amask;
+	u64 di_gla = kvmod_emul_gla(insn, st, KVMOD_SEG_ES, di);
 	struct kvmod_emul_state s;
-	u64 val = 0;
+	u64 val, dval = 0;
 	int ret;
 
-	if (insn->mode != KVMOD_CPU_LONG64)
-		rip_next = (u32)rip_next;
 	if (insn->rep && !count) {
 		st->rip = rip_next;
 		return 0;
 	}
 
-	if (insn->op != KVMOD_EMUL_OP_STOS) {
+	val = st->regs[KVMOD_RAX];
+	if (use_si) {
 		ret = mem_read(ops, ctx, kvmod_emul_gla(insn, st, insn->seg, si),
 			       size, &val);
 		if (ret)
 			return ret;
-	} else {
-		val = st->regs[KVMOD_RAX];
 	}
-	if (insn->op != KVMOD_EMUL_OP_LODS) {
-		ret = mem_write(ops, ctx,
-				kvmod_emul_gla(insn, st, KVMOD_SEG_ES, di),
-				size, val);
+	if (cmp) {
+		ret = mem_read(ops, ctx, di_gla, size, &dval);
+		if (ret)
+			return ret;
+	}
+	if (op == KVMOD_EMUL_OP_MOVS || op == KVMOD_EMUL_OP_STOS) {
+		ret = mem_write(ops, ctx, di_gla, size, val);
 		if (ret)
 			return ret;
 	}
 
 	s = *st;
-	if (insn->op == KVMOD_EMUL_OP_LODS)
+	if (op == KVMOD_EMUL_OP_LODS)
 		reg_put(s.regs, KVMOD_RAX, false, size, val);
-	if (insn->op != KVMOD_EMUL_OP_STOS)
+	/* CMPS: [rSI] - [rDI]; SCAS: the accumulator - [rDI] */
+	if (cmp)
+		alu(KVMOD_EMUL_OP_CMP, val, dval, size, &s.rflags);
+	if (use_si)
 		reg_put(s.regs, KVMOD_RSI, false, asz, si + step);
-	if (insn->op != KVMOD_EMUL_OP_LODS)
+	if (use_di)
 		reg_put(s.regs, KVMOD_RDI, false, asz, di + step);
 	ret = 0;
 	if (insn->rep) {
+		bool zf = s.rflags & KVMOD_FL_ZF;
+
 		reg_put(s.regs, KVMOD_RCX, false, asz, count - 1);
-		if (count != 1)
+		if (cmp && zf == insn->repne)
+			ret = 0;		/* REPE/REPNE condition ends it */
+		else if (count != 1)
 			ret = KVMOD_EMUL_REP_MORE;
+		else
+			ret = KVMOD_EMUL_REP_END;
 	}
-	if (!ret)
+	if (ret != KVMOD_EMUL_REP_MORE)
 		s.rip = rip_next;
 	*st = s;
 	return ret;
+}
+
+/* MOVUPS MOVAPS MOVDQU MOVDQA ...: 16 bytes between memory and XMM. */
+static int exec_sse(const struct kvmod_insn *insn,
+		    struct kvmod_emul_state *st,
+		    const struct kvmod_emul_ops *ops, void *ctx)
+{
+	u64 rip_next = next_rip(insn, st->rip);
+	u64 gla = kvmod_emul_gla(insn, st, insn->seg,
+				 kvmod_emul_ea(insn, st->regs, rip_next));
+	u8 buf[16];
+	int ret;
+
+	if (!ops->get_xmm || !ops->put_xmm)
+		return -KVMOD_EMUL_E_UNSUPPORTED;
+	if (insn->aligned && (gla & 15))
+		return -KVMOD_EMUL_E_ALIGN;
+	if (insn->mem_dst) {
+		ret = ops->get_xmm(ctx, insn->reg, buf);
+		if (!ret)
+			ret = ops->write(ctx, gla, buf, sizeof(buf));
+	} else {
+		ret = ops->read(ctx, gla, buf, sizeof(buf));
+		if (!ret)
+			ret = ops->put_xmm(ctx, insn->reg, buf);
+	}
+	if (ret)
+		return ret;
+	st->rip = rip_next;
+	return 0;
 }
 
 /**
@@ -800,19 +977,28 @@ static int exec_string(const struct kvmod_insn *insn,
  * @ops: guest memory access
  * @ctx: passed to @ops
  *
- * Performs at most one read and then at most one write through @ops, on
- * guest linear addresses, and changes @st only after both succeeded, so
- * an instruction whose read answered KVMOD_EMUL_RETRY can be executed
- * again with the same @st. Flags: ADD ADC SUB SBB CMP NEG set all six
- * arithmetic flags, INC and DEC all but CF, AND OR XOR TEST clear CF, OF
- * and AF and set SF, ZF, PF; BT BTS BTR BTC set CF only; the others
- * leave RFLAGS alone. A 32-bit register write zero-extends to 64 bits.
- * REP string instructions run one iteration per call (see emulate.h).
+ * Performs at most two reads (two only for CMPS) and then at most one
+ * write through @ops, on guest linear addresses, and changes @st only
+ * after all of them succeeded, so an instruction whose read answered
+ * KVMOD_EMUL_RETRY can be executed again with the same @st. Flags: ADD
+ * ADC SUB SBB CMP NEG XADD CMPXCHG CMPS SCAS set all six arithmetic
+ * flags (CMPXCHG, CMPS and SCAS those of a CMP of the accumulator or
+ * source with the memory operand), INC and DEC all but CF, AND OR XOR
+ * TEST clear CF, OF and AF and set SF, ZF, PF; BT BTS BTR BTC set CF
+ * only, CMPXCHG8B ZF only; the others leave RFLAGS alone. CMPXCHG and
+ * CMPXCHG8B always write the memory operand (the old value when the
+ * comparison fails) and load the accumulator only when it fails. A
+ * 32-bit register write zero-extends to 64 bits. REP string instructions
+ * run one iteration per call (see emulate.h).
  *
  * Return: 0 when the instruction completed (RIP advanced),
  * KVMOD_EMUL_REP_MORE after a REP iteration with more to go (RIP
- * unchanged), the nonzero value a callback returned (@st unchanged), or
- * -KVMOD_EMUL_E_INVALID for an @insn that does not come from the decoder.
+ * unchanged), KVMOD_EMUL_REP_END after the iteration that ended a REP
+ * instruction by its count (RIP advanced), the nonzero value a callback
+ * returned (@st unchanged), -KVMOD_EMUL_E_ALIGN for a misaligned operand
+ * of an aligned SSE move (#GP), -KVMOD_EMUL_E_UNSUPPORTED for an SSE
+ * move without XMM callbacks, or -KVMOD_EMUL_E_INVALID for an @insn that
+ * does not come from the decoder.
  */
 int kvmod_emul_exec(const struct kvmod_insn *insn,
 		    struct kvmod_emul_state *st,
@@ -828,12 +1014,12 @@ int kvmod_emul_exec(const struct kvmod_insn *insn,
 		return -KVMOD_EMUL_E_INVALID;
 	if (insn->op >= KVMOD_EMUL_OP_MOVS)
 		return exec_string(insn, st, ops, ctx);
+	if (insn->op == KVMOD_EMUL_OP_MOV_SSE)
+		return exec_sse(insn, st, ops, ctx);
 
 	size = insn->memsize;
 	osize = insn->opsize;
-	rip_next = (u64)insn->len + st->rip;
-	if (insn->mode != KVMOD_CPU_LONG64)
-		rip_next = (u32)rip_next;
+	rip_next = next_rip(insn, st->rip);
 	ea = kvmod_emul_ea(insn, st->regs, rip_next);
 	if (insn->has_imm)
 		src = insn->imm;
@@ -846,7 +1032,7 @@ int kvmod_emul_exec(const struct kvmod_insn *insn,
 	 * The bit offset: an immediate is taken modulo the operand size, a
 	 * register one is signed and moves the address by whole operands.
 	 */
-	if (insn->op >= KVMOD_EMUL_OP_BT) {
+	if (insn->op >= KVMOD_EMUL_OP_BT && insn->op <= KVMOD_EMUL_OP_BTC) {
 		unsigned int shift = osize == 2 ? 4 : osize == 4 ? 5 : 6;
 
 		if (!insn->has_imm) {
@@ -916,6 +1102,38 @@ int kvmod_emul_exec(const struct kvmod_insn *insn,
 			    &fl);
 		s.rflags = (s.rflags & (~KVMOD_FL_ARITH | KVMOD_FL_CF)) |
 			   (fl & ~KVMOD_FL_CF);
+		wr = true;
+		break;
+	case KVMOD_EMUL_OP_XADD:
+		res = alu(KVMOD_EMUL_OP_ADD, mval, src, osize, &s.rflags);
+		reg_put(s.regs, insn->reg, insn->reg_high8, osize, mval);
+		wr = true;
+		break;
+	case KVMOD_EMUL_OP_CMPXCHG:
+		/* flags of CMP accumulator, [mem] */
+		alu(KVMOD_EMUL_OP_CMP, s.regs[KVMOD_RAX], mval, osize,
+		    &s.rflags);
+		if (s.rflags & KVMOD_FL_ZF) {
+			res = src;
+		} else {
+			res = mval;
+			reg_put(s.regs, KVMOD_RAX, false, osize, mval);
+		}
+		wr = true;
+		break;
+	case KVMOD_EMUL_OP_CMPXCHG8B:
+		/* EDX:EAX against [mem]; ECX:EBX goes in when equal */
+		s.rflags &= ~KVMOD_FL_ZF;
+		if (mval == ((u64)(u32)s.regs[KVMOD_RDX] << 32 |
+			     (u32)s.regs[KVMOD_RAX])) {
+			s.rflags |= KVMOD_FL_ZF;
+			res = (u64)(u32)s.regs[KVMOD_RCX] << 32 |
+			      (u32)s.regs[KVMOD_RBX];
+		} else {
+			res = mval;
+			reg_put(s.regs, KVMOD_RAX, false, 4, mval);
+			reg_put(s.regs, KVMOD_RDX, false, 4, mval >> 32);
+		}
 		wr = true;
 		break;
 	default:

@@ -738,7 +738,6 @@ TEST_F(mmio, cmpxchg)
 		HLT,
 	};
 
-	skip_on_kvmod(_metadata, "CMPXCHG");
 	LOAD(&self->g, cmpxchg_mem);
 	RUN(&self->g, evs);
 }
@@ -1060,7 +1059,6 @@ TEST_F(mmio, cmpsb_two_reads)
 		HLT,
 	};
 
-	skip_on_kvmod(_metadata, "CMPS");
 	LOAD(&self->g, cmpsb_two_reads);
 	RUN(&self->g, evs);
 	expect_string_regs(_metadata, &self->g, 0, 0x251, 0x261,
@@ -1174,7 +1172,6 @@ TEST_F(mmio, split_mmio_pages)
 		HLT,
 	};
 
-	skip_on_kvmod(_metadata, "accesses that cross a page");
 	LOAD(&self->g, split_mmio);
 	RUN(&self->g, evs);
 }
@@ -1200,7 +1197,6 @@ TEST_F(mmio, split_ram_mmio)
 	};
 	struct kt_guest *g = &self->g;
 
-	skip_on_kvmod(_metadata, "accesses that cross a page");
 	LOAD(g, split_ram_mmio);
 	next_exit(_metadata, g, &ev_write, 0);
 	/* The RAM part is written by the time of the exit. */
@@ -1232,7 +1228,6 @@ TEST_F(mmio, sse_16_bytes)
 	struct kvm_sregs sregs;
 	unsigned int i;
 
-	skip_on_kvmod(_metadata, "SSE moves");
 	ASSERT_EQ(0, kt_get_sregs(g->vcpu_fd, &sregs));
 	sregs.cr4 |= X86_CR4_OSFXSR;
 	ASSERT_EQ(0, kt_set_sregs(g->vcpu_fd, &sregs));

@@ -695,11 +695,18 @@ static const struct ecase ecases[] = {
 	  E_UNSUP },
 	{ "add al,1", L64, 0, {0x04, 0x01}, 2, E_UNSUP },
 	{ "push es", PROT, 1, {0x06}, 1, E_UNSUP },
-	{ "cmpsb", L64, 0, {0xa6}, 1, E_UNSUP },
-	{ "scasb", L64, 0, {0xae}, 1, E_UNSUP },
-	{ "cmpxchg [rbx],ecx", L64, 0, {0x0f, 0xb1, 0x0b}, 3, E_UNSUP },
-	{ "xadd [rbx],ecx", L64, 0, {0x0f, 0xc1, 0x0b}, 3, E_UNSUP },
-	{ "movups xmm0,[rbx]", L64, 0, {0x0f, 0x10, 0x03}, 3, E_UNSUP },
+	{ "insb", L64, 0, {0x6c}, 1, E_UNSUP },
+	{ "cmpxchg16b [rbx]", L64, 0, {0x48, 0x0f, 0xc7, 0x0b}, 4, E_UNSUP },
+	{ "0f c7 /2", L64, 0, {0x0f, 0xc7, 0x13}, 3, E_UNSUP },
+	{ "cmpxchg8b reg form", PROT, 1, {0x0f, 0xc7, 0xc8}, 3, E_UNSUP },
+	{ "movss xmm0,[rbx]", L64, 0, {0xf3, 0x0f, 0x10, 0x03}, 4, E_UNSUP },
+	{ "movsd xmm0,[rbx]", L64, 0, {0xf2, 0x0f, 0x10, 0x03}, 4, E_UNSUP },
+	{ "movq mm0,[rbx]", L64, 0, {0x0f, 0x6f, 0x03}, 3, E_UNSUP },
+	{ "f2 0f 6f", L64, 0, {0xf2, 0x0f, 0x6f, 0x03}, 4, E_UNSUP },
+	{ "66 f3 0f 6f", L64, 0, {0x66, 0xf3, 0x0f, 0x6f, 0x03}, 5, E_UNSUP },
+	{ "movntq [rbx],mm0", L64, 0, {0x0f, 0xe7, 0x03}, 3, E_UNSUP },
+	{ "movntdq reg form", L64, 0, {0x66, 0x0f, 0xe7, 0xc0}, 4, E_UNSUP },
+	{ "vmovdqu xmm0,[rbx]", L64, 0, {0xc5, 0xfa, 0x6f, 0x03}, 4, E_UNSUP },
 	{ "pop [rbx]", L64, 0, {0x8f, 0x03}, 2, E_UNSUP },
 	{ "mov [rbx],es", L64, 0, {0x8c, 0x03}, 2, E_UNSUP },
 	{ "lea eax,[rbx]", L64, 0, {0x8d, 0x03}, 2, E_UNSUP },
@@ -710,6 +717,8 @@ static const struct ecase ecases[] = {
 	{ "lock test", L64, 0, {0xf0, 0x85, 0x03}, 3, E_INVAL },
 	{ "lock bt", L64, 0, {0xf0, 0x0f, 0xa3, 0x03}, 4, E_INVAL },
 	{ "lock movsb", L64, 0, {0xf0, 0xa4}, 2, E_INVAL },
+	{ "lock cmpsb", L64, 0, {0xf0, 0xa6}, 2, E_INVAL },
+	{ "lock movdqu", L64, 0, {0xf0, 0xf3, 0x0f, 0x7f, 0x03}, 5, E_INVAL },
 	{ "lock mov moffs", L64, 0, {0xf0, 0xa2, 0, 0, 0, 0, 0, 0, 0, 0}, 10,
 	  E_INVAL },
 	{ "15 prefixes", L64, 0,
@@ -1654,7 +1663,7 @@ TEST(exec_rep_movs_one_iteration_per_call)
 	for (i = 0; i < 3; i++) {
 		clear_log();
 		ret = kvmod_emul_exec(&insn, &st, &ops, NULL);
-		EXPECT_EQ(ret, i < 2 ? KVMOD_EMUL_REP_MORE : 0);
+		EXPECT_EQ(ret, i < 2 ? KVMOD_EMUL_REP_MORE : KVMOD_EMUL_REP_END);
 		EXPECT_EQ(m.reads, 1);
 		EXPECT_EQ(m.writes, 1);
 		EXPECT_EQ(st.regs[RCX], 2 - i);
@@ -1685,7 +1694,7 @@ TEST(exec_rep_movs_one_iteration_per_call)
 	st.regs[RCX] = 0xffffffff00000001ULL;
 	st.regs[RSI] = 0xffffffff00000000ULL | MEM_BASE;
 	st.regs[RDI] = 0xffffffff00000000ULL | (MEM_BASE + 0x400);
-	EXPECT_EQ(RUN64(0x67, 0xf3, 0xa4), 0);
+	EXPECT_EQ(RUN64(0x67, 0xf3, 0xa4), KVMOD_EMUL_REP_END);
 	EXPECT_EQ(m.log[0].gla, MEM_BASE);
 	EXPECT_EQ(m.log[1].gla, MEM_BASE + 0x400);
 	EXPECT_EQ(st.regs[RCX], 0);
@@ -1706,7 +1715,7 @@ TEST(exec_stos_lods)
 	EXPECT_EQ(m.log[0].write, true);
 	EXPECT_EQ(m.log[0].gla, MEM_BASE);
 	EXPECT_EQ(st.rip, RIP0);
-	EXPECT_EQ(RUN64(0xf3, 0xaa), 0);
+	EXPECT_EQ(RUN64(0xf3, 0xaa), KVMOD_EMUL_REP_END);
 	EXPECT_EQ(get(MEM_BASE, 4), 0x8888);
 	EXPECT_EQ(st.regs[RDI], MEM_BASE + 2);
 	EXPECT_EQ(st.regs[RCX], 0);
@@ -1749,7 +1758,7 @@ TEST(exec_stos_lods)
 	EXPECT_EQ(st.regs[RSI], MEM_BASE + 0x7e);
 	/* rep lodsb with RCX 1 */
 	st.regs[RCX] = 1;
-	EXPECT_EQ(RUN64(0xf3, 0xac), 0);
+	EXPECT_EQ(RUN64(0xf3, 0xac), KVMOD_EMUL_REP_END);
 	EXPECT_EQ(st.regs[RCX], 0);
 	EXPECT_EQ(st.regs[RSI], MEM_BASE + 0x7d);
 }
@@ -1764,7 +1773,7 @@ TEST(exec_string_16bit)
 	st.regs[RCX] = 0x55550001ULL;		/* CX 1 */
 	put(MEM_BASE, 0x99, 1);
 
-	EXPECT_EQ(RUN16(0xf3, 0xa4), 0);		/* rep movsb */
+	EXPECT_EQ(RUN16(0xf3, 0xa4), KVMOD_EMUL_REP_END); /* rep movsb */
 	EXPECT_EQ(m.log[0].gla, MEM_BASE);
 	EXPECT_EQ(m.log[1].gla, MEM_BASE + 0x1100);
 	EXPECT_EQ(get(MEM_BASE + 0x1100, 1), 0x99);
@@ -1887,7 +1896,7 @@ TEST(restart_rep_movs_from_mmio)
 		m.mmio_ready = true;
 		m.mmio_data = 0xa0a0 + i;
 		ret = kvmod_emul_exec(&insn, &st, &ops, NULL);
-		EXPECT_EQ(ret, i ? 0 : KVMOD_EMUL_REP_MORE);
+		EXPECT_EQ(ret, i ? KVMOD_EMUL_REP_END : KVMOD_EMUL_REP_MORE);
 		EXPECT_EQ(m.writes, 1);
 	}
 	EXPECT_EQ(m.mmio_exits, 2);

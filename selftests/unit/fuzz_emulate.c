@@ -11,12 +11,15 @@
  * Checks: a decode result is 0 or one of the three errors; a decoded
  * length is 1..min(n, 15), the same instruction decodes from exactly
  * that many bytes, and one byte fewer is "truncated"; the fields are in
- * range. Execution (up to 8 REP iterations) makes at most one read and
- * then at most one write per call, of 1, 2, 4 or 8 bytes; it changes no
- * RFLAGS bit outside the six arithmetic ones; RIP moves past the
- * instruction exactly when it completes; and a run whose every read
- * first answers KVMOD_EMUL_RETRY leaves the state and memory untouched
- * on the retry and then ends exactly like a run without retries.
+ * range. Execution (up to 8 REP iterations) makes at most two reads (two
+ * only for CMPS) and then at most one write per call, of 1, 2, 4 or 8
+ * bytes (16 for the SSE moves, which also use XMM registers 0-15); it
+ * changes no RFLAGS bit outside the six arithmetic ones; RIP moves past
+ * the instruction exactly when it completes; and a run whose every read
+ * first answers KVMOD_EMUL_RETRY (reads done before are answered again
+ * from a log, as kvmod's MMIO code does) leaves the state, the XMM
+ * registers and memory untouched on each retry and then ends exactly like
+ * a run without retries.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,32 +40,49 @@
 
 struct fctx {
 	u8 mem[PAGE];
+	u8 xmm[16][16];
 	int reads, writes;
-	bool retry;		/* answer the next read with RETRY */
+	bool retry;		/* answer each new read with RETRY first */
 	bool retried;
+	/* reads done, answered again on the next call */
+	int nlog, rpos;
+	u64 log_gla[2];
+	unsigned int log_len[2];
+	u8 log_data[2][16];
 };
 
 static bool valid_len(unsigned int len)
 {
-	return len == 1 || len == 2 || len == 4 || len == 8;
+	return len == 1 || len == 2 || len == 4 || len == 8 || len == 16;
 }
 
 static int f_read(void *ctx, u64 gla, void *buf, unsigned int len)
 {
 	struct fctx *f = ctx;
 	unsigned int off = gla & (PAGE - 1);
+	int i = f->rpos;
 
 	CHECK(valid_len(len));
-	CHECK(f->reads == 0 && f->writes == 0);
+	CHECK(f->reads < 2 && f->writes == 0);
 	f->reads++;
-	if (f->retry) {
-		f->retry = false;
-		f->retried = true;
-		return KVMOD_EMUL_RETRY;
+	if (i < f->nlog) {
+		CHECK(f->log_gla[i] == gla && f->log_len[i] == len);
+		memcpy(buf, f->log_data[i], len);
+		f->rpos++;
+		return 0;
 	}
 	if (off + len > PAGE)
 		return -14;
 	memcpy(buf, f->mem + off, len);
+	if (f->retry) {
+		/* as if it went to userspace: logged, then RETRY */
+		f->log_gla[i] = gla;
+		f->log_len[i] = len;
+		memcpy(f->log_data[i], buf, len);
+		f->nlog++;
+		f->retried = true;
+		return KVMOD_EMUL_RETRY;
+	}
 	return 0;
 }
 
@@ -80,9 +100,30 @@ static int f_write(void *ctx, u64 gla, const void *buf, unsigned int len)
 	return 0;
 }
 
+static int f_get_xmm(void *ctx, unsigned int reg, u8 *val)
+{
+	struct fctx *f = ctx;
+
+	CHECK(reg < 16);
+	memcpy(val, f->xmm[reg], 16);
+	return 0;
+}
+
+static int f_put_xmm(void *ctx, unsigned int reg, const u8 *val)
+{
+	struct fctx *f = ctx;
+
+	CHECK(reg < 16);
+	CHECK(f->reads == 1 && f->writes == 0);
+	memcpy(f->xmm[reg], val, 16);
+	return 0;
+}
+
 static const struct kvmod_emul_ops fops = {
 	.read = f_read,
 	.write = f_write,
+	.get_xmm = f_get_xmm,
+	.put_xmm = f_put_xmm,
 };
 
 static u64 splitmix(u64 *s)
@@ -104,7 +145,8 @@ static bool same_insn(const struct kvmod_insn *a, const struct kvmod_insn *b)
 	       a->scale == b->scale && a->rip_rel == b->rip_rel &&
 	       a->disp == b->disp && a->imm == b->imm &&
 	       a->has_imm == b->has_imm && a->mem_dst == b->mem_dst &&
-	       a->rep == b->rep && a->lock == b->lock;
+	       a->rep == b->rep && a->repne == b->repne &&
+	       a->lock == b->lock && a->aligned == b->aligned;
 }
 
 static void check_fields(const struct kvmod_insn *in, int n)
@@ -112,13 +154,17 @@ static void check_fields(const struct kvmod_insn *in, int n)
 	int max = n < KVMOD_INSN_MAX ? n : KVMOD_INSN_MAX;
 
 	CHECK(in->len >= 1 && in->len <= max);
-	CHECK(in->op > KVMOD_EMUL_OP_NONE && in->op <= KVMOD_EMUL_OP_LODS);
+	CHECK(in->op > KVMOD_EMUL_OP_NONE && in->op < KVMOD_EMUL_NR_OPS);
 	CHECK(valid_len(in->opsize) && valid_len(in->memsize));
 	CHECK(in->memsize <= in->opsize);
+	CHECK((in->opsize == 16) == (in->op == KVMOD_EMUL_OP_MOV_SSE));
+	CHECK(!in->aligned || in->op == KVMOD_EMUL_OP_MOV_SSE);
+	CHECK(!in->repne || in->rep);
 	CHECK(in->addrsize == 2 || in->addrsize == 4 || in->addrsize == 8);
 	CHECK((in->addrsize == 8) == (in->mode == KVMOD_CPU_LONG64) ||
 	      in->addrsize == 4);
-	CHECK(in->opsize != 8 || in->mode == KVMOD_CPU_LONG64);
+	CHECK(in->opsize != 8 || in->mode == KVMOD_CPU_LONG64 ||
+	      in->op == KVMOD_EMUL_OP_CMPXCHG8B);
 	CHECK(in->seg >= KVMOD_SEG_ES && in->seg <= KVMOD_SEG_GS);
 	CHECK(in->reg >= -1 && in->reg <= 15);
 	CHECK(in->base >= -1 && in->base <= 15);
@@ -142,7 +188,11 @@ static void check_after(const struct kvmod_insn *in, int ret,
 			const struct kvmod_emul_state *old,
 			const struct kvmod_emul_state *st)
 {
-	CHECK(ret == 0 || ret == KVMOD_EMUL_REP_MORE || ret == -14);
+	CHECK(ret == 0 || ret == KVMOD_EMUL_REP_MORE ||
+	      ret == KVMOD_EMUL_REP_END || ret == -14 ||
+	      ret == -KVMOD_EMUL_E_ALIGN);
+	CHECK(ret != KVMOD_EMUL_REP_END || in->rep);
+	CHECK(ret != -KVMOD_EMUL_E_ALIGN || in->aligned);
 	if (ret < 0) {
 		CHECK(!memcmp(old, st, sizeof(*st)));
 		return;
@@ -164,8 +214,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	struct kvmod_emul_state sa, sb, old;
 	struct kvmod_insn in, again;
 	enum kvmod_cpu_mode mode;
+	u8 xmm_old[16][16];
 	const u8 *bytes;
-	int n, ret, rb, i;
+	int n, ret, rb, i, k;
 	u64 seed;
 	bool d;
 
@@ -209,6 +260,12 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		memcpy(fa.mem + i, &v, 8);
 	}
 	memcpy(fb.mem, fa.mem, PAGE);
+	for (i = 0; i < 32; i++) {
+		u64 v = splitmix(&seed);
+
+		memcpy(&fa.xmm[i / 2][(i & 1) * 8], &v, 8);
+	}
+	memcpy(fb.xmm, fa.xmm, sizeof(fa.xmm));
 
 	(void)kvmod_emul_ea(&in, sa.regs, sa.rip + in.len);
 
@@ -218,29 +275,38 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		fa.reads = 0;
 		fa.writes = 0;
 		fa.retry = false;
+		fa.nlog = 0;
+		fa.rpos = 0;
 		ret = kvmod_emul_exec(&in, &sa, &fops, &fa);
 		check_after(&in, ret, &old, &sa);
 
-		/* the same, with the read answered by RETRY first */
+		/* the same, with each new read answered by RETRY first */
 		old = sb;
-		fb.reads = 0;
-		fb.writes = 0;
+		memcpy(xmm_old, fb.xmm, sizeof(xmm_old));
 		fb.retry = true;
-		fb.retried = false;
-		rb = kvmod_emul_exec(&in, &sb, &fops, &fb);
-		if (fb.retried) {
+		fb.nlog = 0;
+		for (k = 0; k < 3; k++) {
+			fb.reads = 0;
+			fb.writes = 0;
+			fb.rpos = 0;
+			fb.retried = false;
+			rb = kvmod_emul_exec(&in, &sb, &fops, &fb);
+			if (!fb.retried)
+				break;
 			CHECK(rb == KVMOD_EMUL_RETRY);
 			CHECK(fb.writes == 0);
 			CHECK(!memcmp(&old, &sb, sizeof(sb)));
-			fb.reads = 0;
-			rb = kvmod_emul_exec(&in, &sb, &fops, &fb);
+			CHECK(!memcmp(xmm_old, fb.xmm, sizeof(xmm_old)));
 		}
+		CHECK(!fb.retried);
 		CHECK(rb == ret);
 		CHECK(!memcmp(&sa, &sb, sizeof(sa)));
 		CHECK(!memcmp(fa.mem, fb.mem, PAGE));
+		CHECK(!memcmp(fa.xmm, fb.xmm, sizeof(fa.xmm)));
 		CHECK(fa.reads == fb.reads && fa.writes == fb.writes);
 		if (ret != KVMOD_EMUL_REP_MORE)
 			break;
+		CHECK(sa.regs[KVMOD_RCX] != old.regs[KVMOD_RCX]);
 	}
 	return 0;
 }
