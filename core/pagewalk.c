@@ -160,11 +160,17 @@ static int walk_pae(struct walk_state *ws, u64 gva, kvmod_read_gpa_t read,
 		return KVMOD_WALK_NO_MEMORY;
 	if (!(pdpte & PTE_P))
 		return walk_fault(ws->access, false, 0, error);
-	/* PAE PDPTEs carry no access rights; RW, US, PS and NX are reserved. */
-	if (pdpte & (PTE_RW | PTE_US | PTE_PS | PTE_NX | 0x1e0ULL |
-		     PTE_PAE_RSVD))
+	/*
+	 * PAE PDPTEs carry no access rights. Their reserved bits are checked
+	 * when the CPU loads them (MOV CR3 on Intel), not on each walk, and a
+	 * CPU may set the Accessed bit (bit 5) in one it used, as QEMU's does:
+	 * like in-tree KVM's walker, look at the present bit and the address
+	 * only (bits 62:52 are never an address).
+	 */
+	if (pdpte & PTE_PAE_RSVD)
 		return walk_fault(ws->access, true, KVMOD_PF_RSVD, error);
-	return walk_64(ws, pdpte, 2, va, read, ctx, gpa, error);
+	return walk_64(ws, pdpte & (PTE_P | PTE_ADDR_MASK), 2, va, read, ctx,
+		       gpa, error);
 }
 
 static bool gva_canonical(u64 gva, unsigned int bits)
