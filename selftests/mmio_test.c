@@ -247,16 +247,6 @@ static uint64_t mem64(struct kt_guest *g, uint64_t gpa)
 }
 
 /*
- * Forms in-tree KVM emulates but kvmod's emulator does not yet: the test
- * asserts in-tree KVM's behaviour and is skipped on kvmod, with the reason.
- */
-#define skip_on_kvmod(_metadata, what)					\
-	do {								\
-		if (access("/sys/module/kvmod", F_OK) == 0)		\
-			SKIP(return, "kvmod does not emulate %s yet", what); \
-	} while (0)
-
-/*
  * Hold one VM with a vCPU for the whole run, as selftests/run's keeper
  * does (see lib/kvm_keeper.c): with a VM always alive, in-tree KVM does
  * not flip its static keys for every test's VM, which now and then wedges
@@ -742,6 +732,131 @@ TEST_F(mmio, cmpxchg)
 	RUN(&self->g, evs);
 }
 
+/*
+ * CMPXCHG of 8 and 32 bits, with and without LOCK, equal and not; the
+ * flags are those of CMP accumulator, [mem].
+ */
+KT_GUEST_CODE16(cmpxchg_sizes,
+	SET_DS
+	"mov $0x11, %al\n\t"
+	"mov $0x22, %bl\n\t"
+	"lock cmpxchg %bl, 0xa0\n\t"
+	"out %al, $0x81\n\t"
+	FLAGS_OUT
+	"mov $0x12345678, %eax\n\t"
+	"mov $0x9abcdef0, %ebx\n\t"
+	"cmpxchg %ebx, 0xa4\n\t"
+	"out %eax, $0x81\n\t"
+	FLAGS_OUT
+	"mov $0x12345679, %eax\n\t"
+	"lock cmpxchg %ebx, 0xa8\n\t"
+	"out %eax, $0x81\n\t"
+	FLAGS_OUT
+	"mov $0x80, %al\n\t"
+	"mov $0x5a, %ch\n\t"
+	"cmpxchg %ch, 0xac\n\t"
+	"out %al, $0x81\n\t"
+	FLAGS_OUT
+	"hlt\n\t");
+
+TEST_F(mmio, cmpxchg_sizes)
+{
+	static const struct ev evs[] = {
+		MR(MMIO + 0xa0, 1, 0x11),
+		MW(MMIO + 0xa0, 1, 0x22),
+		PO(PORT_VAL, 1, 0x11),
+		FLAGS(X86_EFLAGS_ZF | X86_EFLAGS_PF, FL_ARITH),
+		MR(MMIO + 0xa4, 4, 0x12345679),
+		MW(MMIO + 0xa4, 4, 0x12345679),
+		PO(PORT_VAL, 4, 0x12345679),
+		/* 0x12345678 - 0x12345679 */
+		FLAGS(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF |
+		      X86_EFLAGS_SF, FL_ARITH),
+		MR(MMIO + 0xa8, 4, 0x12345679),
+		MW(MMIO + 0xa8, 4, 0x9abcdef0),
+		PO(PORT_VAL, 4, 0x12345679),
+		FLAGS(X86_EFLAGS_ZF | X86_EFLAGS_PF, FL_ARITH),
+		/* AL 0x80 - 0x7f: AL gets 0x7f, CH is not used */
+		MR(MMIO + 0xac, 1, 0x7f),
+		MW(MMIO + 0xac, 1, 0x7f),
+		PO(PORT_VAL, 1, 0x7f),
+		FLAGS(X86_EFLAGS_OF | X86_EFLAGS_AF, FL_ARITH),
+		HLT,
+	};
+
+	LOAD(&self->g, cmpxchg_sizes);
+	RUN(&self->g, evs);
+}
+
+/*
+ * CMPXCHG8B compares EDX:EAX, stores ECX:EBX when equal and loads EDX:EAX
+ * when not (writing the old value back), and changes ZF only. XADD: the
+ * sum to memory, the old value to the register, the flags of the ADD.
+ */
+KT_GUEST_CODE16(cmpxchg8b_xadd,
+	SET_DS
+	"mov $0x11111111, %eax\n\t"
+	"mov $0x22222222, %edx\n\t"
+	"mov $0x33333333, %ebx\n\t"
+	"mov $0x44444444, %ecx\n\t"
+	"stc\n\t"
+	"lock cmpxchg8b 0xb0\n\t"
+	"out %eax, $0x81\n\t"
+	"mov %edx, %eax\n\t"
+	"out %eax, $0x81\n\t"
+	FLAGS_OUT
+	"mov $0x11111111, %eax\n\t"
+	"clc\n\t"
+	"cmpxchg8b 0xb8\n\t"
+	"out %eax, $0x81\n\t"
+	"mov %edx, %eax\n\t"
+	"out %eax, $0x81\n\t"
+	FLAGS_OUT
+	"mov $0x7fff, %bx\n\t"
+	"lock xadd %bx, 0xc0\n\t"
+	FLAGS_OUT
+	"mov %bx, %ax\n\t"
+	"out %ax, $0x81\n\t"
+	"mov $0x80, %dl\n\t"
+	"xadd %dl, 0xc2\n\t"
+	FLAGS_OUT
+	"mov %dl, %al\n\t"
+	"out %al, $0x81\n\t"
+	"hlt\n\t");
+
+TEST_F(mmio, cmpxchg8b_xadd)
+{
+	static const struct ev evs[] = {
+		MR(MMIO + 0xb0, 8, 0x2222222211111111ULL),
+		MW(MMIO + 0xb0, 8, 0x4444444433333333ULL),
+		PO(PORT_VAL, 4, 0x11111111),
+		PO(PORT_VAL, 4, 0x22222222),
+		FLAGS(X86_EFLAGS_ZF | X86_EFLAGS_CF,
+		      X86_EFLAGS_ZF | X86_EFLAGS_CF),
+		MR(MMIO + 0xb8, 8, 0x0102030405060708ULL),
+		MW(MMIO + 0xb8, 8, 0x0102030405060708ULL),
+		PO(PORT_VAL, 4, 0x05060708),
+		PO(PORT_VAL, 4, 0x01020304),
+		FLAGS(0, X86_EFLAGS_ZF | X86_EFLAGS_CF),
+		/* 0x0001 + 0x7fff */
+		MR(MMIO + 0xc0, 2, 0x0001),
+		MW(MMIO + 0xc0, 2, 0x8000),
+		FLAGS(X86_EFLAGS_OF | X86_EFLAGS_SF | X86_EFLAGS_AF |
+		      X86_EFLAGS_PF, FL_ARITH),
+		PO(PORT_VAL, 2, 0x0001),
+		/* 0x80 + 0x80 */
+		MR(MMIO + 0xc2, 1, 0x80),
+		MW(MMIO + 0xc2, 1, 0x00),
+		FLAGS(X86_EFLAGS_OF | X86_EFLAGS_CF | X86_EFLAGS_ZF |
+		      X86_EFLAGS_PF, FL_ARITH),
+		PO(PORT_VAL, 1, 0x80),
+		HLT,
+	};
+
+	LOAD(&self->g, cmpxchg8b_xadd);
+	RUN(&self->g, evs);
+}
+
 /* ---- bit tests ---- */
 
 /*
@@ -1065,6 +1180,188 @@ TEST_F(mmio, cmpsb_two_reads)
 			   KT_CODE_GPA + KT_CODE_LEN(cmpsb_two_reads));
 }
 
+/*
+ * REPE CMPSW with both operands in MMIO: two read exits per element; it
+ * stops at the first difference, with RIP past it and CX counting the
+ * elements done. At the read exits RIP is on the instruction.
+ */
+KT_GUEST_LABEL(repe_cmpsw_insn);
+KT_GUEST_CODE16(repe_cmpsw,
+	SET_DS
+	SET_ES_E
+	"cld\n\t"
+	"mov $0x300, %si\n\t"
+	"mov $0x400, %di\n\t"
+	"mov $4, %cx\n"
+	"repe_cmpsw_insn:\n\t"
+	"repe cmpsw\n\t"
+	FLAGS_OUT
+	"hlt\n\t");
+
+TEST_F(mmio, repe_cmpsw)
+{
+	static const struct ev evs[] = {
+		MR(MMIO + 0x300, 2, 0xaaaa),
+		MR(MMIO_ES + 0x400, 2, 0xaaaa),
+		MR(MMIO + 0x302, 2, 0x1234),
+		MR(MMIO_ES + 0x402, 2, 0x1235),
+		/* 0x1234 - 0x1235 */
+		FLAGS(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF |
+		      X86_EFLAGS_SF, FL_ARITH),
+		HLT,
+	};
+	struct kt_guest *g = &self->g;
+	uint64_t insn = GPA_OF(repe_cmpsw, repe_cmpsw_insn);
+
+	LOAD(g, repe_cmpsw);
+	next_exit(_metadata, g, &evs[0], 0);
+	expect_string_regs(_metadata, g, 4, 0x300, 0x400, insn);
+	next_exit(_metadata, g, &evs[1], 1);
+	expect_string_regs(_metadata, g, 4, 0x300, 0x400, insn);
+	next_exit(_metadata, g, &evs[2], 2);
+	expect_string_regs(_metadata, g, 3, 0x302, 0x402, insn);
+	next_exit(_metadata, g, &evs[3], 3);
+	expect_string_regs(_metadata, g, 3, 0x302, 0x402, insn);
+	run_evs(_metadata, g, evs + 4, ARRAY_SIZE(evs) - 4);
+	expect_string_regs(_metadata, g, 2, 0x304, 0x404,
+			   KT_CODE_GPA + KT_CODE_LEN(repe_cmpsw));
+}
+
+/* REPE CMPSB that runs out of count: every element equal, ZF set. */
+KT_GUEST_CODE16(repe_cmpsb_count,
+	SET_DS
+	SET_ES_E
+	"cld\n\t"
+	"mov $0x600, %si\n\t"
+	"mov $0x610, %di\n\t"
+	"mov $2, %cx\n\t"
+	"repe cmpsb\n\t"
+	FLAGS_OUT
+	"hlt\n\t");
+
+TEST_F(mmio, repe_cmpsb_count)
+{
+	static const struct ev evs[] = {
+		MR(MMIO + 0x600, 1, 0x07),
+		MR(MMIO_ES + 0x610, 1, 0x07),
+		MR(MMIO + 0x601, 1, 0x09),
+		MR(MMIO_ES + 0x611, 1, 0x09),
+		FLAGS(X86_EFLAGS_ZF | X86_EFLAGS_PF, FL_ARITH),
+		HLT,
+	};
+
+	LOAD(&self->g, repe_cmpsb_count);
+	RUN(&self->g, evs);
+	expect_string_regs(_metadata, &self->g, 0, 0x602, 0x612,
+			   KT_CODE_GPA + KT_CODE_LEN(repe_cmpsb_count));
+}
+
+/* REPNE CMPSB stops at the first equal element. */
+KT_GUEST_CODE16(repne_cmpsb,
+	SET_DS
+	SET_ES_E
+	"cld\n\t"
+	"mov $0x620, %si\n\t"
+	"mov $0x630, %di\n\t"
+	"mov $9, %cx\n\t"
+	"repne cmpsb\n\t"
+	FLAGS_OUT
+	"hlt\n\t");
+
+TEST_F(mmio, repne_cmpsb)
+{
+	static const struct ev evs[] = {
+		MR(MMIO + 0x620, 1, 0x01),
+		MR(MMIO_ES + 0x630, 1, 0x02),
+		MR(MMIO + 0x621, 1, 0x03),
+		MR(MMIO_ES + 0x631, 1, 0x04),
+		MR(MMIO + 0x622, 1, 0x33),
+		MR(MMIO_ES + 0x632, 1, 0x33),
+		FLAGS(X86_EFLAGS_ZF | X86_EFLAGS_PF, FL_ARITH),
+		HLT,
+	};
+
+	LOAD(&self->g, repne_cmpsb);
+	RUN(&self->g, evs);
+	expect_string_regs(_metadata, &self->g, 6, 0x623, 0x633,
+			   KT_CODE_GPA + KT_CODE_LEN(repne_cmpsb));
+}
+
+/*
+ * One operand in RAM, the other in MMIO: one read exit per element.
+ * The second CMPS goes down (DF = 1) with a 32-bit operand.
+ */
+KT_GUEST_CODE16(cmps_ram_mmio,
+	SET_ES_E
+	"cld\n\t"
+	"mov $0x2000, %si\n\t"
+	"mov $0x700, %di\n\t"
+	"cmpsw\n\t"
+	FLAGS_OUT
+	"mov $0xd000, %ax\n\t"
+	"mov %ax, %ds\n\t"
+	"xor %ax, %ax\n\t"
+	"mov %ax, %es\n\t"
+	"mov $0x710, %si\n\t"
+	"mov $0x2004, %di\n\t"
+	"std\n\t"
+	"cmpsl\n\t"
+	FLAGS_OUT
+	"cld\n\t"
+	"hlt\n\t");
+
+TEST_F(mmio, cmps_ram_mmio)
+{
+	static const struct ev evs[] = {
+		MR(MMIO_ES + 0x700, 2, 0x0100),
+		FLAGS(X86_EFLAGS_ZF | X86_EFLAGS_PF, FL_ARITH),
+		/* 0x80000000 - 0x00000001 */
+		MR(MMIO + 0x710, 4, 0x80000000),
+		FLAGS(X86_EFLAGS_OF | X86_EFLAGS_AF | X86_EFLAGS_PF, FL_ARITH),
+		HLT,
+	};
+	struct kt_guest *g = &self->g;
+	static const uint32_t ram[] = { 0x0100, 0x00000001 };
+
+	memcpy(g->mem + 0x2000, ram, sizeof(ram));
+	LOAD(g, cmps_ram_mmio);
+	RUN(g, evs);
+	expect_string_regs(_metadata, g, 0, 0x70c, 0x2000,
+			   KT_CODE_GPA + KT_CODE_LEN(cmps_ram_mmio));
+}
+
+/* SCASW; REPNE SCASB stops on the byte equal to AL. */
+KT_GUEST_CODE16(scas,
+	SET_ES
+	"cld\n\t"
+	"mov $0x500, %di\n\t"
+	"mov $0x1234, %ax\n\t"
+	"scasw\n\t"
+	FLAGS_OUT
+	"mov $5, %cx\n\t"
+	"mov $0x42, %al\n\t"
+	"repne scasb\n\t"
+	FLAGS_OUT
+	"hlt\n\t");
+
+TEST_F(mmio, scas)
+{
+	static const struct ev evs[] = {
+		/* 0x1234 - 0x2234 */
+		MR(MMIO + 0x500, 2, 0x2234),
+		FLAGS(X86_EFLAGS_CF | X86_EFLAGS_SF | X86_EFLAGS_PF, FL_ARITH),
+		MR(MMIO + 0x502, 1, 0x10),
+		MR(MMIO + 0x503, 1, 0x42),
+		FLAGS(X86_EFLAGS_ZF | X86_EFLAGS_PF, FL_ARITH),
+		HLT,
+	};
+
+	LOAD(&self->g, scas);
+	RUN(&self->g, evs);
+	expect_string_regs(_metadata, &self->g, 3, 0, 0x504,
+			   KT_CODE_GPA + KT_CODE_LEN(scas));
+}
+
 /* ---- segments and addressing forms ---- */
 
 KT_GUEST_CODE16(seg_override,
@@ -1205,6 +1502,70 @@ TEST_F(mmio, split_ram_mmio)
 	RUN(g, evs);
 }
 
+/*
+ * MMIO then RAM: with a slot at GPA 0xd1000, the RAM part of a write is
+ * done by the time of the exit for the MMIO part, and a read takes the
+ * RAM part as it is when the instruction runs.
+ */
+KT_GUEST_CODE16(split_mmio_ram,
+	"mov $0xd0f0, %ax\n\t"
+	"mov %ax, %ds\n\t"
+	"mov $0x11223344, %eax\n\t"
+	"mov %eax, 0xfe\n\t"
+	"mov 0xfe, %ebx\n\t"
+	"mov %ebx, %eax\n\t"
+	"out %eax, $0x81\n\t"
+	"hlt\n\t");
+
+TEST_F(mmio, split_mmio_ram)
+{
+	static const struct ev ev_write = MW(0xd0ffe, 2, 0x3344);
+	static const struct ev evs[] = {
+		MR(0xd0ffe, 2, 0x7788),
+		PO(PORT_VAL, 4, 0x55667788),
+		HLT,
+	};
+	struct kt_guest *g = &self->g;
+	uint8_t *ram = kt_add_mem(g->vm_fd, 1, 0xd1000, KT_PAGE_SIZE);
+
+	ASSERT_NE(NULL, ram);
+	LOAD(g, split_mmio_ram);
+	next_exit(_metadata, g, &ev_write, 0);
+	EXPECT_EQ(0x22, ram[0]);
+	EXPECT_EQ(0x11, ram[1]);
+	ram[0] = 0x66;
+	ram[1] = 0x55;
+	RUN(g, evs);
+}
+
+/*
+ * A read-modify-write across two MMIO pages: both read pieces, then both
+ * write pieces.
+ */
+KT_GUEST_CODE16(split_rmw,
+	"mov $0xd0f0, %ax\n\t"
+	"mov %ax, %ds\n\t"
+	"addl $0x10001, 0xfe\n\t"
+	FLAGS_OUT
+	"hlt\n\t");
+
+TEST_F(mmio, split_rmw)
+{
+	static const struct ev evs[] = {
+		MR(0xd0ffe, 2, 0xffff),
+		MR(0xd1000, 2, 0x7fff),
+		/* 0x7fffffff + 0x00010001 = 0x80010000 */
+		MW(0xd0ffe, 2, 0x0000),
+		MW(0xd1000, 2, 0x8001),
+		FLAGS(X86_EFLAGS_OF | X86_EFLAGS_SF | X86_EFLAGS_AF |
+		      X86_EFLAGS_PF, FL_ARITH),
+		HLT,
+	};
+
+	LOAD(&self->g, split_rmw);
+	RUN(&self->g, evs);
+}
+
 /* 16-byte SSE accesses: two exits of 8 bytes each. */
 KT_GUEST_CODE16(sse16,
 	SET_DS
@@ -1232,6 +1593,50 @@ TEST_F(mmio, sse_16_bytes)
 	sregs.cr4 |= X86_CR4_OSFXSR;
 	ASSERT_EQ(0, kt_set_sregs(g->vcpu_fd, &sregs));
 	LOAD(g, sse16);
+	RUN(g, evs);
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ(i, g->mem[0x2000 + i]);
+}
+
+static void enable_sse(struct __test_metadata *_metadata, struct kt_guest *g)
+{
+	struct kvm_sregs sregs;
+
+	ASSERT_EQ(0, kt_get_sregs(g->vcpu_fd, &sregs));
+	sregs.cr4 |= X86_CR4_OSFXSR;
+	ASSERT_EQ(0, kt_set_sregs(g->vcpu_fd, &sregs));
+}
+
+/*
+ * A 16-byte access across a page boundary, 5 bytes before it: the piece
+ * in the first page is one exit, the 11 bytes in the second are two.
+ */
+KT_GUEST_CODE16(sse16_split,
+	"mov $0xd0f0, %ax\n\t"
+	"mov %ax, %ds\n\t"
+	"movdqu 0xfb, %xmm1\n\t"
+	"movups %xmm1, 0xfb\n\t"
+	"xor %ax, %ax\n\t"
+	"mov %ax, %ds\n\t"
+	"movdqu %xmm1, 0x2000\n\t"
+	"hlt\n\t");
+
+TEST_F(mmio, sse16_split)
+{
+	static const struct ev evs[] = {
+		MR(0xd0ffb, 5, 0x0403020100ULL),
+		MR(0xd1000, 8, 0x0c0b0a0908070605ULL),
+		MR(0xd1008, 3, 0x0f0e0d),
+		MW(0xd0ffb, 5, 0x0403020100ULL),
+		MW(0xd1000, 8, 0x0c0b0a0908070605ULL),
+		MW(0xd1008, 3, 0x0f0e0d),
+		HLT,
+	};
+	struct kt_guest *g = &self->g;
+	unsigned int i;
+
+	enable_sse(_metadata, g);
+	LOAD(g, sse16_split);
 	RUN(g, evs);
 	for (i = 0; i < 16; i++)
 		EXPECT_EQ(i, g->mem[0x2000 + i]);
@@ -1733,6 +2138,199 @@ TEST_F(mmio, lm_rmw)
 	LONG_MODE(g, lm_rmw);
 	RUN(g, evs);
 	EXPECT_EQ(0x8877665544332211ULL, mem64(g, 0x2000));
+}
+
+/*
+ * 64-bit CMPXCHG of every size: on success RAX is left alone (its upper
+ * half too, with a 32-bit operand), on failure the accumulator is loaded
+ * (a 32-bit load zero-extends); CMPXCHG8B and XADD with REX registers.
+ */
+KT_GUEST_CODE64(lm_cmpxchg,
+	"mov $0xd0000, %ebx\n\t"
+	"movabs $0x1122334455667788, %rax\n\t"
+	"movabs $0x99aabbccddeeff00, %rcx\n\t"
+	"lock cmpxchg %rcx, 0x50(%rbx)\n\t"
+	"mov %rax, 0x2000\n\t"
+	"movabs $0xffffffff00000001, %rax\n\t"
+	"cmpxchg %ecx, 0x58(%rbx)\n\t"
+	"mov %rax, 0x2008\n\t"
+	"cmpxchg %ecx, 0x5c(%rbx)\n\t"
+	"mov %rax, 0x2010\n\t"
+	"mov $-1, %rax\n\t"
+	"mov $0x5a, %r9d\n\t"
+	"lock cmpxchg %r9b, 0x60(%rbx)\n\t"
+	"mov %rax, 0x2018\n\t"
+	"cmpxchg %cx, 0x62(%rbx)\n\t"
+	"mov %rax, 0x2020\n\t"
+	"mov $-1, %rax\n\t"
+	"mov $-1, %rdx\n\t"
+	"cmpxchg8b 0x68(%rbx)\n\t"
+	"mov %rax, 0x2028\n\t"
+	"mov %rdx, 0x2030\n\t"
+	"mov $1, %r12d\n\t"
+	"lock xadd %r12, 0x70(%rbx)\n\t"
+	"mov %r12, 0x2038\n\t"
+	"hlt\n\t");
+
+TEST_F(mmio, lm_cmpxchg)
+{
+	static const struct ev evs[] = {
+		MR(MMIO + 0x50, 8, 0x1122334455667788ULL),
+		MW(MMIO + 0x50, 8, 0x99aabbccddeeff00ULL),
+		MR(MMIO + 0x58, 4, 0x00000001),
+		MW(MMIO + 0x58, 4, 0xddeeff00),
+		MR(MMIO + 0x5c, 4, 0x00000002),
+		MW(MMIO + 0x5c, 4, 0x00000002),
+		MR(MMIO + 0x60, 1, 0xff),
+		MW(MMIO + 0x60, 1, 0x5a),
+		MR(MMIO + 0x62, 2, 0x1234),
+		MW(MMIO + 0x62, 2, 0x1234),
+		MR(MMIO + 0x68, 8, 0x0102030405060708ULL),
+		MW(MMIO + 0x68, 8, 0x0102030405060708ULL),
+		MR(MMIO + 0x70, 8, 0x7fffffffffffffffULL),
+		MW(MMIO + 0x70, 8, 0x8000000000000000ULL),
+		HLT,
+	};
+	struct kt_guest *g = &self->g;
+
+	LONG_MODE(g, lm_cmpxchg);
+	RUN(g, evs);
+	EXPECT_EQ(0x1122334455667788ULL, mem64(g, 0x2000));
+	EXPECT_EQ(0xffffffff00000001ULL, mem64(g, 0x2008));
+	EXPECT_EQ(0x0000000000000002ULL, mem64(g, 0x2010));
+	EXPECT_EQ(0xffffffffffffffffULL, mem64(g, 0x2018));
+	EXPECT_EQ(0xffffffffffff1234ULL, mem64(g, 0x2020));
+	EXPECT_EQ(0x0000000005060708ULL, mem64(g, 0x2028));
+	EXPECT_EQ(0x0000000001020304ULL, mem64(g, 0x2030));
+	EXPECT_EQ(0x7fffffffffffffffULL, mem64(g, 0x2038));
+}
+
+/* REPE CMPSQ that runs out of count, then SCASD, in 64-bit mode. */
+KT_GUEST_CODE64(lm_cmps_scas,
+	"mov $0xd0000, %esi\n\t"
+	"mov $0xd0100, %edi\n\t"
+	"mov $2, %ecx\n\t"
+	"cld\n\t"
+	"repe cmpsq\n\t"
+	"mov %rcx, 0x2000\n\t"
+	"mov %rsi, 0x2008\n\t"
+	"mov %rdi, 0x2010\n\t"
+	"mov $0x12345678, %eax\n\t"
+	"scasl\n\t"
+	"pushfq\n\t"
+	"pop %rax\n\t"
+	"out %ax, $0x80\n\t"
+	"mov %rdi, 0x2018\n\t"
+	"hlt\n\t");
+
+TEST_F(mmio, lm_cmps_scas)
+{
+	static const struct ev evs[] = {
+		MR(MMIO, 8, 0x1111111111111111ULL),
+		MR(MMIO + 0x100, 8, 0x1111111111111111ULL),
+		MR(MMIO + 0x8, 8, 0x8000000000000000ULL),
+		MR(MMIO + 0x108, 8, 0x8000000000000000ULL),
+		MR(MMIO + 0x110, 4, 0x12345679),
+		FLAGS(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF |
+		      X86_EFLAGS_SF, FL_ARITH),
+		HLT,
+	};
+	struct kt_guest *g = &self->g;
+
+	LONG_MODE(g, lm_cmps_scas);
+	RUN(g, evs);
+	EXPECT_EQ(0, mem64(g, 0x2000));
+	EXPECT_EQ(MMIO + 0x10, mem64(g, 0x2008));
+	EXPECT_EQ(MMIO + 0x110, mem64(g, 0x2010));
+	EXPECT_EQ(MMIO + 0x114, mem64(g, 0x2018));
+}
+
+/*
+ * 64-bit mode, one 2 MiB page: the split is still at the 4 KiB boundary
+ * of the linear address.
+ */
+KT_GUEST_CODE64(lm_split,
+	"movabs $0x1122334455667788, %rax\n\t"
+	"mov %rax, 0xd0ffc\n\t"
+	"mov 0xd1ffa, %rcx\n\t"
+	"mov %rcx, 0x2000\n\t"
+	"hlt\n\t");
+
+TEST_F(mmio, lm_split)
+{
+	static const struct ev evs[] = {
+		MW(0xd0ffc, 4, 0x55667788),
+		MW(0xd1000, 4, 0x11223344),
+		MR(0xd1ffa, 6, 0x060504030201ULL),
+		MR(0xd2000, 2, 0x0807),
+		HLT,
+	};
+	struct kt_guest *g = &self->g;
+
+	LONG_MODE(g, lm_split);
+	RUN(g, evs);
+	EXPECT_EQ(0x0807060504030201ULL, mem64(g, 0x2000));
+}
+
+/*
+ * The other SSE moves, XMM8-15, and the registers as KVM_GET_FPU shows
+ * them. The last load completes with immediate_exit set: the XMM
+ * register is written without the guest running again.
+ */
+KT_GUEST_LABEL(lm_sse_last);
+KT_GUEST_CODE64(lm_sse,
+	"mov $0xd0000, %ebx\n\t"
+	"movups 0x10(%rbx), %xmm9\n\t"
+	"movaps %xmm9, 0x20(%rbx)\n\t"
+	"movupd 0x31(%rbx), %xmm2\n\t"
+	"movntdq %xmm2, 0x40(%rbx)\n\t"
+	"movntps %xmm9, 0x50(%rbx)\n\t"
+	"movapd %xmm2, 0x60(%rbx)\n\t"
+	"movdqu %xmm9, 0x2000\n\t"
+	"movdqa %xmm2, 0x2010\n\t"
+	"movaps 0x70(%rbx), %xmm15\n"
+	"lm_sse_last:\n\t"
+	"hlt\n\t");
+
+TEST_F(mmio, lm_sse)
+{
+	static const struct ev evs[] = {
+		MR(MMIO + 0x10, 8, 0x1716151413121110ULL),
+		MR(MMIO + 0x18, 8, 0x1f1e1d1c1b1a1918ULL),
+		MW(MMIO + 0x20, 8, 0x1716151413121110ULL),
+		MW(MMIO + 0x28, 8, 0x1f1e1d1c1b1a1918ULL),
+		MR(MMIO + 0x31, 8, 0x2726252423222120ULL),
+		MR(MMIO + 0x39, 8, 0x2f2e2d2c2b2a2928ULL),
+		MW(MMIO + 0x40, 8, 0x2726252423222120ULL),
+		MW(MMIO + 0x48, 8, 0x2f2e2d2c2b2a2928ULL),
+		MW(MMIO + 0x50, 8, 0x1716151413121110ULL),
+		MW(MMIO + 0x58, 8, 0x1f1e1d1c1b1a1918ULL),
+		MW(MMIO + 0x60, 8, 0x2726252423222120ULL),
+		MW(MMIO + 0x68, 8, 0x2f2e2d2c2b2a2928ULL),
+		MR(MMIO + 0x70, 8, 0x3736353433323130ULL),
+		MR(MMIO + 0x78, 8, 0x3f3e3d3c3b3a3938ULL),
+	};
+	struct kt_guest *g = &self->g;
+	struct kvm_regs regs;
+	struct kvm_fpu fpu;
+	unsigned int i;
+
+	LONG_MODE(g, lm_sse);
+	enable_sse(_metadata, g);
+	RUN(g, evs);
+	g->run->immediate_exit = 1;
+	EXPECT_EQ(-EINTR, kt_run(g->vcpu_fd, g->run));
+	g->run->immediate_exit = 0;
+	get_regs(_metadata, g, &regs);
+	EXPECT_EQ(GPA_OF(lm_sse, lm_sse_last), regs.rip);
+	ASSERT_EQ(0, ioctl(g->vcpu_fd, KVM_GET_FPU, &fpu));
+	for (i = 0; i < 16; i++) {
+		EXPECT_EQ(0x10 + i, g->mem[0x2000 + i]);
+		EXPECT_EQ(0x20 + i, g->mem[0x2010 + i]);
+		EXPECT_EQ(0x10 + i, fpu.xmm[9][i]);
+		EXPECT_EQ(0x20 + i, fpu.xmm[2][i]);
+		EXPECT_EQ(0x30 + i, fpu.xmm[15][i]);
+	}
 }
 
 TEST_HARNESS_MAIN
