@@ -603,7 +603,9 @@ int kvmod_emul_decode(const u8 *bytes, int n, enum kvmod_cpu_mode mode,
 
 	if (s.string) {
 		insn->rep = p.rep || p.repne;
-		insn->repne = p.repne;
+		/* F2 is REPNE for CMPS and SCAS, a plain REP elsewhere */
+		insn->repne = p.repne && (insn->op == KVMOD_EMUL_OP_CMPS ||
+					  insn->op == KVMOD_EMUL_OP_SCAS);
 		/* STOS and SCAS address ES:rDI only; no override */
 		if (insn->op == KVMOD_EMUL_OP_STOS ||
 		    insn->op == KVMOD_EMUL_OP_SCAS) {

@@ -147,8 +147,8 @@ enum kvmod_emul_op {
  * @has_modrm: the instruction has a ModRM byte
  * @has_sib: the instruction has a SIB byte
  * @rep: a REP (F3) or REPNE (F2) prefix on a string instruction
- * @repne: that prefix is REPNE: CMPS and SCAS stop when ZF is set (with
- *	F3, REPE, when it is clear)
+ * @repne: CMPS or SCAS with REPNE (F2): it stops when ZF is set (with
+ *	F3, REPE, when it is clear); false for the other instructions
  * @lock: a LOCK prefix
  * @aligned: the memory operand must be aligned to its size (MOVAPS,
  *	MOVDQA, MOVNTDQ ...), else the instruction raises #GP

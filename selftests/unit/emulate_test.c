@@ -4,9 +4,10 @@
  *
  * Guest linear memory is a fake 64 KiB RAM at MEM_BASE, plus an MMIO
  * window at MMIO_BASE whose reads answer KVMOD_EMUL_RETRY until the test
- * supplies the data. Every expected value below was worked out by hand
- * from the instruction-set reference (operand sizes, sign and zero
- * extension, carry/overflow/adjust/parity rules).
+ * supplies the data; XMM registers are an array. Every expected value
+ * below was worked out by hand from the instruction-set reference
+ * (operand sizes, sign and zero extension, carry/overflow/adjust/parity
+ * rules); emulate_native_test.c checks the same forms against the CPU.
  */
 #include <stdio.h>
 #include <string.h>
@@ -67,7 +68,7 @@ struct access {
 	bool write;
 	u64 gla;
 	unsigned int len;
-	u64 val;		/* data written or read */
+	u64 val;		/* data written or read (the low 8 bytes) */
 	int ret;
 };
 
@@ -79,10 +80,14 @@ static struct {
 	/* MMIO read completion, as userspace would supply it */
 	bool mmio_ready;
 	u64 mmio_data;
+	u8 mmio_hi[8];		/* bytes 8-15 of a 16-byte read */
 	u64 mmio_addr;
 	unsigned int mmio_len;
 	int mmio_exits;
 	int write_ret;		/* forced result of the write callback */
+	u8 wdata[16];		/* the data of the last write */
+	u8 xmm[16][16];
+	int xmm_gets, xmm_puts;
 } m;
 
 static struct kvmod_insn insn;
@@ -118,7 +123,7 @@ static int t_read(void *ctx, u64 gla, void *buf, unsigned int len)
 	int ret = 0;
 
 	(void)ctx;
-	if (len != 1 && len != 2 && len != 4 && len != 8) {
+	if (len != 1 && len != 2 && len != 4 && len != 8 && len != 16) {
 		ret = -22;
 	} else if (in_mmio(gla)) {
 		if (!m.mmio_ready) {
@@ -129,7 +134,9 @@ static int t_read(void *ctx, u64 gla, void *buf, unsigned int len)
 		} else if (gla != m.mmio_addr || len != m.mmio_len) {
 			ret = -5;
 		} else {
-			memcpy(buf, &m.mmio_data, len);
+			memcpy(buf, &m.mmio_data, len < 8 ? len : 8);
+			if (len == 16)
+				memcpy((u8 *)buf + 8, m.mmio_hi, 8);
 			m.mmio_ready = false;
 		}
 	} else if (!in_ram(gla, len)) {
@@ -139,7 +146,8 @@ static int t_read(void *ctx, u64 gla, void *buf, unsigned int len)
 	}
 	if (!ret)
 		m.reads++;
-	log_access(false, gla, len, ret ? 0 : le(buf, len), ret);
+	log_access(false, gla, len, ret ? 0 : le(buf, len < 8 ? len : 8),
+		   ret);
 	return ret;
 }
 
@@ -150,7 +158,7 @@ static int t_write(void *ctx, u64 gla, const void *buf, unsigned int len)
 	(void)ctx;
 	if (ret)
 		;
-	else if (len != 1 && len != 2 && len != 4 && len != 8)
+	else if (len != 1 && len != 2 && len != 4 && len != 8 && len != 16)
 		ret = -22;
 	else if (in_mmio(gla))
 		;			/* recorded in the log only */
@@ -158,15 +166,39 @@ static int t_write(void *ctx, u64 gla, const void *buf, unsigned int len)
 		ret = EFAULT_;
 	else
 		memcpy(m.ram + (gla - MEM_BASE), buf, len);
-	if (!ret)
+	if (!ret) {
 		m.writes++;
-	log_access(true, gla, len, le(buf, len), ret);
+		memcpy(m.wdata, buf, len);
+	}
+	log_access(true, gla, len, le(buf, len < 8 ? len : 8), ret);
 	return ret;
+}
+
+static int t_get_xmm(void *ctx, unsigned int reg, u8 *val)
+{
+	(void)ctx;
+	if (reg > 15)
+		return -22;
+	memcpy(val, m.xmm[reg], 16);
+	m.xmm_gets++;
+	return 0;
+}
+
+static int t_put_xmm(void *ctx, unsigned int reg, const u8 *val)
+{
+	(void)ctx;
+	if (reg > 15)
+		return -22;
+	memcpy(m.xmm[reg], val, 16);
+	m.xmm_puts++;
+	return 0;
 }
 
 static const struct kvmod_emul_ops ops = {
 	.read = t_read,
 	.write = t_write,
+	.get_xmm = t_get_xmm,
+	.put_xmm = t_put_xmm,
 };
 
 static void reset(void)
@@ -195,6 +227,12 @@ static void clear_log(void)
 	m.nlog = 0;
 	m.reads = 0;
 	m.writes = 0;
+}
+
+static void expect_same_state(int line, const struct kvmod_emul_state *a)
+{
+	if (memcmp(a, &st, sizeof(st)))
+		unit_fail(__FILE__, line, "state changed");
 }
 
 /* Decode @b (which must be exactly one instruction) and execute it once. */
@@ -233,6 +271,8 @@ static int run_at(int line, enum kvmod_cpu_mode mode, bool d, const u8 *b,
 #define M_RIP	0x08	/* rip_rel */
 #define M_REP	0x10
 #define M_LOCK	0x20
+#define M_REPNE	0x40
+#define M_ALIGN	0x80
 
 struct dcase {
 	const char *what;
@@ -575,6 +615,80 @@ static const struct dcase dcases[] = {
 	  OP(MOVZX), 4, 2, 2, DS, RAX, RBX, NO, 1, 0, 0, 0 },
 	{ "r32 (CS.D=1 in real mode) mov [ebx],eax", REAL, 1, {0x89, 0x03}, 2,
 	  OP(MOV), 4, 4, 4, DS, RAX, RBX, NO, 1, 0, 0, M_DST },
+
+	/* XADD, CMPXCHG, CMPXCHG8B */
+	{ "xadd [rbx],edx", L64, 0, {0x0f, 0xc1, 0x13}, 3,
+	  OP(XADD), 4, 4, 8, DS, RDX, RBX, NO, 1, 0, 0, M_DST },
+	{ "lock xadd [rbx],dh", L64, 0, {0xf0, 0x0f, 0xc0, 0x33}, 4,
+	  OP(XADD), 1, 1, 8, DS, 6, RBX, NO, 1, 0, 0,
+	  M_DST | M_HI8 | M_LOCK },
+	{ "cmpxchg [rbx],ecx", L64, 0, {0x0f, 0xb1, 0x0b}, 3,
+	  OP(CMPXCHG), 4, 4, 8, DS, RCX, RBX, NO, 1, 0, 0, M_DST },
+	{ "lock cmpxchg [rbx],cl", L64, 0, {0xf0, 0x0f, 0xb0, 0x0b}, 4,
+	  OP(CMPXCHG), 1, 1, 8, DS, RCX, RBX, NO, 1, 0, 0, M_DST | M_LOCK },
+	{ "cmpxchg [rbx],r9w", L64, 0, {0x66, 0x44, 0x0f, 0xb1, 0x0b}, 5,
+	  OP(CMPXCHG), 2, 2, 8, DS, 9, RBX, NO, 1, 0, 0, M_DST },
+	{ "lock cmpxchg [rbx+8],rcx", L64, 0,
+	  {0xf0, 0x48, 0x0f, 0xb1, 0x4b, 0x08}, 6,
+	  OP(CMPXCHG), 8, 8, 8, DS, RCX, RBX, NO, 1, 8, 0, M_DST | M_LOCK },
+	{ "r16 cmpxchg [bx],ah", REAL, 0, {0x0f, 0xb0, 0x27}, 3,
+	  OP(CMPXCHG), 1, 1, 2, DS, 4, RBX, NO, 1, 0, 0, M_DST | M_HI8 },
+	{ "r16 cmpxchg8b [bx+si]", REAL, 0, {0x0f, 0xc7, 0x08}, 3,
+	  OP(CMPXCHG8B), 8, 8, 2, DS, NO, RBX, RSI, 1, 0, 0, M_DST },
+	{ "p32 lock cmpxchg8b [ebp]: 66 ignored", PROT, 1,
+	  {0xf0, 0x66, 0x0f, 0xc7, 0x4d, 0x00}, 6,
+	  OP(CMPXCHG8B), 8, 8, 4, SS, NO, RBP, NO, 1, 0, 0, M_DST | M_LOCK },
+	{ "cmpxchg8b [rdi]", L64, 0, {0x0f, 0xc7, 0x0f}, 3,
+	  OP(CMPXCHG8B), 8, 8, 8, DS, NO, RDI, NO, 1, 0, 0, M_DST },
+
+	/* CMPS and SCAS */
+	{ "cmpsb", L64, 0, {0xa6}, 1,
+	  OP(CMPS), 1, 1, 8, DS, NO, NO, NO, 1, 0, 0, 0 },
+	{ "r16 repe cmpsw", REAL, 0, {0xf3, 0xa7}, 2,
+	  OP(CMPS), 2, 2, 2, DS, NO, NO, NO, 1, 0, 0, M_REP },
+	{ "repne cmpsd fs:", L64, 0, {0x64, 0xf2, 0xa7}, 3,
+	  OP(CMPS), 4, 4, 8, FSEG, NO, NO, NO, 1, 0, 0, M_REP | M_REPNE },
+	{ "a32 repe cmpsq", L64, 0, {0x67, 0xf3, 0x48, 0xa7}, 4,
+	  OP(CMPS), 8, 8, 4, DS, NO, NO, NO, 1, 0, 0, M_REP },
+	{ "f2 then f3: repe", L64, 0, {0xf2, 0xf3, 0xa6}, 3,
+	  OP(CMPS), 1, 1, 8, DS, NO, NO, NO, 1, 0, 0, M_REP },
+	{ "scasb", L64, 0, {0xae}, 1,
+	  OP(SCAS), 1, 1, 8, ES, RAX, NO, NO, 1, 0, 0, 0 },
+	{ "repne scasq", L64, 0, {0xf2, 0x48, 0xaf}, 3,
+	  OP(SCAS), 8, 8, 8, ES, RAX, NO, NO, 1, 0, 0, M_REP | M_REPNE },
+	{ "p32 fs: scasw: no override", PROT, 1, {0x64, 0x66, 0xaf}, 3,
+	  OP(SCAS), 2, 2, 4, ES, RAX, NO, NO, 1, 0, 0, 0 },
+
+	/* 16-byte SSE moves */
+	{ "movups xmm1,[rbx]", L64, 0, {0x0f, 0x10, 0x0b}, 3,
+	  OP(MOV_SSE), 16, 16, 8, DS, 1, RBX, NO, 1, 0, 0, 0 },
+	{ "movupd [rbx],xmm1", L64, 0, {0x66, 0x0f, 0x11, 0x0b}, 4,
+	  OP(MOV_SSE), 16, 16, 8, DS, 1, RBX, NO, 1, 0, 0, M_DST },
+	{ "movaps xmm9,[rax]", L64, 0, {0x44, 0x0f, 0x28, 0x08}, 4,
+	  OP(MOV_SSE), 16, 16, 8, DS, 9, RAX, NO, 1, 0, 0, M_ALIGN },
+	{ "movapd [rbx],xmm0", L64, 0, {0x66, 0x0f, 0x29, 0x03}, 4,
+	  OP(MOV_SSE), 16, 16, 8, DS, 0, RBX, NO, 1, 0, 0, M_DST | M_ALIGN },
+	{ "movntps [rbx],xmm0", L64, 0, {0x0f, 0x2b, 0x03}, 3,
+	  OP(MOV_SSE), 16, 16, 8, DS, 0, RBX, NO, 1, 0, 0, M_DST | M_ALIGN },
+	{ "movntpd [rbx],xmm7", L64, 0, {0x66, 0x0f, 0x2b, 0x3b}, 4,
+	  OP(MOV_SSE), 16, 16, 8, DS, 7, RBX, NO, 1, 0, 0, M_DST | M_ALIGN },
+	{ "movdqa xmm15,[rip+0x10]", L64, 0,
+	  {0x66, 0x44, 0x0f, 0x6f, 0x3d, 0x10, 0, 0, 0}, 9,
+	  OP(MOV_SSE), 16, 16, 8, DS, 15, NO, NO, 1, 0x10, 0,
+	  M_RIP | M_ALIGN },
+	{ "movdqa [rbx],xmm3", L64, 0, {0x66, 0x0f, 0x7f, 0x1b}, 4,
+	  OP(MOV_SSE), 16, 16, 8, DS, 3, RBX, NO, 1, 0, 0, M_DST | M_ALIGN },
+	{ "movdqu [rbx],xmm2", L64, 0, {0xf3, 0x0f, 0x7f, 0x13}, 4,
+	  OP(MOV_SSE), 16, 16, 8, DS, 2, RBX, NO, 1, 0, 0, M_DST },
+	{ "movdqu xmm0,gs:[rbx]: rex.w ignored", L64, 0,
+	  {0x65, 0xf3, 0x48, 0x0f, 0x6f, 0x03}, 6,
+	  OP(MOV_SSE), 16, 16, 8, GS, 0, RBX, NO, 1, 0, 0, 0 },
+	{ "movntdq [rbx],xmm3", L64, 0, {0x66, 0x0f, 0xe7, 0x1b}, 4,
+	  OP(MOV_SSE), 16, 16, 8, DS, 3, RBX, NO, 1, 0, 0, M_DST | M_ALIGN },
+	{ "r16 movdqu xmm0,[bx]", REAL, 0, {0xf3, 0x0f, 0x6f, 0x07}, 4,
+	  OP(MOV_SSE), 16, 16, 2, DS, 0, RBX, NO, 1, 0, 0, 0 },
+	{ "p32 movaps xmm7,[ebp+4]", PROT, 1, {0x0f, 0x28, 0x7d, 0x04}, 4,
+	  OP(MOV_SSE), 16, 16, 4, SS, 7, RBP, NO, 1, 4, 0, M_ALIGN },
 };
 
 #define DFAIL(fmt, ...)	unit_fail(__FILE__, __LINE__, "%s: " fmt,	\
@@ -623,10 +737,13 @@ TEST(decode_forms)
 		    insn.reg_high8 != !!(c->flags & M_HI8) ||
 		    insn.rip_rel != !!(c->flags & M_RIP) ||
 		    insn.rep != !!(c->flags & M_REP) ||
-		    insn.lock != !!(c->flags & M_LOCK))
-			DFAIL("flags dst %d imm %d hi8 %d rip %d rep %d lock %d, want %#x",
+		    insn.lock != !!(c->flags & M_LOCK) ||
+		    insn.repne != !!(c->flags & M_REPNE) ||
+		    insn.aligned != !!(c->flags & M_ALIGN))
+			DFAIL("flags dst %d imm %d hi8 %d rip %d rep %d lock %d rne %d al %d, %#x",
 			      insn.mem_dst, insn.has_imm, insn.reg_high8,
-			      insn.rip_rel, insn.rep, insn.lock, c->flags);
+			      insn.rip_rel, insn.rep, insn.lock, insn.repne,
+			      insn.aligned, c->flags);
 		if (insn.mode != c->mode)
 			DFAIL("mode %d", insn.mode);
 
@@ -1283,6 +1400,30 @@ static const struct xcase bt_cases[] = {
 	  5, 0, 0, R1, 0x8000000000000000ULL, 0, R1, RW },
 };
 
+static const struct xcase xadd_cases[] = {
+	{ "xadd [rbx],eax", {0x0f, 0xc1, 0x03}, 3,
+	  1, 0xaaaaaaaa7fffffffULL, R1 | FC,
+	  0x80000000, 1, R1 | FO | FS | FA | FP, RW },
+	{ "xadd [rbx],al", {0x0f, 0xc0, 0x03}, 3,
+	  0xaaaaaaaaaaaaaa80ULL, 0x5555555555555580ULL, R1,
+	  0xaaaaaaaaaaaaaa00ULL, 0x5555555555555580ULL,
+	  R1 | FC | FZ | FP | FO, RW },
+	{ "xadd [rbx],ah", {0x0f, 0xc0, 0x23}, 3,
+	  0xaaaaaaaaaaaaaa01ULL, 0x1234, R1 | FZ,
+	  0xaaaaaaaaaaaaaa13ULL, 0x0134, R1, RW },
+	{ "xadd [rbx],rax", {0x48, 0x0f, 0xc1, 0x03}, 3 + 1,
+	  -1ULL, 1, R1, 0, -1ULL, R1 | FC | FZ | FP | FA, RW },
+	{ "lock xadd [rbx],ax", {0xf0, 0x66, 0x0f, 0xc1, 0x03}, 5,
+	  0xaaaaaaaaaaaa7fffULL, 0x5555555555550001ULL, R1 | FD | FI,
+	  0xaaaaaaaaaaaa8000ULL, 0x5555555555557fffULL,
+	  R1 | FD | FI | FO | FS | FA | FP, RW },
+};
+
+TEST(exec_xadd)
+{
+	run_xcases(xadd_cases, ARRAY_SIZE(xadd_cases));
+}
+
 TEST(exec_add)
 {
 	run_xcases(add_cases, ARRAY_SIZE(add_cases));
@@ -1341,6 +1482,144 @@ TEST(exec_not_neg_inc_dec)
 TEST(exec_bt_imm_and_in_range)
 {
 	run_xcases(bt_cases, ARRAY_SIZE(bt_cases));
+}
+
+/*
+ * CMPXCHG: [rbx] against the accumulator, the new value from DL/DH/DX/
+ * EDX/RDX. The memory operand is always read once and written once (the
+ * old value when the comparison fails); the accumulator changes only on
+ * failure; the flags are those of CMP accumulator, [rbx].
+ */
+struct ccase {
+	const char *what;
+	u8 b[8];
+	u8 n;
+	u64 mem, rax, rdx, fl;
+	u64 mem_after, rax_after, fl_after;
+};
+
+static const struct ccase cmpxchg_cases[] = {
+	{ "cmpxchg [rbx],dl: equal", {0x0f, 0xb0, 0x13}, 3,
+	  0xaaaaaaaaaaaaaa11ULL, 0x5555555555555511ULL, 0x22, R1 | FC,
+	  0xaaaaaaaaaaaaaa22ULL, 0x5555555555555511ULL, R1 | FZ | FP },
+	{ "cmpxchg [rbx],dl: AL 0x80, [rbx] 0x7f", {0x0f, 0xb0, 0x13}, 3,
+	  0xaaaaaaaaaaaaaa7fULL, 0x5555555555555580ULL, 0x22, R1,
+	  0xaaaaaaaaaaaaaa7fULL, 0x555555555555557fULL, R1 | FO | FA },
+	{ "cmpxchg [rbx],dh", {0x0f, 0xb0, 0x33}, 3,
+	  0xaaaaaaaaaaaaaa11ULL, 0x11, 0x3300, R1,
+	  0xaaaaaaaaaaaaaa33ULL, 0x11, R1 | FZ | FP },
+	{ "cmpxchg [rbx],dx: not equal", {0x66, 0x0f, 0xb1, 0x13}, 4,
+	  0xaaaaaaaaaaaa8000ULL, 0x5555555555550001ULL, 0x1234, R1 | FZ,
+	  0xaaaaaaaaaaaa8000ULL, 0x5555555555558000ULL, R1 | FC | FS | FO },
+	{ "cmpxchg [rbx],edx: equal keeps RAX[63:32]", {0x0f, 0xb1, 0x13}, 3,
+	  0xaaaaaaaa12345678ULL, 0xffffffff12345678ULL, 0x9abcdef0, R1,
+	  0xaaaaaaaa9abcdef0ULL, 0xffffffff12345678ULL, R1 | FZ | FP },
+	{ "cmpxchg [rbx],edx: not equal zero-extends", {0x0f, 0xb1, 0x13}, 3,
+	  0xaaaaaaaa00000002ULL, 0xffffffff00000001ULL, 7, R1,
+	  0xaaaaaaaa00000002ULL, 2, R1 | FC | FP | FA | FS },
+	{ "lock cmpxchg [rbx],rdx: equal", {0xf0, 0x48, 0x0f, 0xb1, 0x13}, 5,
+	  0x8000000000000000ULL, 0x8000000000000000ULL, 1, R1 | FS,
+	  1, 0x8000000000000000ULL, R1 | FZ | FP },
+	{ "cmpxchg [rbx],rdx: not equal", {0x48, 0x0f, 0xb1, 0x13}, 4,
+	  0, 1, 5, R1 | FZ | FC, 0, 0, R1 },
+	{ "cmpxchg keeps DF and IF", {0x0f, 0xb1, 0x13}, 3,
+	  0x80000000, 0x80000000, 0, R1 | FD | FI,
+	  0, 0x80000000, R1 | FD | FI | FZ | FP },
+};
+
+TEST(exec_cmpxchg)
+{
+	const struct ccase *c;
+	int ret;
+
+	for (c = cmpxchg_cases; c < cmpxchg_cases + ARRAY_SIZE(cmpxchg_cases);
+	     c++) {
+		reset();
+		st.regs[RBX] = MEM_BASE;
+		st.regs[RAX] = c->rax;
+		st.regs[RDX] = c->rdx;
+		st.rflags = c->fl;
+		put(MEM_BASE, c->mem, 8);
+		put(MEM_BASE + 8, 0x5555555555555555ULL, 8);
+		ret = kvmod_emul_decode(c->b, c->n, L64, false, &insn);
+		if (ret || insn.len != c->n || insn.op != OP(CMPXCHG)) {
+			DFAIL("decode %d len %d", ret, insn.len);
+			continue;
+		}
+		ret = kvmod_emul_exec(&insn, &st, &ops, NULL);
+		if (ret)
+			DFAIL("exec returned %d", ret);
+		if (get(MEM_BASE, 8) != c->mem_after)
+			DFAIL("mem %#llx want %#llx",
+			      (unsigned long long)get(MEM_BASE, 8),
+			      (unsigned long long)c->mem_after);
+		if (get(MEM_BASE + 8, 8) != 0x5555555555555555ULL)
+			DFAIL("mem+8 %#llx",
+			      (unsigned long long)get(MEM_BASE + 8, 8));
+		if (st.regs[RAX] != c->rax_after)
+			DFAIL("rax %#llx want %#llx",
+			      (unsigned long long)st.regs[RAX],
+			      (unsigned long long)c->rax_after);
+		if (st.regs[RDX] != c->rdx || st.regs[RBX] != MEM_BASE)
+			DFAIL("rdx %#llx", (unsigned long long)st.regs[RDX]);
+		if (st.rflags != c->fl_after)
+			DFAIL("rflags %#llx want %#llx",
+			      (unsigned long long)st.rflags,
+			      (unsigned long long)c->fl_after);
+		if (st.rip != RIP0 + c->n)
+			DFAIL("rip %#llx", (unsigned long long)st.rip);
+		if (m.nlog != 2 || m.log[0].write || !m.log[1].write ||
+		    m.log[0].gla != MEM_BASE || m.log[1].gla != MEM_BASE ||
+		    m.log[0].len != insn.opsize || m.log[1].len != insn.opsize)
+			DFAIL("%d accesses, want a read and a write of %d",
+			      m.nlog, insn.opsize);
+	}
+}
+
+/* CMPXCHG8B [rdi]: EDX:EAX against the qword, ECX:EBX stored if equal. */
+TEST(exec_cmpxchg8b)
+{
+	reset();
+	st.regs[RDI] = MEM_BASE;
+	st.regs[RAX] = 0xffffffff11111111ULL;
+	st.regs[RDX] = 0xffffffff22222222ULL;
+	st.regs[RBX] = 0xaaaaaaaa33333333ULL;
+	st.regs[RCX] = 0xbbbbbbbb44444444ULL;
+	st.rflags = R1 | FC | FS;
+	put(MEM_BASE, 0x2222222211111111ULL, 8);
+	EXPECT_EQ(RUN64(0x0f, 0xc7, 0x0f), 0);
+	EXPECT_EQ(get(MEM_BASE, 8), 0x4444444433333333ULL);
+	EXPECT_EQ(st.regs[RAX], 0xffffffff11111111ULL);
+	EXPECT_EQ(st.regs[RDX], 0xffffffff22222222ULL);
+	EXPECT_EQ(st.rflags, R1 | FC | FS | FZ);	/* only ZF changes */
+	EXPECT_EQ(m.nlog, 2);
+	EXPECT_EQ(m.log[0].len, 8);
+	EXPECT_EQ(m.log[1].write, true);
+	EXPECT_EQ(m.log[1].len, 8);
+
+	/* not equal: EDX:EAX loaded (zero-extended), the old value written */
+	put(MEM_BASE, 0x0102030405060708ULL, 8);
+	EXPECT_EQ(RUN64(0xf0, 0x0f, 0xc7, 0x0f), 0);	/* with LOCK */
+	EXPECT_EQ(get(MEM_BASE, 8), 0x0102030405060708ULL);
+	EXPECT_EQ(m.log[1].write, true);
+	EXPECT_EQ(m.log[1].val, 0x0102030405060708ULL);
+	EXPECT_EQ(st.regs[RAX], 0x05060708);
+	EXPECT_EQ(st.regs[RDX], 0x01020304);
+	EXPECT_EQ(st.rflags, R1 | FC | FS);
+
+	/* 16-bit code: [bx+si], still 8 bytes; 66 changes nothing */
+	reset();
+	st.seg_base[DS] = MEM_BASE;
+	st.regs[RBX] = 0x10;
+	st.regs[RSI] = 0x8;
+	st.regs[RAX] = 0x89abcdef;
+	st.regs[RDX] = 0x01234567;
+	st.regs[RCX] = 0x11;
+	put(MEM_BASE + 0x18, 0x0123456789abcdefULL, 8);
+	EXPECT_EQ(RUN16(0x66, 0x0f, 0xc7, 0x08), 0);
+	EXPECT_EQ(m.log[0].gla, MEM_BASE + 0x18);
+	EXPECT_EQ(get(MEM_BASE + 0x18, 8), 0x0000001100000010ULL);
+	EXPECT_EQ(st.rflags, R1 | FZ);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1795,14 +2074,287 @@ TEST(exec_string_16bit)
 	EXPECT_EQ(m.nlog, 0);
 }
 
+/* CMPS: [rSI] - [rDI], the source read first; SCAS: rAX - ES:[rDI]. */
+TEST(exec_cmps_scas)
+{
+	reset();
+	st.regs[RSI] = MEM_BASE;
+	st.regs[RDI] = MEM_BASE + 0x100;
+	st.regs[RAX] = 0x1122334455667788ULL;
+	put(MEM_BASE, 0x05, 1);
+	put(MEM_BASE + 0x100, 0x07, 1);
+
+	EXPECT_EQ(RUN64(0xa6), 0);			/* cmpsb */
+	EXPECT_EQ(m.nlog, 2);
+	EXPECT_EQ(m.writes, 0);
+	EXPECT_EQ(m.log[0].write, false);
+	EXPECT_EQ(m.log[0].gla, MEM_BASE);
+	EXPECT_EQ(m.log[1].write, false);
+	EXPECT_EQ(m.log[1].gla, MEM_BASE + 0x100);
+	EXPECT_EQ(st.rflags, R1 | FC | FA | FS);
+	EXPECT_EQ(st.regs[RSI], MEM_BASE + 1);
+	EXPECT_EQ(st.regs[RDI], MEM_BASE + 0x101);
+	EXPECT_EQ(st.regs[RAX], 0x1122334455667788ULL);
+	EXPECT_EQ(st.rip, RIP0 + 1);
+
+	/* cmpsw downwards, equal */
+	put(MEM_BASE + 1, 0xbeef, 2);
+	put(MEM_BASE + 0x101, 0xbeef, 2);
+	st.rflags = R1 | FD | FC;
+	EXPECT_EQ(RUN64(0x66, 0xa7), 0);
+	EXPECT_EQ(m.log[0].len, 2);
+	EXPECT_EQ(st.rflags, R1 | FD | FZ | FP);
+	EXPECT_EQ(st.regs[RSI], MEM_BASE - 1);
+	EXPECT_EQ(st.regs[RDI], MEM_BASE + 0xff);
+
+	/* cmpsd with fs: on the source; cmpsq */
+	st.rflags = R1;
+	st.seg_base[FSEG] = 0x40;
+	st.regs[RSI] = MEM_BASE;
+	st.regs[RDI] = MEM_BASE + 0x200;
+	put(MEM_BASE + 0x40, 0x80000000, 4);
+	put(MEM_BASE + 0x200, 1, 4);
+	EXPECT_EQ(RUN64(0x64, 0xa7), 0);
+	EXPECT_EQ(m.log[0].gla, MEM_BASE + 0x40);
+	EXPECT_EQ(m.log[1].gla, MEM_BASE + 0x200);
+	EXPECT_EQ(st.rflags, R1 | FO | FA | FP);
+	put(MEM_BASE + 4, 0, 8);
+	put(MEM_BASE + 0x204, 1, 8);
+	st.regs[RSI] = MEM_BASE + 4;
+	EXPECT_EQ(RUN64(0x48, 0xa7), 0);
+	EXPECT_EQ(st.rflags, R1 | FC | FP | FA | FS);
+	EXPECT_EQ(st.regs[RSI], MEM_BASE + 0xc);
+	EXPECT_EQ(st.regs[RDI], MEM_BASE + 0x20c);
+
+	/* scasb: AL - [rdi]; RSI untouched; an fs: prefix is ignored */
+	st.regs[RDI] = MEM_BASE + 0x300;
+	st.regs[RSI] = 0x77;
+	put(MEM_BASE + 0x300, 0x88, 1);
+	EXPECT_EQ(RUN64(0x64, 0xae), 0);
+	EXPECT_EQ(m.nlog, 1);
+	EXPECT_EQ(m.log[0].gla, MEM_BASE + 0x300);
+	EXPECT_EQ(st.rflags, R1 | FZ | FP);
+	EXPECT_EQ(st.regs[RDI], MEM_BASE + 0x301);
+	EXPECT_EQ(st.regs[RSI], 0x77);
+	/* scasq */
+	put(MEM_BASE + 0x301, 0x1122334455667789ULL, 8);
+	EXPECT_EQ(RUN64(0x48, 0xaf), 0);
+	EXPECT_EQ(m.log[0].len, 8);
+	EXPECT_EQ(st.rflags, R1 | FC | FP | FA | FS);
+	EXPECT_EQ(st.regs[RDI], MEM_BASE + 0x309);
+
+	/* 16-bit: scasw at ES:DI, DI wraps; cmpsb with SI wrapping */
+	reset();
+	st.seg_base[ES] = MEM_BASE;
+	st.seg_base[DS] = MEM_BASE + 0x1000;
+	st.regs[RDI] = 0xabcdfffe;
+	st.regs[RAX] = 0x1234;
+	put(MEM_BASE + 0xfffe, 0x1234, 2);
+	EXPECT_EQ(RUN16(0xaf), 0);
+	EXPECT_EQ(m.log[0].gla, MEM_BASE + 0xfffe);
+	EXPECT_EQ(st.regs[RDI], 0xabcd0000ULL);
+	EXPECT_EQ(st.rflags, R1 | FZ | FP);
+	st.regs[RSI] = 0xffff;
+	put(MEM_BASE + 0x1000 + 0xffff - 0x1000, 0, 1);
+	EXPECT_EQ(RUN16(0x26, 0xa6), 0);		/* es: cmpsb */
+	EXPECT_EQ(m.log[0].gla, MEM_BASE + 0xffff);
+	EXPECT_EQ(m.log[1].gla, MEM_BASE);
+	EXPECT_EQ(st.regs[RSI], 0);
+	EXPECT_EQ(st.regs[RDI], 0xabcd0001ULL);
+}
+
+/* Run @insn until it completes; the results of each call in @rets. */
+static int run_rep(int *rets, int max)
+{
+	int i, ret = KVMOD_EMUL_REP_MORE;
+
+	for (i = 0; i < max && ret == KVMOD_EMUL_REP_MORE; i++) {
+		ret = kvmod_emul_exec(&insn, &st, &ops, NULL);
+		rets[i] = ret;
+	}
+	return i;
+}
+
+/*
+ * REPE/REPNE: a CMPS or SCAS that stops on ZF completes (0, RIP past
+ * it); one that runs out of count ends with KVMOD_EMUL_REP_END.
+ */
+TEST(exec_rep_cmps_scas)
+{
+	static const u8 src[] = { 1, 2, 3, 4 };
+	static const u8 dst[] = { 1, 2, 9, 4 };
+	int rets[8];
+
+	reset();
+	memcpy(m.ram, src, sizeof(src));
+	memcpy(m.ram + 0x100, dst, sizeof(dst));
+	st.regs[RSI] = MEM_BASE;
+	st.regs[RDI] = MEM_BASE + 0x100;
+	st.regs[RCX] = 4;
+	EXPECT_EQ(DECODE(L64, false, &insn, 0xf3, 0xa6), 0);	/* repe */
+	EXPECT_EQ(run_rep(rets, 8), 3);
+	EXPECT_EQ(rets[0], KVMOD_EMUL_REP_MORE);
+	EXPECT_EQ(rets[1], KVMOD_EMUL_REP_MORE);
+	EXPECT_EQ(rets[2], 0);
+	EXPECT_EQ(st.regs[RCX], 1);
+	EXPECT_EQ(st.regs[RSI], MEM_BASE + 3);
+	EXPECT_EQ(st.regs[RDI], MEM_BASE + 0x103);
+	EXPECT_EQ(st.rip, RIP0 + 2);
+	EXPECT_EQ(st.rflags, R1 | FC | FP | FA | FS);	/* 3 - 9 = 0xfa */
+
+	/* the RIP stays while it repeats */
+	st.rip = RIP0;
+	st.regs[RSI] = MEM_BASE;
+	st.regs[RDI] = MEM_BASE + 0x100;
+	st.regs[RCX] = 4;
+	EXPECT_EQ(kvmod_emul_exec(&insn, &st, &ops, NULL),
+		  KVMOD_EMUL_REP_MORE);
+	EXPECT_EQ(st.rip, RIP0);
+	EXPECT_EQ(st.regs[RCX], 3);
+
+	/* repe running out of count: all equal */
+	st.rip = RIP0;
+	st.regs[RSI] = MEM_BASE;
+	st.regs[RDI] = MEM_BASE + 0x100;
+	st.regs[RCX] = 2;
+	EXPECT_EQ(run_rep(rets, 8), 2);
+	EXPECT_EQ(rets[1], KVMOD_EMUL_REP_END);
+	EXPECT_EQ(st.regs[RCX], 0);
+	EXPECT_EQ(st.rip, RIP0 + 2);
+	EXPECT_EQ(st.rflags, R1 | FZ | FP);
+
+	/* the last element differs: the ZF condition ends it, not the count */
+	st.rip = RIP0;
+	st.regs[RSI] = MEM_BASE + 2;
+	st.regs[RDI] = MEM_BASE + 0x102;
+	st.regs[RCX] = 1;
+	EXPECT_EQ(kvmod_emul_exec(&insn, &st, &ops, NULL), 0);
+	EXPECT_EQ(st.regs[RCX], 0);
+	EXPECT_EQ(st.rip, RIP0 + 2);
+
+	/* RCX 0: nothing read, RIP advanced, flags kept */
+	st.rip = RIP0;
+	st.rflags = R1 | FO;
+	clear_log();
+	EXPECT_EQ(kvmod_emul_exec(&insn, &st, &ops, NULL), 0);
+	EXPECT_EQ(m.nlog, 0);
+	EXPECT_EQ(st.rip, RIP0 + 2);
+	EXPECT_EQ(st.rflags, R1 | FO);
+
+	/* repne cmpsb stops at the first equal pair (element 4) */
+	st.rip = RIP0;
+	st.regs[RSI] = MEM_BASE + 2;
+	st.regs[RDI] = MEM_BASE + 0x102;
+	st.regs[RCX] = 5;
+	EXPECT_EQ(DECODE(L64, false, &insn, 0xf2, 0xa6), 0);
+	EXPECT_EQ(run_rep(rets, 8), 2);
+	EXPECT_EQ(rets[1], 0);
+	EXPECT_EQ(st.regs[RCX], 3);
+	EXPECT_EQ(st.rflags & FZ, FZ);
+	EXPECT_EQ(st.rip, RIP0 + 2);
+
+	/* repne scasb looks for AL = 3 */
+	st.rip = RIP0;
+	st.regs[RAX] = 0x103;
+	st.regs[RDI] = MEM_BASE;
+	st.regs[RCX] = 10;
+	EXPECT_EQ(DECODE(L64, false, &insn, 0xf2, 0xae), 0);
+	EXPECT_EQ(run_rep(rets, 8), 3);
+	EXPECT_EQ(rets[2], 0);
+	EXPECT_EQ(st.regs[RCX], 7);
+	EXPECT_EQ(st.regs[RDI], MEM_BASE + 3);
+	EXPECT_EQ(st.rflags, R1 | FZ | FP);
+
+	/* repe scasw, a32: only ECX counts and is written */
+	st.rip = RIP0;
+	st.regs[RAX] = 0x0201;
+	st.regs[RDI] = MEM_BASE;
+	st.regs[RCX] = 0x500000001ULL;
+	EXPECT_EQ(DECODE(L64, false, &insn, 0x67, 0xf3, 0x66, 0xaf), 0);
+	EXPECT_EQ(kvmod_emul_exec(&insn, &st, &ops, NULL),
+		  KVMOD_EMUL_REP_END);
+	EXPECT_EQ(st.regs[RCX], 0);
+	EXPECT_EQ(st.regs[RDI], MEM_BASE + 2);
+	EXPECT_EQ(st.rip, RIP0 + 4);
+}
+
+/* The 16-byte SSE moves: one access of 16 bytes, XMM through the ops. */
+TEST(exec_sse)
+{
+	struct kvmod_emul_ops no_xmm = { .read = t_read, .write = t_write };
+	struct kvmod_emul_state before;
+	int i;
+
+	reset();
+	for (i = 0; i < 16; i++) {
+		m.xmm[1][i] = i;
+		m.xmm[9][i] = 0xe0 + i;
+	}
+	st.regs[RBX] = MEM_BASE + 0x10;
+	st.rflags = R1 | FC;
+
+	EXPECT_EQ(RUN64(0x0f, 0x11, 0x0b), 0);	/* movups [rbx],xmm1 */
+	EXPECT_EQ(m.nlog, 1);
+	EXPECT_EQ(m.log[0].write, true);
+	EXPECT_EQ(m.log[0].gla, MEM_BASE + 0x10);
+	EXPECT_EQ(m.log[0].len, 16);
+	EXPECT_EQ(memcmp(m.ram + 0x10, m.xmm[1], 16), 0);
+	EXPECT_EQ(st.rip, RIP0 + 3);
+	EXPECT_EQ(st.rflags, R1 | FC);
+	EXPECT_EQ(m.xmm_gets, 1);
+
+	/* movaps xmm9,[rbx]; movdqa [rbx+0x10],xmm9 */
+	EXPECT_EQ(RUN64(0x44, 0x0f, 0x28, 0x0b), 0);
+	EXPECT_EQ(m.log[0].write, false);
+	EXPECT_EQ(m.log[0].len, 16);
+	EXPECT_EQ(memcmp(m.xmm[9], m.xmm[1], 16), 0);
+	EXPECT_EQ(m.xmm_puts, 1);
+	EXPECT_EQ(RUN64(0x66, 0x44, 0x0f, 0x7f, 0x4b, 0x10), 0);
+	EXPECT_EQ(memcmp(m.ram + 0x20, m.xmm[1], 16), 0);
+
+	/* movdqu works unaligned; movdqa, movaps, movntdq fault (#GP) */
+	st.regs[RBX] = MEM_BASE + 0x31;
+	EXPECT_EQ(RUN64(0xf3, 0x0f, 0x7f, 0x0b), 0);
+	EXPECT_EQ(memcmp(m.ram + 0x31, m.xmm[1], 16), 0);
+	EXPECT_EQ(RUN64(0x66, 0x0f, 0x10, 0x13), 0);	/* movupd xmm2 */
+	EXPECT_EQ(memcmp(m.xmm[2], m.xmm[1], 16), 0);
+	before = st;
+	EXPECT_EQ(RUN64(0x66, 0x0f, 0x6f, 0x03), -KVMOD_EMUL_E_ALIGN);
+	EXPECT_EQ(RUN64(0x0f, 0x29, 0x03), -KVMOD_EMUL_E_ALIGN);
+	EXPECT_EQ(RUN64(0x66, 0x0f, 0xe7, 0x03), -KVMOD_EMUL_E_ALIGN);
+	EXPECT_EQ(RUN64(0x0f, 0x2b, 0x03), -KVMOD_EMUL_E_ALIGN);
+	EXPECT_EQ(m.nlog, 0);
+	expect_same_state(__LINE__, &before);
+
+	/* alignment is of the linear address: DS base + offset */
+	reset();
+	memset(m.xmm[3], 0x5a, 16);
+	st.seg_base[DS] = MEM_BASE + 8;
+	st.regs[RBX] = 8;
+	EXPECT_EQ(RUN32(0x66, 0x0f, 0x7f, 0x1b), 0);	/* movdqa [ebx],xmm3 */
+	EXPECT_EQ(m.log[0].gla, MEM_BASE + 0x10);
+	st.regs[RBX] = 4;
+	EXPECT_EQ(RUN32(0x66, 0x0f, 0x7f, 0x1b), -KVMOD_EMUL_E_ALIGN);
+
+	/* RIP-relative movdqa xmm15,[rip+0x20]: rip 0x10000, len 9 */
+	reset();
+	for (i = 0; i < 16; i++)
+		m.ram[0x29 + 7 + i] = 0x30 + i;
+	st.rip = MEM_BASE;
+	EXPECT_EQ(RUN64(0x66, 0x44, 0x0f, 0x6f, 0x3d, 0x27, 0, 0, 0), 0);
+	EXPECT_EQ(m.log[0].gla, MEM_BASE + 0x30);
+	EXPECT_EQ(m.xmm[15][0], 0x30);
+	EXPECT_EQ(m.xmm[15][15], 0x3f);
+	EXPECT_EQ(st.rip, MEM_BASE + 9);
+
+	/* without XMM callbacks the SSE moves are not emulated */
+	st.regs[RBX] = MEM_BASE;
+	EXPECT_EQ(DECODE(L64, false, &insn, 0x0f, 0x10, 0x03), 0);
+	EXPECT_EQ(kvmod_emul_exec(&insn, &st, &no_xmm, NULL), E_UNSUP);
+}
+
 /* ------------------------------------------------------------------ */
 /* Restart: reads that must wait for userspace                         */
-
-static void expect_same_state(int line, const struct kvmod_emul_state *a)
-{
-	if (memcmp(a, &st, sizeof(st)))
-		unit_fail(__FILE__, line, "state changed");
-}
 
 TEST(restart_load)
 {
@@ -1907,6 +2459,156 @@ TEST(restart_rep_movs_from_mmio)
 	EXPECT_EQ(st.rip, RIP0 + 3);
 }
 
+/*
+ * Reads answered again from a log on the next call, as kvmod's MMIO code
+ * does: a new MMIO read goes out (RETRY), the test supplies its data with
+ * rl_supply(), and the next call gets every earlier read back in order.
+ */
+static struct {
+	int n, pos;
+	u64 gla[2];
+	unsigned int len[2];
+	u8 data[2][16];
+} rl;
+
+static int r_read(void *ctx, u64 gla, void *buf, unsigned int len)
+{
+	int ret;
+
+	if (rl.pos < rl.n) {
+		if (rl.gla[rl.pos] != gla || rl.len[rl.pos] != len)
+			return -5;
+		memcpy(buf, rl.data[rl.pos++], len);
+		m.reads++;
+		return 0;
+	}
+	if (rl.n == 2)
+		return -7;
+	if (in_mmio(gla)) {
+		rl.gla[rl.n] = gla;
+		rl.len[rl.n] = len;
+		m.mmio_addr = gla;
+		m.mmio_len = len;
+		m.mmio_exits++;
+		return KVMOD_EMUL_RETRY;
+	}
+	ret = t_read(ctx, gla, buf, len);
+	if (!ret) {
+		rl.gla[rl.n] = gla;
+		rl.len[rl.n] = len;
+		memcpy(rl.data[rl.n], buf, len);
+		rl.n++;
+		rl.pos++;
+	}
+	return ret;
+}
+
+static void rl_supply(u64 lo, u64 hi)
+{
+	memcpy(rl.data[rl.n], &lo, 8);
+	memcpy(rl.data[rl.n] + 8, &hi, 8);
+	rl.n++;
+}
+
+static int rl_exec(void)
+{
+	static const struct kvmod_emul_ops rops = {
+		.read = r_read,
+		.write = t_write,
+		.get_xmm = t_get_xmm,
+		.put_xmm = t_put_xmm,
+	};
+
+	rl.pos = 0;
+	clear_log();
+	return kvmod_emul_exec(&insn, &st, &rops, NULL);
+}
+
+/* CMPS with both operands in MMIO: two exits, then the comparison. */
+TEST(restart_cmps_two_reads)
+{
+	struct kvmod_emul_state before;
+	int i;
+
+	reset();
+	memset(&rl, 0, sizeof(rl));
+	st.regs[RSI] = MMIO_BASE + 0x10;
+	st.regs[RDI] = MMIO_BASE + 0x20;
+	st.regs[RCX] = 2;
+	before = st;
+	EXPECT_EQ(DECODE(L64, false, &insn, 0xf3, 0x66, 0xa7), 0);
+
+	EXPECT_EQ(rl_exec(), KVMOD_EMUL_RETRY);
+	EXPECT_EQ(m.mmio_addr, MMIO_BASE + 0x10);	/* the source first */
+	EXPECT_EQ(m.mmio_len, 2);
+	expect_same_state(__LINE__, &before);
+	rl_supply(0x1234, 0);
+	EXPECT_EQ(rl_exec(), KVMOD_EMUL_RETRY);
+	EXPECT_EQ(m.mmio_addr, MMIO_BASE + 0x20);
+	EXPECT_EQ(m.reads, 1);
+	expect_same_state(__LINE__, &before);
+	rl_supply(0x1234, 0);
+	EXPECT_EQ(rl_exec(), KVMOD_EMUL_REP_MORE);
+	EXPECT_EQ(m.reads, 2);
+	EXPECT_EQ(m.writes, 0);
+	EXPECT_EQ(m.mmio_exits, 2);
+	EXPECT_EQ(st.rflags, R1 | FZ | FP);
+	EXPECT_EQ(st.regs[RCX], 1);
+	EXPECT_EQ(st.regs[RSI], MMIO_BASE + 0x12);
+	EXPECT_EQ(st.regs[RDI], MMIO_BASE + 0x22);
+	EXPECT_EQ(st.rip, RIP0);
+
+	/* next element: a fresh log; they differ, RCX runs out anyway */
+	memset(&rl, 0, sizeof(rl));
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(rl_exec(), KVMOD_EMUL_RETRY);
+		rl_supply(i ? 0x8000 : 0x0001, 0);
+	}
+	EXPECT_EQ(rl_exec(), 0);			/* ZF clear ends it */
+	EXPECT_EQ(st.rflags, R1 | FC | FS | FO);	/* 0x0001 - 0x8000 */
+	EXPECT_EQ(st.regs[RCX], 0);
+	EXPECT_EQ(st.rip, RIP0 + 3);
+	EXPECT_EQ(m.mmio_exits, 4);
+
+	/* source in RAM, destination in MMIO: one exit, the RAM read logged */
+	reset();
+	memset(&rl, 0, sizeof(rl));
+	put(MEM_BASE, 0x42, 1);
+	st.regs[RSI] = MEM_BASE;
+	st.regs[RDI] = MMIO_BASE;
+	EXPECT_EQ(DECODE(L64, false, &insn, 0xa6), 0);
+	EXPECT_EQ(rl_exec(), KVMOD_EMUL_RETRY);
+	put(MEM_BASE, 0x99, 1);		/* too late: the first value counts */
+	rl_supply(0x42, 0);
+	EXPECT_EQ(rl_exec(), 0);
+	EXPECT_EQ(st.rflags, R1 | FZ | FP);
+	EXPECT_EQ(m.mmio_exits, 1);
+}
+
+/* An SSE load from MMIO: XMM changes only when the data is there. */
+TEST(restart_sse_load)
+{
+	struct kvmod_emul_state before;
+	u8 zero[16] = { 0 };
+
+	reset();
+	memset(&rl, 0, sizeof(rl));
+	st.regs[RAX] = MMIO_BASE + 0x40;
+	before = st;
+	EXPECT_EQ(DECODE(L64, false, &insn, 0x66, 0x0f, 0x6f, 0x30), 0);
+	EXPECT_EQ(rl_exec(), KVMOD_EMUL_RETRY);
+	EXPECT_EQ(m.mmio_len, 16);
+	EXPECT_EQ(m.xmm_puts, 0);
+	EXPECT_EQ(memcmp(m.xmm[6], zero, 16), 0);
+	expect_same_state(__LINE__, &before);
+	rl_supply(0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL);
+	EXPECT_EQ(rl_exec(), 0);
+	EXPECT_EQ(m.xmm_puts, 1);
+	EXPECT_EQ(m.xmm[6][0], 0x00);
+	EXPECT_EQ(m.xmm[6][15], 0x0f);
+	EXPECT_EQ(st.rip, RIP0 + 4);
+}
+
 TEST(mmio_writes_and_faults)
 {
 	struct kvmod_emul_state before;
@@ -1964,6 +2666,19 @@ TEST(exec_rejects_bad_insn)
 	EXPECT_EQ(kvmod_emul_exec(&bad, &st, &ops, NULL), E_INVAL);
 	bad.memsize = 4;
 	bad.reg = 16;
+	EXPECT_EQ(kvmod_emul_exec(&bad, &st, &ops, NULL), E_INVAL);
+	bad.reg = 0;
+	bad.op = KVMOD_EMUL_NR_OPS;
+	EXPECT_EQ(kvmod_emul_exec(&bad, &st, &ops, NULL), E_INVAL);
+	/* an SSE move must be 16 bytes to an XMM register, and only it */
+	EXPECT_EQ(DECODE(L64, false, &bad, 0x0f, 0x10, 0x03), 0);
+	bad.memsize = 8;
+	EXPECT_EQ(kvmod_emul_exec(&bad, &st, &ops, NULL), E_INVAL);
+	bad.memsize = 16;
+	bad.reg = -1;
+	EXPECT_EQ(kvmod_emul_exec(&bad, &st, &ops, NULL), E_INVAL);
+	bad.reg = 0;
+	bad.op = OP(CMPXCHG);
 	EXPECT_EQ(kvmod_emul_exec(&bad, &st, &ops, NULL), E_INVAL);
 	EXPECT_EQ(m.nlog, 0);
 	EXPECT_EQ(st.rip, RIP0);
