@@ -790,3 +790,118 @@ void kt_hold_a_vm(void)
 	if (vm_fd >= 0)
 		kt_create_vcpu(vm_fd, 0);
 }
+
+/* ---- a long-mode VM ---- */
+
+void kt_lm_destroy(struct kt_lm *lm)
+{
+	int i;
+
+	for (i = 0; i < lm->nr_vcpus; i++)
+		kt_vcpu_close(&lm->v[i]);
+	if (lm->vm_fd >= 0)
+		close(lm->vm_fd);
+	if (lm->sys_fd >= 0)
+		close(lm->sys_fd);
+	if (lm->low)
+		munmap(lm->low, lm->low_size);
+	free(lm->cpuid);
+	memset(lm, 0, sizeof(*lm));
+	lm->sys_fd = -1;
+	lm->vm_fd = -1;
+}
+
+static int lm_vcpu_setup(struct kt_lm *lm, int i)
+{
+	struct kt_mode_cfg cfg = {
+		.mode = KT_MODE_LONG,
+		.cr3 = lm->pt.root,
+		.gdt = KT_LM_GDT,
+		.idt = KT_LM_IDT,
+	};
+	struct kvm_regs regs;
+	int r;
+
+	r = kt_vcpu_open(lm->sys_fd, lm->vm_fd, i, &lm->v[i]);
+	if (r)
+		return r;
+	lm->nr_vcpus = i + 1;
+	cfg.idt_limit = kt_idt_fill(lm->low + KT_LM_IDT, KT_LM_EXC,
+				    KT_SEL_CODE64, 1);
+	r = kt_set_mode(lm->v[i].fd, &cfg);
+	if (r)
+		return r;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = KT_LM_CODE;
+	regs.rsp = KT_LM_STACKS + (i + 1) * KT_PAGE_SIZE;
+	regs.rflags = 0x2;
+	return kt_set_regs(lm->v[i].fd, &regs);
+}
+
+int kt_lm_create(struct kt_lm *lm, size_t low_size, int nr_vcpus,
+		 const void *code, size_t len)
+{
+	const char *step;
+	uint64_t a;
+	int i, r;
+
+	memset(lm, 0, sizeof(*lm));
+	lm->sys_fd = -1;
+	lm->vm_fd = -1;
+	r = -EINVAL;
+	step = "arguments";
+	if (nr_vcpus < 1 || nr_vcpus > KT_LM_MAX_VCPUS ||
+	    low_size < 0x80000 || low_size % KT_PAGE_SIZE ||
+	    len > KT_LM_STACKS - KT_LM_CODE)
+		goto fail;
+
+	step = "open device";
+	r = kt_open_dev();
+	if (r < 0)
+		goto fail;
+	lm->sys_fd = r;
+	step = "KVM_CREATE_VM";
+	r = kt_create_vm(lm->sys_fd);
+	if (r < 0)
+		goto fail;
+	lm->vm_fd = r;
+	step = "KVM_GET_SUPPORTED_CPUID";
+	lm->cpuid = kt_get_supported_cpuid(lm->sys_fd);
+	if (!lm->cpuid) {
+		r = -errno;
+		goto fail;
+	}
+
+	step = "slot 0";
+	lm->low_size = low_size;
+	lm->low = kt_add_mem(lm->vm_fd, 0, 0, low_size);
+	if (!lm->low) {
+		r = -errno;
+		goto fail;
+	}
+	kt_gdt_fill(lm->low + KT_LM_GDT);
+	memcpy(lm->low + KT_LM_EXC, kt_exc64, kt_exc64_end - kt_exc64);
+	lm->exc = (struct kt_exc_rec *)(lm->low + KT_LM_EXC);
+	memcpy(lm->low + KT_LM_CODE, code, len);
+
+	step = "page tables";
+	r = kt_pt_init(&lm->pt, KT_MODE_LONG, lm->low + KT_LM_PT, KT_LM_PT,
+		       KT_LM_PT_SIZE);
+	for (a = 0; !r && a < low_size; a += KT_PAGE_SIZE)
+		r = kt_pt_map(&lm->pt, a, a, KT_SIZE_4K, KT_PTE_W);
+	if (r)
+		goto fail;
+
+	step = "vCPUs";
+	for (i = 0; i < nr_vcpus; i++) {
+		r = lm_vcpu_setup(lm, i);
+		if (r)
+			goto fail;
+	}
+	return 0;
+
+fail:
+	fprintf(stderr, "# %s: %s: %s\n", __func__, step, strerror(-r));
+	kt_lm_destroy(lm);
+	return r;
+}

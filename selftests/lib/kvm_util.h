@@ -341,4 +341,44 @@ void kt_vcpu_close(struct kt_vcpu *v);
  */
 void kt_hold_a_vm(void);
 
+/*
+ * A long-mode VM: slot 0 of @low_size bytes at GPA 0, identity-mapped
+ * with 4 KiB pages, holding the following.
+ */
+#define KT_LM_GDT	0x1000ULL	/* kt_gdt_fill() */
+#define KT_LM_IDT	0x1800ULL	/* kt_idt_fill(), 64-bit */
+#define KT_LM_EXC	0x2000ULL	/* kt_exc64 and its struct kt_exc_rec */
+#define KT_LM_CODE	0x8000ULL	/* guest code, up to 32 KiB */
+#define KT_LM_STACKS	0x10000ULL	/* 4 KiB of stack per vCPU */
+#define KT_LM_PT	0x20000ULL	/* page tables, 256 KiB */
+#define KT_LM_PT_SIZE	0x40000ULL
+#define KT_LM_FREE	0x60000ULL	/* the rest is the test's */
+#define KT_LM_MAX_VCPUS	16
+
+struct kt_lm {
+	int sys_fd;
+	int vm_fd;
+	int nr_vcpus;
+	struct kt_vcpu v[KT_LM_MAX_VCPUS];
+	uint8_t *low;			/* host view of slot 0 */
+	size_t low_size;
+	struct kt_pt pt;		/* add mappings with kt_pt_map() */
+	struct kt_exc_rec *exc;		/* in @low */
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID */
+};
+
+/*
+ * Open the device and make the VM above with @nr_vcpus vCPUs (supported
+ * CPUID set), @code copied to KT_LM_CODE, every vCPU in 64-bit mode at
+ * CPL 0 with RIP = KT_LM_CODE, RSP at the top of its stack, RFLAGS = 0x2
+ * and the other registers 0.  @low_size: a multiple of 4 KiB, at least
+ * 512 KiB.  0 or -errno; on failure everything is released and the
+ * failing step printed to stderr.
+ */
+int kt_lm_create(struct kt_lm *lm, size_t low_size, int nr_vcpus,
+		 const void *code, size_t len);
+
+/* Release what kt_lm_create() made (also after a partial failure). */
+void kt_lm_destroy(struct kt_lm *lm);
+
 #endif /* KVMOD_SELFTESTS_KVM_UTIL_H */
