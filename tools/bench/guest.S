@@ -116,7 +116,7 @@ g_hlt:
 	jnz	1b
 	jmp	guest_done
 
-/* Write one word per 4 KiB page, ESI pages from EDI on. */
+/* Write EAX to one word per 4 KiB page, ESI pages from EDI on. */
 	.globl	g_touch
 g_touch:
 1:	DITHER

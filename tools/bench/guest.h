@@ -9,6 +9,7 @@
  *   ESI  number of operations (> 0)
  *   EDX  the benchmark I/O port
  *   EDI  an address (MMIO address, first page to touch)
+ *   EAX  the value g_touch writes
  * and ends with an OUT to DONE_PORT.
  */
 #ifndef KVM_BENCH_GUEST_H
@@ -26,7 +27,11 @@
 #define GUEST_CS		0x08
 #define GUEST_DS		0x10
 
-/* Memslot 1, recreated for every first-touch run. */
+/*
+ * Memslot 1: first-touch (4 MiB), touch-1g and dirty-log-1g* (1 GiB, up to
+ * 0x50000000).  Paging is off, so the guest reaches every GPA below 4 GiB
+ * through its flat segments without page tables.
+ */
 #define TOUCH_GPA		0x10000000
 
 /* No memslot here: accesses are MMIO. */

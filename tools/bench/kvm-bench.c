@@ -10,9 +10,14 @@
  * VM's clock advances one nanosecond per emulated instruction, so these are
  * exact instruction counts.
  *
+ * The 1 GiB workloads (touch-1g, dirty-log-1g) run once without a warm-up
+ * (they are deterministic under -icount and take seconds of host time
+ * each); --iterations does not change them.
+ *
  * A workload the hypervisor cannot do (a capability it lacks, an ioctl it
- * rejects, an exit the workload does not expect, a wrong hypercall result)
- * is reported as "unsupported" with the reason, never as a number.
+ * rejects, an exit the workload does not expect, a wrong hypercall result,
+ * a wrong dirty bitmap) is reported as "unsupported" with the reason,
+ * never as a number.
  *
  * Only <linux/kvm.h> is used, so the same binary measures the in-tree KVM
  * and kvmod.
@@ -55,6 +60,11 @@ typedef __u64 u64;
 #define DEFAULT_FLOOR	"/sys/kernel/debug/kvmod/vmrun_floor"
 #define KVM_ENOSYS_RESULT	((u32)-1000)	/* -KVM_ENOSYS */
 #define PAGE_SIZE_4K		4096UL
+/* The 1 GiB workloads: memslot 1 from TOUCH_GPA, one bit per 4 KiB page. */
+#define BIG_SIZE		0x40000000UL
+#define BIG_PAGES		(BIG_SIZE / PAGE_SIZE_4K)
+/* What the touch loops write (EAX), checked in every page afterwards. */
+#define TOUCH_VALUE		0x6b766d64
 
 enum status {
 	ST_OK,
@@ -100,6 +110,9 @@ struct bctx {
 	char reason[200];
 	struct vm vm;
 	bool have_vm;
+	u8 *big;			/* dirty-log-1g*: memslot 1, BIG_SIZE */
+	unsigned long *bitmap;		/* and KVM_GET_DIRTY_LOG's buffer */
+	u32 eax;			/* the guest's EAX on entry */
 	unsigned long user_exits;	/* exits to userspace, last run */
 	struct waker *waker;
 	int max_vcpus;
@@ -117,6 +130,13 @@ struct workload {
 	void (*finish)(struct bctx *c);
 	const unsigned char *entry;	/* guest loop, if any */
 	bool irqchip;			/* the VM needs an in-kernel irqchip */
+	/* The heavy (1 GiB) workloads: */
+	unsigned int max_runs;		/* at most this many runs (0: --repeat) */
+	bool no_warmup;			/* no untimed first run */
+	bool fixed;			/* --iterations does not apply */
+	bool wall_marks;		/* "kvm-bench: timed" lines, see wall_mark() */
+	bool reuses_dirty_vm;		/* takes the previous workload's VM */
+	unsigned long pages_per_op;	/* 4 KiB pages one operation covers */
 };
 
 struct result {
@@ -140,7 +160,7 @@ static struct options opt = {
 static int sys_fd = -1;
 static long run_size;
 static bool intel;
-static volatile sig_atomic_t timed_out;
+static atomic_int timed_out;	/* set by SIGALRM */
 
 static u64 now_ns(void)
 {
@@ -385,6 +405,7 @@ static int set_entry(struct bctx *c, const unsigned char *entry,
 	regs.rsi = n;
 	regs.rdx = BENCH_PORT;
 	regs.rdi = edi;
+	regs.rax = c->eax;
 	regs.rsp = GUEST_STACK;
 	regs.rbp = opt.dither ? 0x2545f491 : 0;	/* DITHER seed in guest.S */
 	regs.rflags = 0x2;
@@ -520,38 +541,291 @@ static int run_hypercall(struct bctx *c, unsigned long n, double *ns)
 	return 0;
 }
 
-/* Fresh, never touched memory in memslot 1 for every run. */
-static int run_first_touch(struct bctx *c, unsigned long n, double *ns)
+/*
+ * Around the timed part of each run of a workload with .wall_marks, so
+ * that tools/bench/bench, which timestamps these lines on the host, can
+ * leave the untimed setup out of the workload's wall time.
+ */
+static void wall_mark(struct bctx *c, const char *what)
 {
-	struct kvm_userspace_memory_region region = { 0 };
-	size_t len = n * PAGE_SIZE_4K;
+	if (c->w->wall_marks)
+		say("kvm-bench: timed %s %s\n", c->w->name, what);
+}
+
+/* Anonymous memory nobody touched yet, in 4 KiB pages only. */
+static u8 *fresh_mem(struct bctx *c, size_t len)
+{
 	void *mem;
-	int r;
 
 	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (mem == MAP_FAILED)
-		return failed(c, "mmap %zu bytes: %s", len, strerror(errno));
-	/* One fault per 4 KiB page, for both hypervisors. */
-	madvise(mem, len, MADV_NOHUGEPAGE);
-	region.slot = 1;
-	region.guest_phys_addr = TOUCH_GPA;
-	region.memory_size = len;
-	region.userspace_addr = (uintptr_t)mem;
-	if (ioctl(c->vm.fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
-		r = failed(c, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
-		goto out;
+	if (mem == MAP_FAILED) {
+		failed(c, "mmap %zu bytes: %s", len, strerror(errno));
+		return NULL;
 	}
+	/* One fault per 4 KiB page, for both hypervisors. */
+	if (madvise(mem, len, MADV_NOHUGEPAGE)) {
+		failed(c, "MADV_NOHUGEPAGE: %s", strerror(errno));
+		munmap(mem, len);
+		return NULL;
+	}
+	return mem;
+}
+
+/* Memslot 1 at TOUCH_GPA: len bytes at mem, or none when len is 0. */
+static int set_slot1(struct bctx *c, void *mem, size_t len, u32 flags)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 1,
+		.flags = flags,
+		.guest_phys_addr = TOUCH_GPA,
+		.memory_size = len,
+		.userspace_addr = (uintptr_t)mem,
+	};
+
+	if (!ioctl(c->vm.fd, KVM_SET_USER_MEMORY_REGION, &region))
+		return 0;
+	if (!len)
+		return failed(c, "deleting memslot 1: %s", strerror(errno));
+	if (flags && errno == EINVAL)
+		return unsupported(c, "memslot flags 0x%x: %s", flags,
+				   strerror(errno));
+	return failed(c, "KVM_SET_USER_MEMORY_REGION, %zu bytes: %s", len,
+		      strerror(errno));
+}
+
+/*
+ * The guest writes TOUCH_VALUE to each of the first n pages of memslot 1,
+ * without exits to userspace; *ns per page.
+ */
+static int touch_pages(struct bctx *c, unsigned long n, double *ns)
+{
+	int r;
+
+	c->eax = TOUCH_VALUE;
 	r = guest_loop(c, g_touch, n, TOUCH_GPA, ns);
-	if (!r && c->user_exits)
-		r = unsupported(c, "%lu exits to userspace for %lu pages",
-				c->user_exits, n);
-	region.memory_size = 0;
-	if (ioctl(c->vm.fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 && !r)
-		r = failed(c, "deleting memslot 1: %s", strerror(errno));
+	c->eax = 0;
+	if (r)
+		return -1;
+	if (c->user_exits)
+		return unsupported(c, "%lu exits to userspace for %lu pages",
+				   c->user_exits, n);
+	return 0;
+}
+
+/* Every page the guest touched holds what it wrote (not timed). */
+static int check_touched(struct bctx *c, const u8 *mem, unsigned long n)
+{
+	unsigned long i;
+	u32 v;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&v, mem + i * PAGE_SIZE_4K, sizeof(v));
+		if (v != TOUCH_VALUE)
+			return unsupported(c, "page %lu of %lu holds 0x%x, the guest wrote 0x%x",
+					   i, n, v, TOUCH_VALUE);
+	}
+	return 0;
+}
+
+/* Fresh, never touched memory in memslot 1 for every run. */
+static int run_first_touch(struct bctx *c, unsigned long n, double *ns)
+{
+	size_t len = n * PAGE_SIZE_4K;
+	u8 *mem;
+	int r;
+
+	mem = fresh_mem(c, len);
+	if (!mem)
+		return -1;
+	r = set_slot1(c, mem, len, 0);
+	if (r)
+		goto out;
+	wall_mark(c, "begin");
+	r = touch_pages(c, n, ns);
+	wall_mark(c, "end");
+	if (!r)
+		r = check_touched(c, mem, n);
+	if (set_slot1(c, NULL, 0, 0))
+		r = -1;
 out:
 	munmap(mem, len);
 	return r;
+}
+
+/* ------------------------------------------------------------------------
+ * KVM_GET_DIRTY_LOG over a 1 GiB memslot.  dirty-log-1g hands its VM, all
+ * pages collected, to dirty-log-1g-clean when that runs next (kept_dirty),
+ * so that 1 GiB is written only once; otherwise each builds its own.
+ */
+
+struct dirty_vm {
+	struct vm vm;
+	u8 *mem;
+	unsigned long *bitmap;
+};
+
+static struct dirty_vm kept_dirty;
+
+static void dirty_vm_free(struct dirty_vm *d)
+{
+	/* The VM first: it holds references to the pages. */
+	if (d->vm.fd > 0)
+		vm_destroy(&d->vm);
+	if (d->mem)
+		munmap(d->mem, BIG_SIZE);
+	free(d->bitmap);
+	memset(d, 0, sizeof(*d));
+}
+
+/* One KVM_GET_DIRTY_LOG of memslot 1 into c->bitmap. */
+static int get_dirty_log(struct bctx *c)
+{
+	struct kvm_dirty_log log = { .slot = 1, .dirty_bitmap = c->bitmap };
+
+	if (ioctl(c->vm.fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		return ioctl_failed(c, "KVM_GET_DIRTY_LOG");
+	return 0;
+}
+
+/*
+ * The last KVM_GET_DIRTY_LOG said dirty exactly: every page (all), or
+ * the nr pages in pages[] (none when nr is 0).
+ */
+static int check_bitmap(struct bctx *c, bool all, const unsigned long *pages,
+			unsigned int nr)
+{
+	const unsigned long bits = 8 * sizeof(long);
+	unsigned long i, want, bad, set = 0, wrong = BIG_PAGES;
+	unsigned int j;
+
+	for (i = 0; i < BIG_PAGES / bits; i++) {
+		want = all ? ~0UL : 0;
+		for (j = 0; j < nr; j++)
+			if (pages[j] / bits == i)
+				want |= 1UL << (pages[j] % bits);
+		set += __builtin_popcountl(c->bitmap[i]);
+		bad = c->bitmap[i] ^ want;
+		if (bad && wrong == BIG_PAGES)
+			wrong = i * bits + __builtin_ctzl(bad);
+	}
+	if (wrong == BIG_PAGES)
+		return 0;
+	return unsupported(c, "GET_DIRTY_LOG: %lu of %lu pages dirty, not %lu; first wrong: %lu",
+			   set, BIG_PAGES, all ? BIG_PAGES : nr, wrong);
+}
+
+/*
+ * After a collection: guest writes to a few pages fault again (they were
+ * write-protected), and the next KVM_GET_DIRTY_LOG names exactly those.
+ */
+static int check_protected(struct bctx *c)
+{
+	static const unsigned long pages[] = { 0, 1, 64, 12345, BIG_PAGES - 1 };
+	unsigned int i;
+	double ns;
+
+	for (i = 0; i < ARRAY_SIZE(pages); i++)
+		if (guest_loop(c, g_touch, 1, TOUCH_GPA + pages[i] * PAGE_SIZE_4K,
+			       &ns))
+			return -1;
+	if (get_dirty_log(c))
+		return -1;
+	return check_bitmap(c, false, pages, ARRAY_SIZE(pages));
+}
+
+/*
+ * A VM whose memslot 1 is 1 GiB of fresh memory logging dirty pages.  For
+ * dirty-log-1g-clean also with every page written and collected, unless
+ * dirty-log-1g left such a VM behind.
+ */
+static int prepare_dirty(struct bctx *c)
+{
+	double ns;
+
+	if (c->w->reuses_dirty_vm && kept_dirty.mem) {
+		c->vm = kept_dirty.vm;
+		c->have_vm = true;
+		c->big = kept_dirty.mem;
+		c->bitmap = kept_dirty.bitmap;
+		memset(&kept_dirty, 0, sizeof(kept_dirty));
+		return 0;
+	}
+	if (prepare_vm(c))
+		return -1;
+	c->bitmap = calloc(BIG_PAGES / 8, 1);
+	if (!c->bitmap)
+		return failed(c, "out of memory");
+	c->big = fresh_mem(c, BIG_SIZE);
+	if (!c->big)
+		return -1;
+	if (set_slot1(c, c->big, BIG_SIZE, KVM_MEM_LOG_DIRTY_PAGES))
+		return -1;
+	if (!c->w->reuses_dirty_vm)
+		return 0;
+	if (touch_pages(c, BIG_PAGES, &ns) || get_dirty_log(c) ||
+	    check_bitmap(c, true, NULL, 0))
+		return -1;
+	return check_protected(c);
+}
+
+/*
+ * The guest writes every page (not timed; the first time these are first
+ * touches, later write-protection faults), then one timed
+ * KVM_GET_DIRTY_LOG returns all 262144 bits and write-protects the pages
+ * (checked after, not timed).
+ */
+static int run_dirty_log(struct bctx *c, unsigned long n, double *ns)
+{
+	double touch_ns;
+	u64 t0, t1;
+
+	if (n != 1)
+		return failed(c, "one KVM_GET_DIRTY_LOG per run, not %lu", n);
+	if (touch_pages(c, BIG_PAGES, &touch_ns) ||
+	    check_touched(c, c->big, BIG_PAGES))
+		return -1;
+	wall_mark(c, "begin");
+	t0 = now_ns();
+	if (get_dirty_log(c))
+		return -1;
+	t1 = now_ns();
+	wall_mark(c, "end");
+	*ns = (double)(t1 - t0);
+	if (check_bitmap(c, true, NULL, 0))
+		return -1;
+	return check_protected(c);
+}
+
+/* n KVM_GET_DIRTY_LOG calls with no page dirty. */
+static int run_dirty_log_clean(struct bctx *c, unsigned long n, double *ns)
+{
+	unsigned long i;
+	u64 t0, t1;
+
+	wall_mark(c, "begin");
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		if (get_dirty_log(c))
+			return -1;
+	t1 = now_ns();
+	wall_mark(c, "end");
+	*ns = (double)(t1 - t0) / n;
+	return check_bitmap(c, false, NULL, 0);
+}
+
+/* Keep a good dirty-log-1g VM for dirty-log-1g-clean, free it otherwise. */
+static void finish_dirty(struct bctx *c)
+{
+	struct dirty_vm d = { .vm = c->vm, .mem = c->big, .bitmap = c->bitmap };
+
+	c->have_vm = false;
+	c->big = NULL;
+	c->bitmap = NULL;
+	if (c->status == ST_OK && !c->w->reuses_dirty_vm)
+		kept_dirty = d;
+	else
+		dirty_vm_free(&d);
 }
 
 static int run_vm_create(struct bctx *c, unsigned long n, double *ns)
@@ -891,6 +1165,9 @@ static int run_hlt_irq(struct bctx *c, unsigned long n, double *ns)
 #define HALTED(fn, e)		\
 	.prepare = prepare_waker, .run = fn, .finish = finish_waker, \
 	.entry = e, .irqchip = true
+/* 1 GiB and deterministic under -icount: one run, no warm-up. */
+#define HEAVY			\
+	.max_runs = 1, .no_warmup = true, .fixed = true, .wall_marks = true
 
 static const struct workload workloads[] = {
 	{ "cpuid", "CPUID leaf 0, handled in the kernel", 5000,
@@ -912,7 +1189,17 @@ static const struct workload workloads[] = {
 	{ "hlt-irq", "halted in the kernel (irqchip), woken by an MSI", 500,
 	  HALTED(run_hlt_irq, g_irq_wait) },
 	{ "first-touch", "guest write to a never-touched 4 KiB page", 1024,
-	  GUEST_LOOP(run_first_touch, NULL) },
+	  GUEST_LOOP(run_first_touch, NULL), .pages_per_op = 1 },
+	{ "touch-1g", "guest write to each never-touched 4 KiB page of 1 GiB",
+	  BIG_PAGES, GUEST_LOOP(run_first_touch, NULL), HEAVY,
+	  .pages_per_op = 1 },
+	{ "dirty-log-1g", "KVM_GET_DIRTY_LOG of 1 GiB, every page dirty", 1,
+	  .prepare = prepare_dirty, .run = run_dirty_log,
+	  .finish = finish_dirty, HEAVY, .pages_per_op = BIG_PAGES },
+	{ "dirty-log-1g-clean", "KVM_GET_DIRTY_LOG of 1 GiB, no page dirty", 50,
+	  .prepare = prepare_dirty, .run = run_dirty_log_clean,
+	  .finish = finish_dirty, .fixed = true, .wall_marks = true,
+	  .reuses_dirty_vm = true, .pages_per_op = BIG_PAGES },
 	{ "vm-create", "KVM_CREATE_VM + close (create and destroy)", 20, .run = run_vm_create },
 	{ "vcpu-create", "KVM_CREATE_VCPU (8 per VM)", 8,
 	  .prepare = prepare_vcpu_create, .run = run_vcpu_create },
@@ -954,20 +1241,23 @@ static void summarize(struct result *res)
 static void run_workload(const struct workload *w, struct result *res)
 {
 	struct bctx c = { .w = w, .status = ST_OK };
-	unsigned long n = opt.iterations ? opt.iterations : w->iterations;
-	unsigned int i;
+	unsigned long n = opt.iterations && !w->fixed ? opt.iterations :
+			  w->iterations;
+	unsigned int runs = opt.repeat, i;
 	double ns;
 
 	c.vm.fd = -1;
 	c.vm.vcpu_fd = -1;
 	memset(res, 0, sizeof(*res));
 	res->iterations = n;
+	if (w->max_runs && runs > w->max_runs)
+		runs = w->max_runs;
 	timed_out = 0;
 	alarm(opt.timeout);
 	if (w->prepare && w->prepare(&c))
 		goto out;
 	/* Run 0 warms up (first faults, caches) and is not counted. */
-	for (i = 0; i <= opt.repeat; i++) {
+	for (i = w->no_warmup ? 1 : 0; i <= runs; i++) {
 		timed_out = 0;
 		alarm(opt.timeout);
 		if (w->run(&c, n, &ns))
@@ -1034,6 +1324,12 @@ static int write_json(const char *path, const struct workload **sel,
 		if (r->status == ST_OK) {
 			fprintf(f, ", \"iterations\": %lu, \"runs\": %u",
 				r->iterations, r->runs);
+			fprintf(f, ", \"warmup_runs\": %d, \"wall_marks\": %s",
+				sel[i]->no_warmup ? 0 : 1,
+				sel[i]->wall_marks ? "true" : "false");
+			if (sel[i]->pages_per_op)
+				fprintf(f, ", \"pages_per_op\": %lu",
+					sel[i]->pages_per_op);
 			fprintf(f, ", \"median_ns\": %.1f, \"min_ns\": %.1f, \"max_ns\": %.1f",
 				r->median, r->min, r->max);
 			fprintf(f, ", \"user_exits_per_run\": %lu, \"samples_ns\": [",
@@ -1071,7 +1367,7 @@ static bool in_list(const char *list, const char *name)
 	return false;
 }
 
-static void usage(FILE *f)
+static void print_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kvm-bench [options]\n"
@@ -1160,15 +1456,15 @@ static void parse_options(int argc, char **argv)
 			opt.list = true;
 			break;
 		case 'h':
-			usage(stdout);
+			print_usage(stdout);
 			exit(0);
 		default:
-			usage(stderr);
+			print_usage(stderr);
 			exit(2);
 		}
 	}
 	if (optind < argc) {
-		usage(stderr);
+		print_usage(stderr);
 		exit(2);
 	}
 }
@@ -1210,7 +1506,7 @@ int main(int argc, char **argv)
 	}
 	if (opt.list) {
 		for (i = 0; i < nsel; i++)
-			printf("%-12s %6lu ops/run  %s\n", sel[i]->name,
+			printf("%-18s %6lu ops/run  %s\n", sel[i]->name,
 			       sel[i]->iterations, sel[i]->desc);
 		return 0;
 	}
@@ -1248,6 +1544,10 @@ int main(int argc, char **argv)
 
 		say("kvm-bench: begin %s\n", sel[i]->name);
 		run_workload(sel[i], r);
+		/* dirty-log-1g's VM only for a dirty-log-1g-clean right after. */
+		if (kept_dirty.mem &&
+		    (i + 1 == nsel || !sel[i + 1]->reuses_dirty_vm))
+			dirty_vm_free(&kept_dirty);
 		if (r->status == ST_OK)
 			say("kvm-bench: end %s ok %lux%u median %.1f min %.1f max %.1f ns/op\n",
 			    sel[i]->name, r->iterations, r->runs, r->median,
