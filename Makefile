@@ -4,7 +4,8 @@
 #
 #   make            build the modules, tools and selftests
 #   make run        boot the test VM, load kvmod-amd, run the demo guest
-#   make check      unit tests on the host + selftests in the test VM
+#   make check      unit tests and fuzz targets (FUZZ_TIME seconds each)
+#                   on the host + selftests in the test VM
 #   make bench      exit-path benchmarks, in-tree KVM vs kvmod (build/bench)
 #   make checkpatch run the kernel's checkpatch.pl --strict on the C sources
 #
@@ -27,6 +28,8 @@ ifeq ($(origin KDIR),undefined)
 endif
 
 MODULES := core/kvmod.ko mmu/kvmod-mmu.ko vendor-amd/kvmod-amd.ko
+# make check: seconds each libFuzzer target runs
+FUZZ_TIME ?= 20
 TESTVM := tools/testvm
 RESULTS := build/results
 
@@ -72,6 +75,9 @@ check: testvm-modules tools stat selftests
 	@mkdir -p $(RESULTS)
 	@$(MAKE) -s -C selftests/unit run | tee $(RESULTS)/unit.log; \
 	unit_rc=$${PIPESTATUS[0]}; \
+	$(MAKE) -s -C selftests/unit fuzz-check FUZZ_TIME=$(FUZZ_TIME) \
+		| tee $(RESULTS)/fuzz.log; \
+	fuzz_rc=$${PIPESTATUS[0]}; \
 	$(TESTVM) --out $(RESULTS)/vm -- sh -c \
 		'modprobe kvmod-amd && KVMOD_NO_KEEPER=1 KVMOD_MODULES="kvmod_amd kvmod_mmu kvmod" selftests/run' \
 		| tee $(RESULTS)/vm.log; \
@@ -81,6 +87,7 @@ check: testvm-modules tools stat selftests
 		| tee $(RESULTS)/stat.log; \
 	stat_rc=$${PIPESTATUS[0]}; \
 	tools/sum-results $(RESULTS)/unit.log $$unit_rc \
+		--host $(RESULTS)/fuzz.log $$fuzz_rc \
 		$(RESULTS)/vm.log $$vm_rc $(RESULTS)/stat.log $$stat_rc
 
 # Exit-path benchmarks: in-tree KVM vs kvmod in one --icount test-VM boot;
