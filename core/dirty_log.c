@@ -20,13 +20,13 @@ static struct kvmod_memslot *dirty_log_slot(struct kvmod_vm *vm, u32 id,
 {
 	struct kvmod_memslot *s;
 
-	/* No second address space (SMM) in kvmod. */
-	if ((id >> 16) || (id & 0xffff) >= KVMOD_USER_MEMSLOTS) {
+	/* x86 has two address spaces; kvmod has no slots in the second. */
+	if ((id >> 16) > 1 || (id & 0xffff) >= KVMOD_USER_MEMSLOTS) {
 		*err = -EINVAL;
 		return NULL;
 	}
 	s = &vm->slots[id & 0xffff];
-	if (!s->npages || !s->dirty_bitmap) {
+	if ((id >> 16) || !s->npages || !s->dirty_bitmap) {
 		*err = -ENOENT;
 		return NULL;
 	}

@@ -26,6 +26,7 @@
 #define KVMOD_MAX_VCPUS		64
 #define KVMOD_MAX_VCPU_ID	1024
 #define KVMOD_USER_MEMSLOTS	509
+#define KVMOD_MEM_MAX_NR_PAGES	((1ULL << 31) - 1)	/* per memslot, as KVM */
 #define KVMOD_MAX_CPUID_ENTRIES	256
 #define KVMOD_MAX_IO_MSRS	256
 

@@ -47,15 +47,16 @@ EXPORT_SYMBOL_GPL(kvmod_gfn_to_memslot);
  */
 void kvmod_mark_page_dirty(struct kvmod_memslot *slot, u64 gfn)
 {
-	if (slot->dirty_bitmap)
+	if (slot->dirty_bitmap && !WARN_ON_ONCE(gfn - slot->base_gfn >=
+						 slot->npages))
 		set_bit(gfn - slot->base_gfn, slot->dirty_bitmap);
 }
 EXPORT_SYMBOL_GPL(kvmod_mark_page_dirty);
 
-/* Bytes of a dirty bitmap: whole 64-bit words, as KVM_GET_DIRTY_LOG. */
+/* Bytes of a dirty bitmap: whole longs, as KVM_GET_DIRTY_LOG copies. */
 unsigned long kvmod_dirty_bitmap_bytes(u64 npages)
 {
-	return ALIGN(npages, 64) / 8;
+	return ALIGN(npages, BITS_PER_LONG) / 8;
 }
 
 static unsigned long *alloc_dirty_bitmap(struct kvmod_vm *vm, u64 npages)
@@ -108,15 +109,17 @@ static int check_region(const struct kvm_userspace_memory_region *mem)
 	    !PAGE_ALIGNED(mem->guest_phys_addr) ||
 	    !PAGE_ALIGNED(mem->userspace_addr))
 		return -EINVAL;
+	if (!mem->memory_size)
+		return 0;	/* a delete: the other fields do not matter */
 	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr)
 		return -EINVAL;
-	/* 52-bit guest-physical addresses at most. */
-	if ((mem->guest_phys_addr + mem->memory_size) > (1ULL << 52))
+	/* 52-bit guest-physical addresses at most; 2^31 - 1 pages. */
+	if ((mem->guest_phys_addr + mem->memory_size) > (1ULL << 52) ||
+	    (mem->memory_size >> PAGE_SHIFT) > KVMOD_MEM_MAX_NR_PAGES)
 		return -EINVAL;
-	if (mem->memory_size &&
-	    (mem->userspace_addr + mem->memory_size < mem->userspace_addr ||
-	     !access_ok((void __user *)(unsigned long)mem->userspace_addr,
-			mem->memory_size)))
+	if (mem->userspace_addr + mem->memory_size < mem->userspace_addr ||
+	    !access_ok((void __user *)(unsigned long)mem->userspace_addr,
+		       mem->memory_size))
 		return -EINVAL;
 	return 0;
 }

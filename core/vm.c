@@ -3,6 +3,7 @@
  * VM file descriptors: creation, lifetime and VM-fd ioctls.
  */
 #include <linux/anon_inodes.h>
+#include <linux/compat.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -17,9 +18,13 @@ static void kvmod_vm_destroy(struct kvmod_vm *vm)
 	int i;
 
 	kvmod_debugfs_vm_remove(vm);
+	/*
+	 * The MMU first: unregistering its notifier may flush TLBs, which
+	 * looks at the vCPUs (none runs: every fd is gone).
+	 */
+	vm->mmu->vm_destroy(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		kvmod_vcpu_destroy(vm->vcpus[i]);
-	vm->mmu->vm_destroy(vm);
 	vm->vendor->vm_destroy(vm);
 	kvmod_put_components(vm);
 	mmdrop(vm->mm);
@@ -86,11 +91,51 @@ static long kvmod_vm_ioctl(struct file *filp, unsigned int ioctl,
 	}
 }
 
+#ifdef CONFIG_COMPAT
+/*
+ * A 32-bit VMM passes the dirty bitmap as a 32-bit pointer in the low half
+ * of the union in struct kvm_dirty_log / kvm_clear_dirty_log (the layout is
+ * the same otherwise); every other VM ioctl has the same arguments.
+ */
+static long kvmod_vm_compat_ioctl(struct file *filp, unsigned int ioctl,
+				  unsigned long arg)
+{
+	struct kvmod_vm *vm = filp->private_data;
+	void __user *argp = compat_ptr(arg);
+
+	if (vm->mm != current->mm)
+		return -EIO;
+
+	switch (ioctl) {
+	case KVM_GET_DIRTY_LOG: {
+		struct kvm_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		log.dirty_bitmap = compat_ptr((u32)log.padding2);
+		return kvmod_get_dirty_log(vm, &log);
+	}
+	case KVM_CLEAR_DIRTY_LOG: {
+		struct kvm_clear_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		log.dirty_bitmap = compat_ptr((u32)log.padding2);
+		return kvmod_clear_dirty_log(vm, &log);
+	}
+	default:
+		return kvmod_vm_ioctl(filp, ioctl, (unsigned long)argp);
+	}
+}
+#endif
+
 static const struct file_operations kvmod_vm_fops = {
 	.owner = THIS_MODULE,
 	.release = kvmod_vm_release,
 	.unlocked_ioctl = kvmod_vm_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
+#ifdef CONFIG_COMPAT
+	.compat_ioctl = kvmod_vm_compat_ioctl,
+#endif
 	.llseek = noop_llseek,
 };
 

@@ -6,6 +6,7 @@
 #ifndef KVMOD_TDP_H
 #define KVMOD_TDP_H
 
+#include <linux/bits.h>
 #include <linux/list.h>
 #include <linux/mmu_notifier.h>
 #include <linux/spinlock.h>
@@ -14,9 +15,11 @@
 
 #define TDP_LEVELS	4
 #define TDP_ENTRIES	512
-#define TDP_ADDR	0x000ffffffffff000ULL
+#define TDP_ADDR	GENMASK_ULL(51, 12)
 /* Guest frames one entry covers at @level (1: a 4 KiB page). */
 #define TDP_SPAN(level)	(1ULL << (9 * ((level) - 1)))
+/* The first guest frame the tables cannot map (48-bit addresses). */
+#define TDP_MAX_GFN	TDP_SPAN(TDP_LEVELS + 1)
 
 /*
  * The bits of one page-table entry format. An entry is present when any
@@ -42,15 +45,21 @@ struct tdp_vm {
 	u64 *root;			/* top-level table (4 levels) */
 	unsigned long invalidate_seq;	/* bumped at each invalidation end */
 	int invalidate_active;		/* invalidations in progress */
-	u64 *cache[3];			/* zeroed table pages for faults */
-	int ncache;			/* (used under vm->slots_lock) */
+	unsigned long invalidate_start;	/* host range they cover (while */
+	unsigned long invalidate_end;	/* invalidate_active) */
+	/* Zeroed table pages for faults: filled under slots_lock, used under
+	 * both locks.
+	 */
+	u64 *cache[TDP_LEVELS - 1];
+	int ncache;
 	unsigned long table_pages;	/* page-table pages below the root */
 	struct list_head unlinked;	/* tables to free after a TLB flush */
 };
 
 /* tdp_table.c: the tables; all with tdp->lock held */
 bool tdp_zap_range(struct tdp_vm *tdp, u64 start, u64 end);
-bool tdp_write_protect_masked(struct tdp_vm *tdp, u64 gfn, u64 mask);
+bool tdp_write_protect_masked(struct tdp_vm *tdp, u64 gfn, u64 mask,
+			      bool *removed);
 int tdp_map(struct tdp_vm *tdp, u64 gfn, u64 hpa, int level, bool write,
 	    bool *flush);
 void tdp_free_unlinked(struct tdp_vm *tdp);

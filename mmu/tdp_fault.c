@@ -14,6 +14,8 @@
  * Read-only slots map read-only; a guest write there is left to the
  * caller (-ENOENT), which emulates it as MMIO. Dirty-logged slots map a
  * page writable only on a write fault, which sets the page's dirty bit.
+ * Elsewhere a read fault maps the page writable if the host already has
+ * it writable, else read-only, as in-tree KVM does.
  */
 #include <linux/io.h>
 #include <linux/mm.h>
@@ -89,6 +91,48 @@ static int tdp_fill_cache(struct tdp_vm *tdp)
 	return 0;
 }
 
+/*
+ * Has an invalidation touched the host range [@start, @end) since @seq
+ * was read, or is one touching it now? Then the page looked up may be
+ * going away: look it up again.
+ */
+static bool tdp_fault_stale(struct tdp_vm *tdp, unsigned long seq,
+			    unsigned long start, unsigned long end)
+{
+	if (tdp->invalidate_seq != seq)
+		return true;
+	return tdp->invalidate_active && start < tdp->invalidate_end &&
+	       tdp->invalidate_start < end;
+}
+
+/*
+ * Look the host page up for a guest access. A write fault gets the page
+ * as a write would (breaking copy-on-write). A read fault takes the page
+ * writable only when the host already maps it writable, so that no
+ * copy-on-write is broken and no zero page replaced; else read-only (the
+ * guest's first write then faults again). Read-only slots never ask for
+ * write access. Returns 1 with *@page and *@writable, or -errno.
+ */
+static int tdp_get_page(unsigned long hva, bool write, bool readonly,
+			struct page **page, bool *writable)
+{
+	int r;
+
+	*writable = !readonly;
+	if (write) {
+		r = get_user_pages_unlocked(hva, 1, page, FOLL_WRITE);
+	} else if (!readonly &&
+		   get_user_page_fast_only(hva, FOLL_WRITE, page)) {
+		r = 1;
+	} else {
+		*writable = false;
+		r = get_user_pages_unlocked(hva, 1, page, 0);
+	}
+	if (r == 1)
+		return 1;
+	return r < 0 ? r : -EFAULT;
+}
+
 /**
  * tdp_page_fault() - the MMU's page_fault op (see struct kvmod_mmu_ops)
  * @vm: the VM
@@ -103,12 +147,12 @@ int tdp_page_fault(struct kvmod_vm *vm, u64 gpa, bool write)
 	struct tdp_vm *tdp = vm->mmu_data;
 	u64 gfn = gpa >> PAGE_SHIFT, hpa;
 	struct kvmod_memslot *slot;
-	bool readonly, logging, flush = false;
-	unsigned long hva, seq;
+	bool readonly, logging, writable, flush = false;
+	unsigned long hva, seq, start;
 	struct page *page;
 	int level, r;
 
-	if (gpa >> 48)
+	if (gfn >= TDP_MAX_GFN)
 		return -ENOENT;
 
 	mutex_lock(&vm->slots_lock);
@@ -128,20 +172,24 @@ retry:
 	seq = READ_ONCE(tdp->invalidate_seq);
 	/* Read the sequence before looking the page up (pairs with the lock). */
 	smp_rmb();
-	r = get_user_pages_unlocked(hva, 1, &page, readonly ? 0 : FOLL_WRITE);
-	if (r != 1) {
-		r = r < 0 ? r : -EFAULT;
+	r = tdp_get_page(hva, write, readonly, &page, &writable);
+	if (r < 0)
 		goto out;
-	}
+	/* With dirty logging, only a write makes a page writable. */
+	if (logging && !write)
+		writable = false;
 
 	level = 1;
+	start = hva;
 	if (!logging && tdp_huge_fits(slot, gfn, hva) && PageCompound(page) &&
-	    host_mapping_level(vm->mm, hva) >= 2)
+	    host_mapping_level(vm->mm, hva) >= 2) {
 		level = 2;
+		start = hva & ~((TDP_HUGE_PAGES << PAGE_SHIFT) - 1);
+	}
 
 	spin_lock(&tdp->lock);
-	if (tdp->invalidate_active || tdp->invalidate_seq != seq) {
-		/* The page may be going away already: look it up again. */
+	if (tdp_fault_stale(tdp, seq, start,
+			    start + (TDP_SPAN(level) << PAGE_SHIFT))) {
 		spin_unlock(&tdp->lock);
 		put_page(page);
 		cond_resched();
@@ -152,8 +200,7 @@ retry:
 		hpa -= (gfn & (TDP_HUGE_PAGES - 1)) << PAGE_SHIFT;
 		gfn &= ~(TDP_HUGE_PAGES - 1);
 	}
-	r = tdp_map(tdp, gfn, hpa, level, !readonly && (write || !logging),
-		    &flush);
+	r = tdp_map(tdp, gfn, hpa, level, writable, &flush);
 	if (!r && write)
 		kvmod_mark_page_dirty(slot, gpa >> PAGE_SHIFT);
 	if (flush)

@@ -6,8 +6,9 @@
  * frames go before the host goes on, and every vCPU's TLB is flushed.
  * The next guest access faults the new page in.
  *
- * Notifiers may not sleep: the memslots are read under vm->slots_spin,
- * nested in tdp->lock.
+ * The callbacks take no sleeping lock (they run inside the host's page
+ * table updates): the memslots are read under vm->slots_spin, nested in
+ * tdp->lock.
  */
 #include <linux/mm.h>
 
@@ -22,7 +23,15 @@ static int tdp_invalidate_range_start(struct mmu_notifier *mn,
 	int i;
 
 	spin_lock(&tdp->lock);
-	tdp->invalidate_active++;
+	/* Faults on host addresses in this range retry until it ends. */
+	if (!tdp->invalidate_active++) {
+		tdp->invalidate_start = range->start;
+		tdp->invalidate_end = range->end;
+	} else {
+		tdp->invalidate_start = min(tdp->invalidate_start,
+					    range->start);
+		tdp->invalidate_end = max(tdp->invalidate_end, range->end);
+	}
 	spin_lock(&vm->slots_spin);
 	for (i = 0; i < vm->slots_end; i++) {
 		struct kvmod_memslot *s = &vm->slots[i];

@@ -10,6 +10,7 @@
  * (tdp_flush_and_free()).
  */
 #include <linux/io.h>
+#include <linux/lockdep.h>
 #include <linux/mm.h>
 
 #include "tdp.h"
@@ -132,50 +133,76 @@ static bool tdp_zap_level(struct tdp_vm *tdp, u64 *table, int level,
  */
 bool tdp_zap_range(struct tdp_vm *tdp, u64 start, u64 end)
 {
-	end = min_t(u64, end, TDP_SPAN(TDP_LEVELS + 1));
+	lockdep_assert_held(&tdp->lock);
+	end = min_t(u64, end, TDP_MAX_GFN);
 	if (start >= end)
 		return false;
 	return tdp_zap_level(tdp, tdp->root, TDP_LEVELS, 0, start, end);
 }
 
-/**
- * tdp_write_protect_masked() - take write access from up to 64 pages
- * @tdp: the VM's MMU
- * @gfn: first guest frame, 64-aligned (so one level-1 table holds all)
- * @mask: bit i set: protect @gfn + i
- *
- * A 2 MiB leaf in the way is removed instead (the next access maps 4 KiB).
- *
- * Return: whether a translation changed; the caller flushes TLBs.
+/*
+ * The level-1 table holding @gfn, or NULL when there is none. A 2 MiB leaf
+ * in the way is removed instead (the next access maps 4 KiB) and
+ * @removed is set.
  */
-bool tdp_write_protect_masked(struct tdp_vm *tdp, u64 gfn, u64 mask)
+static u64 *tdp_leaf_table(struct tdp_vm *tdp, u64 gfn, bool *removed)
 {
-	u64 wr = tdp->fmt->write;
-	u64 *table = tdp->root, *e;
-	bool changed = false;
+	u64 *table = tdp->root, *e, old;
 	int level;
 
 	for (level = TDP_LEVELS; level > 1; level--) {
 		e = &table[tdp_index(gfn, level)];
 		if (!tdp_present(tdp, *e))
-			return false;
+			return NULL;
 		if (tdp_is_leaf(tdp, *e, level)) {
-			u64 old = *e;
-
+			old = *e;
 			WRITE_ONCE(*e, 0);
 			tdp_leaf_gone(tdp, old, level);
-			return true;
+			*removed = true;
+			return NULL;
 		}
 		table = tdp_table(*e);
 	}
+	return table;
+}
+
+/**
+ * tdp_write_protect_masked() - take write access from up to 64 pages
+ * @tdp: the VM's MMU
+ * @gfn: first guest frame (any alignment)
+ * @mask: bit i set: protect @gfn + i
+ * @removed: set when a 2 MiB leaf was removed instead: the caller then
+ *	flushes TLBs before it drops tdp->lock
+ *
+ * Frames beyond what the tables can map have no translation to protect.
+ *
+ * Return: whether a translation changed; the caller flushes TLBs.
+ */
+bool tdp_write_protect_masked(struct tdp_vm *tdp, u64 gfn, u64 mask,
+			      bool *removed)
+{
+	u64 wr = tdp->fmt->write, cur = U64_MAX, *table = NULL, *e;
+	bool changed = false;
+
+	lockdep_assert_held(&tdp->lock);
 	for (; mask; mask &= mask - 1) {
-		e = &table[tdp_index(gfn + __ffs64(mask), 1)];
+		u64 g = gfn + __ffs64(mask);
+
+		if (g >= TDP_MAX_GFN)
+			break;
+		if (g / TDP_ENTRIES != cur) {
+			cur = g / TDP_ENTRIES;
+			table = tdp_leaf_table(tdp, g, removed);
+		}
+		if (!table)
+			continue;
+		e = &table[tdp_index(g, 1)];
 		if (tdp_present(tdp, *e) && (*e & wr)) {
 			WRITE_ONCE(*e, *e & ~wr);
 			changed = true;
 		}
 	}
-	return changed;
+	return changed || *removed;
 }
 
 /**
@@ -199,6 +226,7 @@ int tdp_map(struct tdp_vm *tdp, u64 gfn, u64 hpa, int level, bool write,
 	u64 *table = tdp->root, *e, old, new;
 	int l;
 
+	lockdep_assert_held(&tdp->lock);
 	for (l = TDP_LEVELS; l > level; l--) {
 		e = &table[tdp_index(gfn, l)];
 		if (tdp_present(tdp, *e) && tdp_is_leaf(tdp, *e, l)) {
@@ -233,7 +261,6 @@ int tdp_map(struct tdp_vm *tdp, u64 gfn, u64 hpa, int level, bool write,
 		return 0;
 	}
 	if (tdp_present(tdp, old)) {
-		WRITE_ONCE(*e, 0);
 		if (tdp_is_leaf(tdp, old, level))
 			tdp_leaf_gone(tdp, old, level);
 		else	/* 4 KiB pages under what the host now maps huge */

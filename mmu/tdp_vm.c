@@ -73,10 +73,16 @@ void tdp_zap_gfn_range(struct kvmod_vm *vm, u64 start, u64 end)
 bool tdp_write_protect(struct kvmod_vm *vm, u64 gfn, u64 mask)
 {
 	struct tdp_vm *tdp = vm->mmu_data;
-	bool changed;
+	bool changed, removed = false;
 
 	spin_lock(&tdp->lock);
-	changed = tdp_write_protect_masked(tdp, gfn, mask);
+	changed = tdp_write_protect_masked(tdp, gfn, mask, &removed);
+	/*
+	 * A removed leaf must be out of every TLB before the lock goes: a
+	 * notifier that then finds nothing mapped would not flush.
+	 */
+	if (removed)
+		tdp_flush_and_free(tdp);
 	spin_unlock(&tdp->lock);
 	return changed;
 }

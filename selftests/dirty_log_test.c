@@ -427,6 +427,35 @@ TEST_F(dirty, manual_protect_clean_start)
 	expect_bitmap(_metadata, self->want, self->got);
 }
 
+/*
+ * A slot whose base is not 64-page aligned: the 64-bit words of the
+ * bitmap straddle the MMU's 512-page tables. Pages 511 and 512 of the
+ * slot, rewritten each round, are dirty each round.
+ */
+TEST_F(dirty, unaligned_slot_base)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = LOG_SLOT,
+		.flags = KVM_MEM_LOG_DIRTY_PAGES,
+		.guest_phys_addr = LOG_GPA + KT_PAGE_SIZE,
+		.memory_size = LOG_SIZE,
+		.userspace_addr = (uintptr_t)self->mem,
+	};
+	uint64_t ops[] = { op(512, OP_WRITE), op(513, OP_WRITE),
+			   op(514, OP_READ) };
+	unsigned int round;
+
+	ASSERT_EQ(0, ioctl(self->g.vm_fd, KVM_SET_USER_MEMORY_REGION, &r));
+	/* op(n) is slot page n - 1 now. */
+	want_dirty(self->want, 511);
+	want_dirty(self->want, 512);
+	for (round = 0; round < 3; round++) {
+		run_ops(_metadata, &self->g, ops, ARRAY_SIZE(ops));
+		ASSERT_EQ(0, get_log(&self->g, LOG_SLOT, self->got));
+		expect_bitmap_but(_metadata, self->want, self->got, NULL);
+	}
+}
+
 TEST_F(dirty, bad_arguments)
 {
 	uint64_t bits[BITMAP_WORDS];
@@ -437,6 +466,14 @@ TEST_F(dirty, bad_arguments)
 	memset(bits, 0, sizeof(bits));
 	/* Unknown memslot flag. */
 	EXPECT_EQ(-EINVAL, set_log_slot(&self->g, self->mem, 1U << 2));
+	/* More than 2^31 - 1 pages in one slot. */
+	EXPECT_EQ(-1, ioctl(self->g.vm_fd, KVM_SET_USER_MEMORY_REGION,
+			    &(struct kvm_userspace_memory_region){
+				.slot = 2, .flags = KVM_MEM_LOG_DIRTY_PAGES,
+				.guest_phys_addr = 1ULL << 40,
+				.memory_size = 1ULL << 44,
+				.userspace_addr = 1ULL << 40 }));
+	EXPECT_EQ(EINVAL, errno);
 	/* Slot 1 does not exist yet; slot 0 does not log. */
 	EXPECT_EQ(-ENOENT, get_log(&self->g, LOG_SLOT, bits));
 	EXPECT_EQ(-ENOENT, get_log(&self->g, 0, bits));

@@ -173,6 +173,17 @@ TEST_F(ro, flag_is_for_life)
 	munmap(rw, RO_SIZE);
 }
 
+/*
+ * A writable slot over memory the host maps PROT_READ: the guest reads
+ * it; its first write cannot be had and KVM_RUN fails with EFAULT.
+ */
+TEST_F(ro, writable_slot_over_prot_read)
+{
+	ASSERT_EQ(0, set_slot(&self->g, RO_SLOT, RO_GPA, self->mem, 0));
+	expect_out(_metadata, &self->g, 0x10, (uint32_t)PATTERN0, 4);
+	EXPECT_EQ(-EFAULT, kt_run(self->g.vcpu_fd, self->g.run));
+}
+
 TEST(readonly_mem_cap)
 {
 	int sys = kt_open_dev();

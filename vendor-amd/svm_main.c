@@ -2,12 +2,14 @@
 /*
  * kvmod-amd.ko: AMD SVM with nested paging, registered with kvmod core.
  */
+#include <linux/cc_platform.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <asm/cpufeature.h>
+#include <asm/pgtable.h>
 #include <asm/processor.h>
 
 #include "svm.h"
@@ -116,6 +118,18 @@ static int __init kvmod_amd_init(void)
 	}
 	if (!boot_cpu_has(X86_FEATURE_NPT)) {
 		pr_err("kvmod-amd: nested paging (NPT) is required\n");
+		return -ENODEV;
+	}
+	/*
+	 * Nested paging walks as many levels as the host pages with, and
+	 * the MMU builds 4-level tables without the memory-encryption bit.
+	 */
+	if (pgtable_l5_enabled()) {
+		pr_err("kvmod-amd: 5-level host paging is not supported\n");
+		return -ENODEV;
+	}
+	if (cc_platform_has(CC_ATTR_HOST_MEM_ENCRYPT)) {
+		pr_err("kvmod-amd: host memory encryption (SME) is not supported\n");
 		return -ENODEV;
 	}
 	svm_caps.nrips = boot_cpu_has(X86_FEATURE_NRIPS);
