@@ -629,29 +629,10 @@ static void one_pass(struct __test_metadata *_metadata,
 	expect_translate(_metadata, vm, variant->gva_m, variant->gpa_m, 1);
 }
 
-/*
- * kvmod bug: once the guest has run under PAE paging, the CPU has set
- * the Accessed bit (bit 5) of the PDPTE it used, and kvmod's software
- * walker (core/pagewalk.c, walk_pae()) takes bits 5-8 of a PDPTE for
- * reserved bits.  Every walk kvmod makes then fails with a reserved-bit
- * fault: instruction fetches for MMIO emulation and for stepping over
- * HLT without NRIPS give KVM_EXIT_INTERNAL_ERROR, KVM_TRANSLATE says
- * invalid.  In-tree KVM checks PDPTE reserved bits only when it loads the
- * PDPTEs (load_pdptrs()), not in its walker.
- */
-#define KVMOD_PAE_BUG	"kvmod: walk_pae() rejects the PDPTE Accessed bit"
-
-static int kvmod_pae_bug(const FIXTURE_VARIANT(modes) *variant)
-{
-	return variant->mode == KT_MODE_PAE && kt_is_kvmod();
-}
-
 TEST_F(modes, memory_pio_mmio)
 {
 	if (_metadata->skip)	/* in FIXTURE_SETUP */
 		return;
-	if (kvmod_pae_bug(variant))
-		SKIP(return, KVMOD_PAE_BUG);
 	if (self->word == 8) {
 		one_pass(_metadata, self, variant, 0x1122334455667788ULL,
 			 0x0101010101010101ULL, 0xfedcba9876543210ULL);
@@ -711,8 +692,6 @@ TEST_F(modes, nx)
 
 	if (_metadata->skip)	/* in FIXTURE_SETUP */
 		return;
-	if (kvmod_pae_bug(variant))
-		SKIP(return, KVMOD_PAE_BUG);
 	if (variant->mode != KT_MODE_PAE && variant->mode != KT_MODE_LONG)
 		SKIP(return, "no NX bit in this mode");
 	if (!ext_feature(vm, FEAT_NX))
