@@ -283,6 +283,7 @@ static const struct kvmod_emul_ops mmio_ops = {
 };
 
 #define UD_VECTOR_NR	6
+#define GP_VECTOR_NR	13
 
 /*
  * KVM_INTERNAL_ERROR_EMULATION laid out as in-tree KVM does: flags, the
@@ -402,6 +403,16 @@ static int mmio_emulate(struct kvmod_vcpu *vcpu, bool rerun)
 		trace_kvm_mmio(KVMOD_TRACE_MMIO_READ_UNSATISFIED,
 			       m->read_len[c.rpos], m->gpa, NULL);
 		return mmio_exit(vcpu);
+	}
+	if (r == -KVMOD_EMUL_E_ALIGN) {
+		/*
+		 * A misaligned MOVDQA & co: the CPU raises #GP(0) before any
+		 * access, so this is only seen if the instruction changed
+		 * since it faulted. As in-tree KVM, the guest gets the #GP.
+		 */
+		m->nr_reads = 0;
+		vcpu->vm->vendor->queue_exception(vcpu, GP_VECTOR_NR, true, 0);
+		return KVMOD_EXIT_RESUME;
 	}
 	if (r != 0 && r != KVMOD_EMUL_REP_MORE && r != KVMOD_EMUL_REP_END)
 		return mmio_failed(vcpu, bytes, n);
