@@ -43,6 +43,7 @@ struct vmx_caps {
 	u64 cr4_fixed1;
 	u32 timeslice;			/* VMX-preemption timer value, or 0 */
 	bool ins_outs_info;		/* instruction info for INS/OUTS */
+	bool l1d_flush;			/* flush L1D before entries (L1TF) */
 	bool vpid;			/* VPIDs tag guest TLB entries */
 	bool invvpid_single;
 	bool invvpid_all;

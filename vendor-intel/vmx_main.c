@@ -7,6 +7,7 @@
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/cpu.h>
 #include <linux/slab.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
@@ -25,6 +26,11 @@ MODULE_PARM_DESC(timeslice_us,
 		 "end every guest run after this many microseconds with the VMX-preemption timer (default 0: off); for emulators that miss host interrupts while the guest has RFLAGS.IF clear (Bochs 2.7)");
 
 static struct page *vmx_host_msrs;
+
+static bool l1d_flush = true;
+module_param(l1d_flush, bool, 0444);
+MODULE_PARM_DESC(l1d_flush,
+		 "flush the L1 data cache before every guest entry on CPUs affected by L1TF (default on; off with mitigations=off)");
 
 static int vmx_vm_init(struct kvmod_vm *vm)
 {
@@ -245,6 +251,13 @@ static int vmx_setup_caps(void)
 	if (r)
 		return r;
 	vmx_setup_timeslice();
+	/*
+	 * L1TF: a guest could read what the host left in the L1 data cache
+	 * through a not-present guest page-table entry.
+	 */
+	vmx_caps.l1d_flush = l1d_flush && boot_cpu_has_bug(X86_BUG_L1TF) &&
+			     boot_cpu_has(X86_FEATURE_FLUSH_L1D) &&
+			     !cpu_mitigations_off();
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, vmx_caps.cr0_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, vmx_caps.cr0_fixed1);
 	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, vmx_caps.cr4_fixed0);
@@ -312,8 +325,9 @@ static int __init kvmod_intel_init(void)
 	r = kvmod_register_vendor(&vmx_vendor_ops);
 	if (r)
 		goto err_cpus;
-	pr_info("kvmod-intel: VMX ready (EPT, unrestricted guest, VPID %s, timeslice %u us)\n",
+	pr_info("kvmod-intel: VMX ready (EPT, unrestricted guest, VPID %s, L1D flush %s, timeslice %u us)\n",
 		vmx_caps.vpid ? "on" : "off",
+		vmx_caps.l1d_flush ? "on" : "off",
 		vmx_caps.timeslice ? timeslice_us : 0);
 	return 0;
 

@@ -287,6 +287,9 @@ int vmx_vcpu_run(struct kvmod_vcpu *vcpu)
 
 	if (static_branch_unlikely(&kvmod_trace_exits))
 		kvmod_trace_kvm_entry(vcpu);
+	/* Nothing of the host's may be left in L1D for the guest (L1TF). */
+	if (vmx_caps.l1d_flush)
+		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 	vmx->enter_result = kvmod_vmx_enter(vcpu->regs, vmx->launched);
 	kvmod_vcpu_exit_guest(vcpu);
 	vmx_restore_host(vmx, &host);
