@@ -188,6 +188,30 @@ bool kvmod_guest_has_feature(struct kvmod_vcpu *vcpu, u32 leaf, int reg,
 }
 EXPORT_SYMBOL_GPL(kvmod_guest_has_feature);
 
+/**
+ * kvmod_guest_maxphyaddr() - the guest's physical-address width
+ * @vcpu: the vCPU
+ *
+ * Return: CPUID 0x80000008 EAX[7:0] of the guest, or 36 when its CPUID has
+ * no such leaf (the architectural default).
+ */
+int kvmod_guest_maxphyaddr(struct kvmod_vcpu *vcpu)
+{
+	u32 eax, ebx, ecx, edx;
+
+	if (vcpu->cpuid_entries) {
+		const struct kvm_cpuid_entry2 *e;
+
+		e = cpuid_find(vcpu, 0x80000008, 0);
+		eax = e ? e->eax : 0;
+	} else {
+		cpuid_filtered(0x80000008, 0, vcpu->id, &eax, &ebx, &ecx,
+			       &edx);
+	}
+	return (eax & 0xff) ? (eax & 0xff) : 36;
+}
+EXPORT_SYMBOL_GPL(kvmod_guest_maxphyaddr);
+
 static u32 cpuid_count_eax(u32 leaf, u32 subleaf)
 {
 	u32 eax, ebx, ecx, edx;

@@ -82,7 +82,9 @@ int kvmod_get_dirty_log(struct kvmod_vm *vm, struct kvm_dirty_log *log)
 		}
 		memcpy(copy, s->dirty_bitmap, bytes);
 		for (i = 0; i < bytes / sizeof(long); i++)
-			flush |= collect_word(vm, s, i * BITS_PER_LONG, copy[i]);
+			if (copy[i])
+				flush |= collect_word(vm, s, i * BITS_PER_LONG,
+						      copy[i]);
 		/* Nothing reported clean may stay writable in a TLB. */
 		if (flush)
 			kvmod_flush_remote_tlbs(vm);

@@ -73,6 +73,7 @@ struct kvmod_guest_mode {
  * @get_exit_info: the last exit's reason, qualifications and the event
  *	being delivered, for exit data and tracing
  * @queue_exception: make the guest take an exception at the next entry
+ * @set_cr2: set the guest's CR2 (the address of a #PF it is to take)
  * @get_msr: read an MSR of the guest; -EINVAL if not supported
  * @set_msr: write one; @host for KVM_SET_MSRS (fewer checks, e.g. LMA)
  * @exit_name: name of a hardware exit reason, for statistics
@@ -95,6 +96,7 @@ struct kvmod_vendor_ops {
 			      u64 *info2, u32 *intr_info, u32 *error_code);
 	void (*queue_exception)(struct kvmod_vcpu *vcpu, u8 vector,
 				bool has_error, u32 error_code);
+	void (*set_cr2)(struct kvmod_vcpu *vcpu, u64 cr2);
 	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *data);
 	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 data, bool host);
 	const char *(*exit_name)(u32 code);
@@ -317,5 +319,6 @@ void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 		 u32 *ebx, u32 *ecx, u32 *edx);
 bool kvmod_guest_has_feature(struct kvmod_vcpu *vcpu, u32 leaf, int reg,
 			     int bit);
+int kvmod_guest_maxphyaddr(struct kvmod_vcpu *vcpu);
 
 #endif /* KVMOD_H */

@@ -15,6 +15,7 @@
 #include <linux/bitmap.h>
 #include <linux/mm.h>
 #include <linux/uaccess.h>
+#include <asm/processor.h>
 
 #include "registry.h"
 
@@ -113,8 +114,13 @@ static int check_region(const struct kvm_userspace_memory_region *mem)
 		return 0;	/* a delete: the other fields do not matter */
 	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr)
 		return -EINVAL;
-	/* 52-bit guest-physical addresses at most; 2^31 - 1 pages. */
-	if ((mem->guest_phys_addr + mem->memory_size) > (1ULL << 52) ||
+	/*
+	 * Within the host's physical-address width (what nested paging can
+	 * translate; 48 bits at most for 4-level tables), as in-tree KVM;
+	 * 2^31 - 1 pages at most.
+	 */
+	if ((mem->guest_phys_addr + mem->memory_size) >
+	    (1ULL << min_t(int, boot_cpu_data.x86_phys_bits, 48)) ||
 	    (mem->memory_size >> PAGE_SHIFT) > KVMOD_MEM_MAX_NR_PAGES)
 		return -EINVAL;
 	if (mem->userspace_addr + mem->memory_size < mem->userspace_addr ||

@@ -41,6 +41,9 @@ struct mmio_ctx {
 	u8 rpos;			/* reads answered from the log */
 	bool wrote_mmio;		/* the write has pieces for userspace */
 	bool need_read;			/* a read is waiting for userspace */
+	bool page_fault;		/* the guest is to take a #PF: */
+	u32 pf_error;			/* its error code */
+	u64 pf_addr;			/* and CR2 */
 };
 
 /* A part of an access that stays within one page. */
@@ -59,13 +62,25 @@ static int mmio_translate(struct mmio_ctx *c, u64 gla, bool write, u64 *gpa)
 {
 	u32 access = write ? KVMOD_ACC_WRITE : 0;
 	u32 err;
+	int r;
 
 	if (c->mode.cpl == 3)
 		access |= KVMOD_ACC_USER;
-	if (kvmod_walk_gva(&c->mode.paging, gla, access, walk_read,
-			   c->vcpu->vm, gpa, &err) != KVMOD_WALK_OK)
-		return -EFAULT;
-	return 0;
+	r = kvmod_walk_gva(&c->mode.paging, gla, access, walk_read,
+			   c->vcpu->vm, gpa, &err);
+	if (r == KVMOD_WALK_OK)
+		return 0;
+	/*
+	 * The guest's own page fault; or a page table outside every slot,
+	 * which in-tree KVM also reports as a not-present #PF to the guest.
+	 */
+	if (r == KVMOD_WALK_NO_MEMORY)
+		err = (write ? KVMOD_PF_WRITE : 0) |
+		      (c->mode.cpl == 3 ? KVMOD_PF_USER : 0);
+	c->page_fault = true;
+	c->pf_error = err;
+	c->pf_addr = gla;
+	return -EFAULT;
 }
 
 /*
@@ -284,6 +299,7 @@ static const struct kvmod_emul_ops mmio_ops = {
 
 #define UD_VECTOR_NR	6
 #define GP_VECTOR_NR	13
+#define PF_VECTOR_NR	14
 
 /*
  * KVM_INTERNAL_ERROR_EMULATION laid out as in-tree KVM does: flags, the
@@ -403,6 +419,13 @@ static int mmio_emulate(struct kvmod_vcpu *vcpu, bool rerun)
 		trace_kvm_mmio(KVMOD_TRACE_MMIO_READ_UNSATISFIED,
 			       m->read_len[c.rpos], m->gpa, NULL);
 		return mmio_exit(vcpu);
+	}
+	if (c.page_fault) {
+		m->nr_reads = 0;
+		vcpu->vm->vendor->set_cr2(vcpu, c.pf_addr);
+		vcpu->vm->vendor->queue_exception(vcpu, PF_VECTOR_NR, true,
+						  c.pf_error);
+		return KVMOD_EXIT_RESUME;
 	}
 	if (r == -KVMOD_EMUL_E_ALIGN) {
 		/*

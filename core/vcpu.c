@@ -133,6 +133,10 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 			return -EFAULT;
 		if (!kvmod_sregs_valid(&sregs))
 			return -EINVAL;
+		/* A long-mode CR3 beyond the guest's physical addresses. */
+		if ((sregs.efer & EFER_LMA) && (sregs.cr0 & X86_CR0_PG) &&
+		    (sregs.cr3 >> kvmod_guest_maxphyaddr(vcpu)))
+			return -EINVAL;
 		return vcpu->vm->vendor->set_sregs(vcpu, &sregs);
 	}
 	case KVM_SET_CPUID2:

@@ -659,16 +659,12 @@ TEST_F(iso, probes)
 }
 
 /*
- * kvmod bug: a nested page fault on a guest page table outside every
- * slot goes to MMIO emulation (svm_exit_npf() -> kvmod_emulate_mmio()),
- * whose own walk finds no memory for the table; mmio_translate() turns
- * that into a failed emulation and KVM_EXIT_INTERNAL_ERROR instead of
- * the not-present #PF in-tree KVM injects.
+ * A guest page table outside every slot: the nested page fault on the
+ * table goes to MMIO emulation, whose walk finds no memory for it, and
+ * the guest takes a not-present #PF (as in-tree KVM gives it).
  */
 TEST_F(iso, unbacked_page_tables)
 {
-	if (kt_is_kvmod())
-		SKIP(return, "kvmod: table outside the slots: INTERNAL_ERROR, not #PF");
 	run_probes(_metadata, self, 1, 1);
 	run_probes(_metadata, self, 1, 2);
 	check_host(_metadata, self, 1);
@@ -679,9 +675,6 @@ TEST_F(iso, cr3_beyond_maxphyaddr)
 {
 	struct kvm_sregs s;
 
-	/* kvmod takes it, and KVM_RUN then fails with FAIL_ENTRY. */
-	if (kt_is_kvmod())
-		SKIP(return, "kvmod: kvmod_sregs_valid() checks CR3 to 52 bits only");
 	ASSERT_EQ(0, kt_get_sregs(self->lm.v[0].fd, &s));
 	s.cr3 = 1ULL << self->phys_bits;
 	EXPECT_EQ(-EINVAL, kt_set_sregs(self->lm.v[0].fd, &s));

@@ -868,8 +868,6 @@ TEST_F(args, aliased_slots)
 
 TEST_F(args, too_many_pages)
 {
-	if (kt_is_kvmod())
-		SKIP(return, "kvmod: no KVM_MEM_MAX_NR_PAGES limit in check_region()");
 	EXPECT_EQ(-EINVAL, kt_set_region(self->lm.vm_fd, 1, 0, HUGE_GPA,
 					 (1ULL << 31) * KT_PAGE_SIZE,
 					 (void *)HUGE_UADDR));
@@ -879,8 +877,6 @@ TEST_F(args, beyond_maxphyaddr)
 {
 	uint64_t top = 1ULL << guest_phys_bits(&self->lm);
 
-	if (kt_is_kvmod())
-		SKIP(return, "kvmod: check_region() allows slots up to 2^52, beyond MAXPHYADDR");
 	EXPECT_EQ(-EINVAL, kt_set_region(self->lm.vm_fd, 1, 0, top, ARGS_SIZE,
 					 self->mem));
 	EXPECT_EQ(-EINVAL, kt_set_region(self->lm.vm_fd, 1, 0,
@@ -898,8 +894,6 @@ TEST_F(args, beyond_maxphyaddr)
  */
 TEST_F(args, too_many_pages_dirty_log)
 {
-	if (kt_is_kvmod())
-		SKIP(return, "kvmod: no page limit, dirty bitmap kvzalloc() WARNs");
 	EXPECT_EQ(-EINVAL, kt_set_region(self->lm.vm_fd, 1,
 					 KVM_MEM_LOG_DIRTY_PAGES, HUGE_GPA,
 					 (1ULL << 34) * KT_PAGE_SIZE,
@@ -916,8 +910,6 @@ TEST_F(args, readonly_host_mapping)
 	uint64_t list[2] = { ARGS_GPA + 0x40, 0 };
 	struct kvm_regs regs;
 
-	if (kt_is_kvmod())
-		SKIP(return, "kvmod: tdp_page_fault() uses FOLL_WRITE for reads");
 	put64(self->mem + 0x40, 0x6666);
 	ASSERT_EQ(0, mprotect(self->mem, ARGS_SIZE, PROT_READ));
 	ASSERT_EQ(0, kt_set_region(self->lm.vm_fd, 1, 0, ARGS_GPA, ARGS_SIZE,

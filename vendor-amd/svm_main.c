@@ -65,6 +65,11 @@ static void svm_vcpu_free(struct kvmod_vcpu *vcpu)
 	vcpu->vendor_data = NULL;
 }
 
+static void svm_set_cr2(struct kvmod_vcpu *vcpu, u64 cr2)
+{
+	to_svm(vcpu)->vmcb->save.cr2 = cr2;
+}
+
 static const struct kvmod_vendor_ops svm_vendor_ops = {
 	.name = "svm",
 	.owner = THIS_MODULE,
@@ -78,6 +83,7 @@ static const struct kvmod_vendor_ops svm_vendor_ops = {
 	.get_mode = svm_get_mode,
 	.get_exit_info = svm_get_exit_info,
 	.queue_exception = svm_queue_exception,
+	.set_cr2 = svm_set_cr2,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.exit_name = svm_exit_name,

@@ -92,6 +92,12 @@ static void vmx_vcpu_free(struct kvmod_vcpu *vcpu)
 	vcpu->vendor_data = NULL;
 }
 
+/* Guest CR2 lives in software; vmx_run.c loads it before each entry. */
+static void vmx_set_cr2(struct kvmod_vcpu *vcpu, u64 cr2)
+{
+	to_vmx(vcpu)->cr2 = cr2;
+}
+
 static const struct kvmod_vendor_ops vmx_vendor_ops = {
 	.name = "vmx",
 	.owner = THIS_MODULE,
@@ -105,6 +111,7 @@ static const struct kvmod_vendor_ops vmx_vendor_ops = {
 	.get_mode = vmx_get_mode,
 	.get_exit_info = vmx_get_exit_info,
 	.queue_exception = vmx_queue_exception,
+	.set_cr2 = vmx_set_cr2,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
 	.exit_name = vmx_exit_name,
