@@ -48,7 +48,7 @@ apt_install() {
 apt_install build-essential make gcc libc6-dev bc bison flex libelf-dev \
 	libssl-dev dwarves qemu-system-x86 qemu-utils busybox-static cpio kmod \
 	xz-utils zstd python3 perl clang llvm libbpf-dev bpftool linux-perf \
-	librsvg2-bin bpftrace bochs bochs-term bochsbios vgabios
+	librsvg2-bin bpftrace bochs bochs-term bochsbios vgabios libclang-rt-dev
 
 # Resolve the Debian kernel ABI through the linux-headers-amd64 meta package.
 ABI=$(apt-cache depends linux-headers-amd64 2>/dev/null |
