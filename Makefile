@@ -86,9 +86,14 @@ check: testvm-modules tools stat selftests
 		'modprobe kvmod-amd && selftests/stat/run' \
 		| tee $(RESULTS)/stat.log; \
 	stat_rc=$${PIPESTATUS[0]}; \
+	$(TESTVM) --vendor intel --smp 2 --out $(RESULTS)/intel -- \
+		tools/bochs/run-selftests kvmod-intel \
+		| tee $(RESULTS)/intel.log; \
+	intel_rc=$${PIPESTATUS[0]}; \
 	tools/sum-results $(RESULTS)/unit.log $$unit_rc \
 		--host $(RESULTS)/fuzz.log $$fuzz_rc \
-		$(RESULTS)/vm.log $$vm_rc $(RESULTS)/stat.log $$stat_rc
+		$(RESULTS)/vm.log $$vm_rc $(RESULTS)/stat.log $$stat_rc \
+		$(RESULTS)/intel.log $$intel_rc
 
 # The selftests on Intel VMX (EPT, unrestricted guest, VPID) in one Bochs
 # boot (tools/testvm.md, "Intel (Bochs)"), on KVMOD_INTEL_MODULE: the
