@@ -321,4 +321,9 @@ bool kvmod_guest_has_feature(struct kvmod_vcpu *vcpu, u32 leaf, int reg,
 			     int bit);
 int kvmod_guest_maxphyaddr(struct kvmod_vcpu *vcpu);
 
+/* msr.c: checks both vendors make on guest MSR writes */
+bool kvmod_msr_canonical(u64 addr);
+bool kvmod_pat_valid(u64 pat);
+bool kvmod_efer_allowed(struct kvmod_vcpu *vcpu, u64 val);
+
 #endif /* KVMOD_H */

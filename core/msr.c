@@ -10,6 +10,61 @@
 
 #include "registry.h"
 
+/**
+ * kvmod_msr_canonical() - is @addr a canonical 48-bit linear address?
+ * @addr: the value a guest writes to a base or SYSCALL/SYSENTER MSR
+ *
+ * Return: true when bits 63:47 are all equal.
+ */
+bool kvmod_msr_canonical(u64 addr)
+{
+	return (u64)((s64)(addr << 16) >> 16) == addr;
+}
+EXPORT_SYMBOL_GPL(kvmod_msr_canonical);
+
+/**
+ * kvmod_pat_valid() - may @pat be written to IA32_PAT?
+ * @pat: eight memory types, one per byte
+ *
+ * Return: false when a type is reserved (2, 3, or above 7).
+ */
+bool kvmod_pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (i * 8);
+
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+EXPORT_SYMBOL_GPL(kvmod_pat_valid);
+
+/**
+ * kvmod_efer_allowed() - do the guest's CPUID features allow these EFER bits?
+ * @vcpu: the vCPU
+ * @val: the EFER value the guest writes
+ *
+ * Return: false when LME, NXE or SCE is set without long mode, NX or
+ * SYSCALL in the guest's CPUID (the guest then takes a #GP).
+ */
+bool kvmod_efer_allowed(struct kvmod_vcpu *vcpu, u64 val)
+{
+	if ((val & EFER_LME) &&
+	    !kvmod_guest_has_feature(vcpu, 0x80000001, 3, 29))
+		return false;
+	if ((val & EFER_NX) &&
+	    !kvmod_guest_has_feature(vcpu, 0x80000001, 3, 20))
+		return false;
+	if ((val & EFER_SCE) &&
+	    !kvmod_guest_has_feature(vcpu, 0x80000001, 3, 11))
+		return false;
+	return true;
+}
+EXPORT_SYMBOL_GPL(kvmod_efer_allowed);
+
 /* The MSRs userspace can save and restore. */
 static const u32 kvmod_msr_list[] = {
 	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,

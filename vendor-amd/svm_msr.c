@@ -11,11 +11,6 @@
 
 #define EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
-static bool canonical(u64 addr)
-{
-	return (u64)((s64)(addr << 16) >> 16) == addr;
-}
-
 /**
  * svm_get_msr() - read a guest MSR
  * @vcpu: the vCPU
@@ -83,32 +78,6 @@ int svm_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 	}
 }
 
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (i * 8);
-
-		/* Types 2 and 3 and anything above 7 are reserved. */
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
-/* EFER bits need the CPUID features that the guest was given. */
-static bool efer_allowed(struct kvmod_vcpu *vcpu, u64 val)
-{
-	if ((val & EFER_LME) && !kvmod_guest_has_feature(vcpu, 0x80000001, 3, 29))
-		return false;
-	if ((val & EFER_NX) && !kvmod_guest_has_feature(vcpu, 0x80000001, 3, 20))
-		return false;
-	if ((val & EFER_SCE) && !kvmod_guest_has_feature(vcpu, 0x80000001, 3, 11))
-		return false;
-	return true;
-}
-
 /**
  * svm_set_msr() - write a guest MSR
  * @vcpu: the vCPU
@@ -132,7 +101,7 @@ int svm_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 			save->efer = val | EFER_SVME;
 			return 0;
 		}
-		if (!efer_allowed(vcpu, val))
+		if (!kvmod_efer_allowed(vcpu, val))
 			return -EINVAL;
 		/* LME cannot change while paging is on; LMA is read-only. */
 		if ((save->cr0 & X86_CR0_PG) &&
@@ -149,7 +118,7 @@ int svm_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 	case MSR_KERNEL_GS_BASE:
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
-		if (!canonical(val))
+		if (!kvmod_msr_canonical(val))
 			return -EINVAL;
 		if (msr == MSR_LSTAR)
 			save->lstar = val;
@@ -175,7 +144,7 @@ int svm_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 		save->sysenter_eip = val;
 		return 0;
 	case MSR_IA32_CR_PAT:
-		if (!pat_valid(val))
+		if (!kvmod_pat_valid(val))
 			return -EINVAL;
 		save->g_pat = val;
 		return 0;

@@ -35,11 +35,6 @@ void vmx_msrs_reset(struct vmx_vcpu *vmx)
 	vmx->kernel_gs_base = 0;
 }
 
-static bool canonical(u64 addr)
-{
-	return (u64)((s64)(addr << 16) >> 16) == addr;
-}
-
 static u64 vmx_vmcs_read_one(struct vmx_vcpu *vmx, unsigned long field)
 {
 	u64 val;
@@ -124,35 +119,6 @@ int vmx_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 	}
 }
 
-static bool pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (i * 8);
-
-		/* Types 2 and 3 and anything above 7 are reserved. */
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
-/* EFER bits need the CPUID features that the guest was given. */
-static bool efer_allowed(struct kvmod_vcpu *vcpu, u64 val)
-{
-	if ((val & EFER_LME) &&
-	    !kvmod_guest_has_feature(vcpu, 0x80000001, 3, 29))
-		return false;
-	if ((val & EFER_NX) &&
-	    !kvmod_guest_has_feature(vcpu, 0x80000001, 3, 20))
-		return false;
-	if ((val & EFER_SCE) &&
-	    !kvmod_guest_has_feature(vcpu, 0x80000001, 3, 11))
-		return false;
-	return true;
-}
-
 static int vmx_set_efer(struct vmx_vcpu *vmx, u64 val, bool host)
 {
 	u64 cr0;
@@ -160,7 +126,7 @@ static int vmx_set_efer(struct vmx_vcpu *vmx, u64 val, bool host)
 	if (val & ~EFER_GUEST_BITS)
 		return -EINVAL;
 	if (!host) {
-		if (!efer_allowed(vmx->vcpu, val))
+		if (!kvmod_efer_allowed(vmx->vcpu, val))
 			return -EINVAL;
 		/* LME cannot change while paging is on; LMA is read-only. */
 		vmx_vmcs_get(vmx);
@@ -200,7 +166,7 @@ int vmx_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 	case MSR_KERNEL_GS_BASE:
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
-		if (!canonical(val))
+		if (!kvmod_msr_canonical(val))
 			return -EINVAL;
 		if (msr == MSR_LSTAR)
 			vmx->guest_msrs[VMX_MSR_LSTAR].value = val;
@@ -222,13 +188,13 @@ int vmx_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
 		/* VM entry checks that these are canonical. */
-		if (!canonical(val))
+		if (!kvmod_msr_canonical(val))
 			return -EINVAL;
 		vmx_vmcs_write_one(vmx, msr == MSR_IA32_SYSENTER_ESP ?
 				   GUEST_SYSENTER_ESP : GUEST_SYSENTER_EIP, val);
 		return 0;
 	case MSR_IA32_CR_PAT:
-		if (!pat_valid(val))
+		if (!kvmod_pat_valid(val))
 			return -EINVAL;
 		vmx_vmcs_write_one(vmx, GUEST_IA32_PAT, val);
 		return 0;
