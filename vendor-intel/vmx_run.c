@@ -169,6 +169,7 @@ static void vmx_read_exit(struct vmx_vcpu *vmx)
 {
 	struct kvmod_vcpu *vcpu = vmx->vcpu;
 	u32 basic, info;
+	u64 lma;
 
 	vmx->exit_qual = 0;
 	vmx->exit_intr_info = 0;
@@ -204,8 +205,14 @@ static void vmx_read_exit(struct vmx_vcpu *vmx)
 		vmx->idt_err = vmcs_read(IDT_VECTORING_ERROR_CODE);
 	vmx->exit_insn_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
 	vmx->intr_state = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
-	/* The guest may have entered or left long mode (CR0.PG is its own). */
+	/*
+	 * The guest may have entered or left long mode (CR0.PG is its own);
+	 * the CPU may then have updated "IA-32e mode guest" itself.
+	 */
+	lma = vmx->efer & EFER_LMA;
 	vmx->efer = vmcs_read(GUEST_IA32_EFER);
+	if ((vmx->efer & EFER_LMA) != lma)
+		vmx->entry_ctls = vmcs_read(VM_ENTRY_CONTROLS);
 	vmx->long64 = (vmx->efer & EFER_LMA) &&
 		      (vmcs_read(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
 	basic = (u16)vmx->exit_reason;
