@@ -264,6 +264,8 @@ static inline void vmx_vmcs_put(struct vmx_vcpu *vmx)
 
 /* vmx_vmcs.c */
 void vmx_host_state_init(void);
+void vmx_vmcs_set_host_state(struct vmx_vcpu *vmx);
+void vmx_vmcs_reset_guest(struct vmx_vcpu *vmx);
 void vmx_vmcs_reset(struct vmx_vcpu *vmx);
 void vmx_vmcs_set_cpu_host_state(struct vmx_vcpu *vmx);
 void vmx_get_sregs(struct kvmod_vcpu *vcpu, struct kvm_sregs *sregs);
@@ -283,7 +285,25 @@ u64 vmx_eptp(struct kvmod_vm *vm);
 #define VMX_CR4_HOST_OWNED	(X86_CR4_VMXE | X86_CR4_SMXE)
 
 /* vmx_run.c */
+/* Host state VM entry and exit do not keep, for one round trip. */
+struct vmx_host_save {
+	u64 kernel_gs_base;
+	unsigned long debugctl;
+	u32 pkru;
+	u16 ds;
+	u16 es;
+	u16 fs;
+	u16 gs;
+	u16 ldt;
+};
+
 int vmx_vcpu_run(struct kvmod_vcpu *vcpu);
+void vmx_save_host(struct vmx_vcpu *vmx, struct vmx_host_save *h);
+void vmx_restore_host(struct vmx_vcpu *vmx, const struct vmx_host_save *h);
+
+/* vmx_floor.c */
+void vmx_floor_init(void);
+void vmx_floor_exit(void);
 
 /* vmx_vmenter.S */
 #define VMX_ENTER_EXIT		0	/* a VM exit (maybe a failed entry) */

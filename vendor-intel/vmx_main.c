@@ -332,6 +332,7 @@ static int __init kvmod_intel_init(void)
 	r = kvmod_register_vendor(&vmx_vendor_ops);
 	if (r)
 		goto err_cpus;
+	vmx_floor_init();
 	pr_info("kvmod-intel: VMX ready (EPT, unrestricted guest, VPID %s, L1D flush %s, timeslice %u us)\n",
 		vmx_caps.vpid ? "on" : "off",
 		vmx_caps.l1d_flush ? "on" : "off",
@@ -350,6 +351,7 @@ err_msrs:
 
 static void __exit kvmod_intel_exit(void)
 {
+	vmx_floor_exit();
 	kvmod_unregister_vendor(&vmx_vendor_ops);
 	vmx_emergency_exit();
 	vmx_cpus_exit();

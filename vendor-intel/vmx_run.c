@@ -32,18 +32,6 @@
 
 #include "vmx.h"
 
-/* Host state VM entry and exit do not keep, for one round trip. */
-struct vmx_host_save {
-	u64 kernel_gs_base;
-	unsigned long debugctl;
-	u32 pkru;
-	u16 ds;
-	u16 es;
-	u16 fs;
-	u16 gs;
-	u16 ldt;
-};
-
 static inline u16 vmx_sldt(void)
 {
 	u16 sel;
@@ -79,8 +67,13 @@ static void vmx_flush_vpid(struct vmx_vcpu *vmx)
 		vmx_flush_ept(vmx);
 }
 
-/* Interrupts disabled, VMCS current. */
-static void vmx_save_host(struct vmx_vcpu *vmx, struct vmx_host_save *h)
+/**
+ * vmx_save_host() - prepare the host state for one guest entry
+ * @vmx: the vCPU (its cached host-state fields and guest CR2 and
+ *	IA32_KERNEL_GS_BASE), with its VMCS current, interrupts disabled
+ * @h: what vmx_restore_host() puts back after the exit
+ */
+void vmx_save_host(struct vmx_vcpu *vmx, struct vmx_host_save *h)
 {
 	unsigned long cr3 = __get_current_cr3_fast();
 	unsigned long cr4 = cr4_read_shadow();
@@ -134,9 +127,12 @@ static void vmx_save_host(struct vmx_vcpu *vmx, struct vmx_host_save *h)
 		native_write_cr2(vmx->cr2);
 }
 
-/* Interrupts disabled, right after the exit. */
-static void vmx_restore_host(struct vmx_vcpu *vmx,
-			     const struct vmx_host_save *h)
+/**
+ * vmx_restore_host() - put back the host state a VM exit does not restore
+ * @vmx: the vCPU, interrupts still disabled after the exit
+ * @h: from vmx_save_host()
+ */
+void vmx_restore_host(struct vmx_vcpu *vmx, const struct vmx_host_save *h)
 {
 	vmx->cr2 = native_read_cr2();
 	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);

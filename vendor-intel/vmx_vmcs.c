@@ -74,7 +74,11 @@ void vmx_vmcs_set_cpu_host_state(struct vmx_vcpu *vmx)
 	vmcs_write(HOST_GS_BASE, cpu_kernelmode_gs_base(cpu));
 }
 
-static void vmx_vmcs_set_host_state(struct vmx_vcpu *vmx)
+/**
+ * vmx_vmcs_set_host_state() - the host state every VMCS shares
+ * @vmx: whose cached host-state fields are reset; its VMCS current
+ */
+void vmx_vmcs_set_host_state(struct vmx_vcpu *vmx)
 {
 	vmcs_write(HOST_CR0, vmx_host.cr0);
 	/* CR3, CR4, the FS base and the FS/GS selectors are set at entry. */
@@ -156,7 +160,6 @@ static void vmx_vmcs_set_controls(struct vmx_vcpu *vmx)
 	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, VMX_NR_AUTOLOAD);
 	vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
 	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
-	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
 	/* Not saved at exits: every entry starts a full timeslice. */
 	if (vmx_caps.timeslice)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmx_caps.timeslice);
@@ -281,18 +284,11 @@ void vmx_write_pdptrs(const u64 *pdptrs)
 }
 
 /**
- * vmx_vmcs_reset() - put a vCPU's VMCS into the x86 reset state
- * @vmx: the vCPU; its VMCS was VMCLEARed once
- *
- * Core's registers (GPRs, RIP, RFLAGS, debug registers) are reset by
- * core; they reach the VMCS at every entry.
+ * vmx_vmcs_reset_guest() - the x86 reset state in the guest-state area
+ * @vmx: the vCPU, with its VMCS current
  */
-void vmx_vmcs_reset(struct vmx_vcpu *vmx)
+void vmx_vmcs_reset_guest(struct vmx_vcpu *vmx)
 {
-	vmx_vmcs_get(vmx);
-	vmx_vmcs_set_controls(vmx);
-	vmx_vmcs_set_host_state(vmx);
-
 	vmx_set_seg_raw(KVMOD_SEG_CS, 0xf000, 0xffff0000, 0xffff, 0x9b);
 	vmx_set_seg_raw(KVMOD_SEG_DS, 0, 0, 0xffff, 0x93);
 	vmx_set_seg_raw(KVMOD_SEG_ES, 0, 0, 0xffff, 0x93);
@@ -323,6 +319,22 @@ void vmx_vmcs_reset(struct vmx_vcpu *vmx)
 	vmcs_write(GUEST_RSP, 0);
 	vmcs_write(GUEST_RIP, 0xfff0);
 	vmcs_write(GUEST_RFLAGS, 2);
+	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
+}
+
+/**
+ * vmx_vmcs_reset() - put a vCPU's VMCS into the x86 reset state
+ * @vmx: the vCPU; its VMCS was VMCLEARed once
+ *
+ * Core's registers (GPRs, RIP, RFLAGS, debug registers) are reset by
+ * core; they reach the VMCS at every entry.
+ */
+void vmx_vmcs_reset(struct vmx_vcpu *vmx)
+{
+	vmx_vmcs_get(vmx);
+	vmx_vmcs_set_controls(vmx);
+	vmx_vmcs_set_host_state(vmx);
+	vmx_vmcs_reset_guest(vmx);
 	vmx_vmcs_put(vmx);
 
 	vmx->intr_state = 0;
