@@ -84,7 +84,7 @@ int kvmod_insn_prefixes(const u8 *insn, int n, bool long64,
  *
  * Knows HLT, CPUID, RDMSR, WRMSR, RDTSC, RDPMC, INVD, WBINVD, the
  * register forms of the 0F 01 group (VMRUN ... RDTSCP, XSETBV, MONITOR,
- * MWAIT) and MOV to/from debug registers.
+ * MWAIT) and MOV to/from control and debug registers.
  *
  * Return: the length in bytes, or -1 for anything else.
  */
@@ -116,7 +116,9 @@ int kvmod_insn_len(const u8 *insn, int n, bool long64)
 			return -1;
 		len = op + 3;
 		break;
+	case 0x20:
 	case 0x21:
+	case 0x22:
 	case 0x23:
 		if (op + 2 >= n)
 			return -1;
@@ -152,6 +154,40 @@ int kvmod_insn_mov_dr(const u8 *insn, int n, bool long64,
 	/* The mod field is ignored: the operand is always a register. */
 	m->to_dr = insn[op + 1] == 0x23;
 	m->dr = ((modrm >> 3) & 7) | ((p.rex & 0x04) ? 8 : 0);
+	m->gpr = (modrm & 7) | ((p.rex & 0x01) ? 8 : 0);
+	m->len = op + 3;
+	return m->len <= KVMOD_INSN_MAX ? 0 : -1;
+}
+
+/**
+ * kvmod_insn_mov_cr() - decode MOV reg, CRn or MOV CRn, reg
+ * @insn: instruction bytes
+ * @n: number of valid bytes at @insn
+ * @long64: the code segment is 64-bit
+ * @m: the decoded operands
+ *
+ * CR8 is reached with REX.R, or outside 64-bit mode with a LOCK prefix
+ * (AMD's alternative encoding).
+ *
+ * Return: 0, or -1 when the bytes are not a MOV to/from a control register.
+ */
+int kvmod_insn_mov_cr(const u8 *insn, int n, bool long64,
+		      struct kvmod_mov_cr *m)
+{
+	struct kvmod_prefixes p;
+	int op = kvmod_insn_prefixes(insn, n, long64, &p);
+	u8 modrm;
+
+	if (op < 0 || op + 2 >= n || insn[op] != 0x0f)
+		return -1;
+	if (insn[op + 1] != 0x20 && insn[op + 1] != 0x22)
+		return -1;
+	modrm = insn[op + 2];
+	/* The mod field is ignored: the operand is always a register. */
+	m->to_cr = insn[op + 1] == 0x22;
+	m->cr = ((modrm >> 3) & 7) | ((p.rex & 0x04) ? 8 : 0);
+	if (p.lock && !long64)
+		m->cr |= 8;
 	m->gpr = (modrm & 7) | ((p.rex & 0x01) ? 8 : 0);
 	m->len = op + 3;
 	return m->len <= KVMOD_INSN_MAX ? 0 : -1;

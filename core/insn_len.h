@@ -49,4 +49,14 @@ struct kvmod_mov_dr {
 int kvmod_insn_mov_dr(const u8 *insn, int n, bool long64,
 		      struct kvmod_mov_dr *m);
 
+struct kvmod_mov_cr {
+	int cr;			/* control register number */
+	int gpr;		/* general-purpose register number (0-15) */
+	bool to_cr;		/* MOV CRn, reg (a write) */
+	int len;
+};
+
+int kvmod_insn_mov_cr(const u8 *insn, int n, bool long64,
+		      struct kvmod_mov_cr *m);
+
 #endif /* KVMOD_INSN_LEN_H */

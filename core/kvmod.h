@@ -13,9 +13,12 @@
 #include <linux/jump_label.h>
 #include <linux/kvm.h>
 #include <linux/mutex.h>
+#include <linux/rcuwait.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
 
@@ -23,8 +26,8 @@
 #include "x86_regs.h"
 
 #define KVMOD_API_VERSION	12
-#define KVMOD_MAX_VCPUS		64
-#define KVMOD_MAX_VCPU_ID	1024
+#define KVMOD_MAX_VCPUS		1024
+#define KVMOD_MAX_VCPU_ID	4096
 #define KVMOD_USER_MEMSLOTS	509
 #define KVMOD_MEM_MAX_NR_PAGES	((1ULL << 31) - 1)	/* per memslot, as KVM */
 #define KVMOD_MAX_CPUID_ENTRIES	256
@@ -52,6 +55,58 @@ struct kvmod_guest_mode {
 	u8 cpl;
 };
 
+/* An event for the guest, as core hands it to the vendor. */
+enum kvmod_event_type {
+	KVMOD_EVENT_EXCEPTION,
+	KVMOD_EVENT_NMI,
+	KVMOD_EVENT_IRQ,
+	KVMOD_EVENT_SOFT_IRQ,		/* INTn being re-delivered */
+};
+
+struct kvmod_event {
+	u8 type;			/* enum kvmod_event_type */
+	u8 vector;
+	bool has_error;
+	u32 error;
+	u8 insn_len;			/* soft interrupts: INTn's length */
+};
+
+/*
+ * The vCPU's events, owned by core (events.c), saved and restored by
+ * KVM_GET/SET_VCPU_EVENTS. "pending": to be delivered when allowed;
+ * "injected": was being delivered when the guest last exited, and is
+ * delivered again at the next entry whatever the guest's state.
+ */
+struct kvmod_vcpu_events {
+	struct {
+		bool pending;
+		bool injected;
+		u8 vector;
+		bool has_error;
+		u32 error;
+		bool has_payload;	/* CR2 for #PF, DR6 bits for #DB */
+		u64 payload;
+	} exception;
+	struct {
+		bool injected;
+		bool soft;
+		u8 vector;
+		u8 insn_len;
+	} irq;
+	struct {
+		u8 pending;		/* at most 2: one runs, one waits */
+		bool injected;
+	} nmi;
+	bool triple_fault;
+};
+
+/* vCPU requests (kvmod_make_request()), handled before every entry. */
+#define KVMOD_REQ_TLB_FLUSH	0	/* flush the guest's TLB entries */
+#define KVMOD_REQ_EVENT		1	/* re-evaluate pending events */
+#define KVMOD_REQ_UNHALT	2	/* leave a kernel-side halt */
+#define KVMOD_REQ_TRIPLE_FAULT	3	/* shutdown: KVM_EXIT_SHUTDOWN */
+#define KVMOD_REQ_IOAPIC_EOI	4	/* KVM_EXIT_IOAPIC_EOI (split irqchip) */
+
 /* Result of handling one exit: stay in the kernel or go to userspace. */
 #define KVMOD_EXIT_RESUME	1
 #define KVMOD_EXIT_USER		0
@@ -72,8 +127,20 @@ struct kvmod_guest_mode {
  *	cheap subset of @get_sregs for the exit paths)
  * @get_exit_info: the last exit's reason, qualifications and the event
  *	being delivered, for exit data and tracing
- * @queue_exception: make the guest take an exception at the next entry
  * @set_cr2: set the guest's CR2 (the address of a #PF it is to take)
+ * @skip_insn: step RIP over the instruction that caused the exit (ending
+ *	any interrupt shadow); 0, or -errno when it cannot be decoded
+ * @inject_event: deliver @ev at the next entry (core decides which event
+ *	and when: see events.c)
+ * @interrupt_allowed: RFLAGS.IF set, no interrupt shadow, nothing else
+ *	blocking a maskable interrupt
+ * @nmi_allowed: no NMI blocking and no interrupt shadow
+ * @get_nmi_mask: NMIs blocked (an NMI handler runs until its IRET)
+ * @set_nmi_mask: block or unblock NMIs
+ * @set_windows: exit as soon as an interrupt (@irq) or an NMI (@nmi)
+ *	could be delivered; called before every entry with what core wants
+ * @get_interrupt_shadow: KVM_X86_SHADOW_INT_STI / _MOV_SS bits
+ * @set_interrupt_shadow: set them (0 ends the shadow)
  * @get_msr: read an MSR of the guest; -EINVAL if not supported
  * @set_msr: write one; @host for KVM_SET_MSRS (fewer checks, e.g. LMA)
  * @exit_name: name of a hardware exit reason, for statistics
@@ -94,9 +161,17 @@ struct kvmod_vendor_ops {
 			 struct kvmod_guest_mode *mode);
 	void (*get_exit_info)(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
 			      u64 *info2, u32 *intr_info, u32 *error_code);
-	void (*queue_exception)(struct kvmod_vcpu *vcpu, u8 vector,
-				bool has_error, u32 error_code);
 	void (*set_cr2)(struct kvmod_vcpu *vcpu, u64 cr2);
+	int (*skip_insn)(struct kvmod_vcpu *vcpu);
+	void (*inject_event)(struct kvmod_vcpu *vcpu,
+			     const struct kvmod_event *ev);
+	bool (*interrupt_allowed)(struct kvmod_vcpu *vcpu);
+	bool (*nmi_allowed)(struct kvmod_vcpu *vcpu);
+	bool (*get_nmi_mask)(struct kvmod_vcpu *vcpu);
+	void (*set_nmi_mask)(struct kvmod_vcpu *vcpu, bool masked);
+	void (*set_windows)(struct kvmod_vcpu *vcpu, bool irq, bool nmi);
+	u8 (*get_interrupt_shadow)(struct kvmod_vcpu *vcpu);
+	void (*set_interrupt_shadow)(struct kvmod_vcpu *vcpu, u8 shadow);
 	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *data);
 	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 data, bool host);
 	const char *(*exit_name)(u32 code);
@@ -132,6 +207,100 @@ struct kvmod_mmu_ops {
 	u64 (*root)(struct kvmod_vm *vm);
 };
 
+/**
+ * struct kvmod_component_ops - an optional component (irqchip, para)
+ * @name: short name, e.g. "irqchip"
+ * @owner: the module providing the ops (THIS_MODULE)
+ * @check_extension: its capability answers; 0 for capabilities not its
+ *	own. @vm is NULL on the system fd.
+ * @vm_ioctl: its VM ioctls; -ENOTTY for the others
+ * @vcpu_ioctl: its vCPU ioctls, with the vCPU's mutex held; -ENOTTY for
+ *	the others
+ * @vcpu_create: a vCPU was created (before userspace can run it)
+ * @vcpu_destroy: free what the component attached to the vCPU
+ * @vm_destroy: free what it attached to the VM (after every vCPU)
+ *
+ * Every VM pins the components registered when it was created, and asks
+ * them in order of their kind.
+ */
+struct kvmod_component_ops {
+	const char *name;
+	struct module *owner;
+	long (*check_extension)(struct kvmod_vm *vm, long cap);
+	long (*vm_ioctl)(struct kvmod_vm *vm, unsigned int ioctl,
+			 unsigned long arg);
+	long (*vcpu_ioctl)(struct kvmod_vcpu *vcpu, unsigned int ioctl,
+			   unsigned long arg);
+	int (*vcpu_create)(struct kvmod_vcpu *vcpu);
+	void (*vcpu_destroy)(struct kvmod_vcpu *vcpu);
+	void (*vm_destroy)(struct kvmod_vm *vm);
+};
+
+enum kvmod_component_kind {
+	KVMOD_COMPONENT_IRQCHIP,
+	KVMOD_COMPONENT_PARA,
+	KVMOD_NR_COMPONENTS,
+};
+
+/**
+ * struct kvmod_irqchip_ops - an in-kernel interrupt controller, as core's
+ *	event delivery sees it (set in vm->irqchip by KVM_CREATE_IRQCHIP)
+ * @pending_vector: the interrupt the vCPU's controllers want delivered
+ *	now, or -1 (nothing changes)
+ * @ack: that interrupt is being delivered: its vector, now in service,
+ *	or -1 when it went away
+ * @has_wakeup: something that ends a halt (an interrupt the guest takes,
+ *	NMI, INIT or SIPI)
+ * @get_msr: its MSRs (APIC base, x2APIC, TSC deadline); -ENOENT for
+ *	others
+ * @set_msr: write one; -ENOENT for others
+ * @local_mmio: an MMIO access that may be for the vCPU's own local APIC
+ *	(its page moves with the vCPU's APIC base); 0 when handled,
+ *	-EOPNOTSUPP when not its own
+ * @init_signal: the vCPU takes an INIT: its local APIC too
+ */
+struct kvmod_irqchip_ops {
+	int (*pending_vector)(struct kvmod_vcpu *vcpu);
+	int (*ack)(struct kvmod_vcpu *vcpu);
+	bool (*has_wakeup)(struct kvmod_vcpu *vcpu);
+	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host);
+	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
+	int (*local_mmio)(struct kvmod_vcpu *vcpu, u64 addr, int len,
+			  void *val, bool write);
+	void (*init_signal)(struct kvmod_vcpu *vcpu);
+};
+
+/* The I/O bus (io_bus.c): ports and MMIO claimed by in-kernel devices. */
+enum kvmod_bus {
+	KVMOD_PIO_BUS,
+	KVMOD_MMIO_BUS,
+	KVMOD_NR_BUSES,
+};
+
+struct kvmod_io_device;
+
+/**
+ * struct kvmod_io_ops - a device on the I/O bus
+ * @read: fill @val with @len bytes from @addr; 0, or -EOPNOTSUPP to let
+ *	the access go to userspace after all
+ * @write: take @len bytes at @val written to @addr; the same returns
+ *
+ * Called from the vCPU's thread in process context (may sleep), inside
+ * an SRCU read section of the VM's buses.
+ */
+struct kvmod_io_ops {
+	int (*read)(struct kvmod_io_device *dev, struct kvmod_vcpu *vcpu,
+		    u64 addr, int len, void *val);
+	int (*write)(struct kvmod_io_device *dev, struct kvmod_vcpu *vcpu,
+		     u64 addr, int len, const void *val);
+};
+
+struct kvmod_io_device {
+	const struct kvmod_io_ops *ops;
+};
+
+struct kvmod_io_bus;
+
 struct kvmod_memslot {
 	u64 base_gfn;
 	u64 npages;
@@ -154,10 +323,15 @@ struct kvmod_vm {
 	spinlock_t slots_spin;		/* memslot writes, atomic readers */
 	struct kvmod_memslot *slots;	/* KVMOD_USER_MEMSLOTS entries */
 	int slots_end;			/* highest slot in use + 1 */
-	struct kvmod_vcpu *vcpus[KVMOD_MAX_VCPUS];
+	struct xarray vcpu_array;	/* by creation order, 0..nr_vcpus-1 */
 	int nr_vcpus;
 	const struct kvmod_vendor_ops *vendor;
 	const struct kvmod_mmu_ops *mmu;
+	const struct kvmod_component_ops *components[KVMOD_NR_COMPONENTS];
+	const struct kvmod_irqchip_ops *irqchip;	/* or NULL */
+	void *irqchip_data;
+	struct kvmod_io_bus __rcu *buses[KVMOD_NR_BUSES];	/* vm->lock */
+	struct srcu_struct io_srcu;	/* readers of @buses */
 	enum kvmod_pt_format pt_format;
 	void *vendor_data;
 	void *mmu_data;
@@ -217,6 +391,7 @@ struct kvmod_mmio_pending {
 enum kvmod_vcpu_mode {
 	KVMOD_OUTSIDE_GUEST = 0,
 	KVMOD_IN_GUEST,
+	KVMOD_EXITING_GUEST,		/* kicked: leave the guest */
 };
 
 struct kvmod_vcpu {
@@ -244,6 +419,18 @@ struct kvmod_vcpu {
 	int cpu;			/* CPU of the last entry */
 	int mode;			/* enum kvmod_vcpu_mode */
 	u64 tlb_gen;			/* vm->tlb_gen at the last flush */
+	unsigned long requests;		/* KVMOD_REQ_* bits, atomic */
+
+	/* Events (events.c); only the vCPU's own thread changes them. */
+	struct kvmod_vcpu_events ev;
+	bool irq_window_exit;		/* userspace asked for the window */
+	u64 apic_base;			/* IA32_APIC_BASE */
+	u64 cr8;			/* TPR bits 7:4 as CR8 (vendor syncs) */
+	u32 mp_state;			/* KVM_MP_STATE_* */
+	bool init_pending;		/* INIT signal, set by other threads */
+	bool sipi_pending;
+	u8 sipi_vector;
+	struct rcuwait wait;		/* a halted vCPU blocks here */
 
 	u64 *exit_stats;		/* per hardware exit code */
 	u64 exit_stats_other;
@@ -251,13 +438,32 @@ struct kvmod_vcpu {
 	struct dentry *debugfs;
 
 	void *vendor_data;
+	void *irqchip_data;		/* its local APIC (kvmod-irqchip) */
+	atomic_t nmi_queued;		/* NMIs sent by other threads */
+	u8 eoi_exit_vector;		/* split irqchip: KVM_EXIT_IOAPIC_EOI */
 };
+
+/**
+ * kvmod_get_vcpu() - the vCPU created @i-th in a VM
+ * @vm: the VM
+ * @i: below smp_load_acquire(&vm->nr_vcpus)
+ *
+ * Return: the vCPU; lockless (vCPUs live as long as their VM).
+ */
+static inline struct kvmod_vcpu *kvmod_get_vcpu(struct kvmod_vm *vm, int i)
+{
+	return xa_load(&vm->vcpu_array, i);
+}
 
 /* registry.c */
 int kvmod_register_vendor(const struct kvmod_vendor_ops *ops);
 void kvmod_unregister_vendor(const struct kvmod_vendor_ops *ops);
 int kvmod_register_mmu(const struct kvmod_mmu_ops *ops);
 void kvmod_unregister_mmu(const struct kvmod_mmu_ops *ops);
+int kvmod_register_component(enum kvmod_component_kind kind,
+			     const struct kvmod_component_ops *ops);
+void kvmod_unregister_component(enum kvmod_component_kind kind,
+				const struct kvmod_component_ops *ops);
 
 /* trace.c: see trace_kvm.h and trace_kvmod.h */
 DECLARE_STATIC_KEY_FALSE(kvmod_trace_exits);
@@ -288,7 +494,9 @@ int kvmod_write_guest_virt(struct kvmod_vcpu *vcpu, u64 gva, const void *buf,
 int kvmod_fetch_insn(struct kvmod_vcpu *vcpu, u8 *buf, bool *long64);
 
 /* run.c: vendor entry/exit protocol and exits */
-bool kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu);
+#define KVMOD_ENTER_FLUSH_TLB	1	/* flush the guest's TLB, then enter */
+#define KVMOD_ENTER_CANCEL	(-1)	/* requests or a signal: do not enter */
+int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu);
 void kvmod_vcpu_exit_guest(struct kvmod_vcpu *vcpu);
 void kvmod_flush_remote_tlbs(struct kvmod_vm *vm);
 int kvmod_exit_hlt(struct kvmod_vcpu *vcpu);
@@ -297,6 +505,49 @@ int kvmod_exit_fail_entry(struct kvmod_vcpu *vcpu, u64 reason);
 int kvmod_exit_internal(struct kvmod_vcpu *vcpu, u32 suberror, u64 data0,
 			u64 data1);
 void kvmod_count_exit(struct kvmod_vcpu *vcpu, u32 code);
+
+/* io_bus.c */
+int kvmod_io_bus_register(struct kvmod_vm *vm, enum kvmod_bus idx, u64 addr,
+			  u64 len, struct kvmod_io_device *dev);
+void kvmod_io_bus_unregister(struct kvmod_vm *vm, enum kvmod_bus idx,
+			     struct kvmod_io_device *dev);
+
+/* request.c: vCPU requests and kicks */
+void kvmod_make_request(struct kvmod_vcpu *vcpu, int req);
+bool kvmod_check_request(struct kvmod_vcpu *vcpu, int req);
+void kvmod_vcpu_kick(struct kvmod_vcpu *vcpu);
+
+/* mp_state.c: INIT and SIPI */
+void kvmod_vcpu_send_init(struct kvmod_vcpu *vcpu);
+void kvmod_vcpu_send_sipi(struct kvmod_vcpu *vcpu, u8 vector);
+void kvmod_vcpu_send_nmi(struct kvmod_vcpu *vcpu);
+
+/* events.c: exceptions, NMIs and interrupts for the guest */
+void kvmod_queue_exception(struct kvmod_vcpu *vcpu, u8 vector,
+			   bool has_error, u32 error);
+void kvmod_queue_page_fault(struct kvmod_vcpu *vcpu, u64 cr2, u32 error);
+void kvmod_event_interrupted(struct kvmod_vcpu *vcpu,
+			     const struct kvmod_event *ev);
+void kvmod_nmi_window_open(struct kvmod_vcpu *vcpu);
+bool kvmod_event_delivering(struct kvmod_vcpu *vcpu);
+void kvmod_advance_rip(struct kvmod_vcpu *vcpu, u64 next_rip);
+
+/* exit.c: exits handled the same way on every vendor */
+int kvmod_emulate_cpuid(struct kvmod_vcpu *vcpu);
+int kvmod_emulate_halt(struct kvmod_vcpu *vcpu);
+int kvmod_emulate_rdmsr(struct kvmod_vcpu *vcpu);
+int kvmod_emulate_wrmsr(struct kvmod_vcpu *vcpu);
+int kvmod_emulate_hypercall(struct kvmod_vcpu *vcpu);
+int kvmod_emulate_mov_dr(struct kvmod_vcpu *vcpu, int dr, int gpr,
+			 bool to_dr);
+int kvmod_emulate_set_cr8(struct kvmod_vcpu *vcpu, u64 val);
+int kvmod_handle_gpa_fault(struct kvmod_vcpu *vcpu, u64 gpa, bool write,
+			   u64 error_code);
+int kvmod_inject_ud(struct kvmod_vcpu *vcpu);
+int kvmod_inject_gp(struct kvmod_vcpu *vcpu);
+int kvmod_skip_insn(struct kvmod_vcpu *vcpu);
+int kvmod_exit_irq_window(struct kvmod_vcpu *vcpu);
+int kvmod_exit_nmi_window(struct kvmod_vcpu *vcpu);
 
 /* pio.c */
 struct kvmod_pio_exit {
@@ -321,7 +572,11 @@ bool kvmod_guest_has_feature(struct kvmod_vcpu *vcpu, u32 leaf, int reg,
 			     int bit);
 int kvmod_guest_maxphyaddr(struct kvmod_vcpu *vcpu);
 
-/* msr.c: checks both vendors make on guest MSR writes */
+/* msr.c: guest MSRs, and checks both vendors make on writes */
+int kvmod_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host);
+int kvmod_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
+u64 kvmod_get_apic_base(struct kvmod_vcpu *vcpu);
+u64 kvmod_get_cr8(struct kvmod_vcpu *vcpu);
 bool kvmod_msr_canonical(u64 addr);
 bool kvmod_pat_valid(u64 pat);
 bool kvmod_efer_allowed(struct kvmod_vcpu *vcpu, u64 val);

@@ -33,6 +33,7 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_SYNC_MMU:
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_MP_STATE:
 		return 1;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
@@ -46,7 +47,7 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVMOD_USER_MEMSLOTS;
 	default:
-		return 0;
+		return kvmod_components_check_extension(vm, cap);
 	}
 }
 

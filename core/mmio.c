@@ -126,6 +126,16 @@ static void add_frag(struct kvmod_mmio_pending *m, const struct mmio_piece *p,
 	f->len = p->len;
 }
 
+/* A piece outside the memslots: an in-kernel device may claim it. */
+static int mmio_bus(struct mmio_ctx *c, const struct mmio_piece *p, void *buf,
+		    bool write)
+{
+	if (p->len > 8)
+		return -EOPNOTSUPP;
+	return kvmod_io_bus_access(c->vcpu, KVMOD_MMIO_BUS, p->gpa, p->len,
+				   buf + p->off, write);
+}
+
 static int mmio_read(void *ctx, u64 gla, void *buf, unsigned int len)
 {
 	struct mmio_ctx *c = ctx;
@@ -153,6 +163,8 @@ static int mmio_read(void *ctx, u64 gla, void *buf, unsigned int len)
 		/* RAM through its memslot; -ENOENT means no slot: MMIO. */
 		r = kvmod_read_guest_phys(c->vcpu->vm, p[i].gpa,
 					  buf + p[i].off, p[i].len);
+		if (r == -ENOENT && !mmio_bus(c, &p[i], buf, false))
+			r = 0;
 		if (r == -ENOENT)
 			add_frag(m, &p[i], base);
 		else if (r)
@@ -187,6 +199,8 @@ static int mmio_write(void *ctx, u64 gla, const void *buf, unsigned int len)
 	for (i = 0; i < n; i++) {
 		r = kvmod_write_guest_phys(c->vcpu->vm, p[i].gpa,
 					   buf + p[i].off, p[i].len);
+		if (r == -ENOENT && !mmio_bus(c, &p[i], (void *)buf, true))
+			r = 0;
 		if (r == -ENOENT) {
 			add_frag(m, &p[i], KVMOD_MMIO_WRITE_OFF);
 			trace_kvm_mmio(KVMOD_TRACE_MMIO_WRITE, p[i].len,
@@ -329,7 +343,7 @@ static int mmio_failed(struct kvmod_vcpu *vcpu, const u8 *insn, int n)
 		run->internal.data[3] = info2;
 		run->internal.data[4] = intr_info;
 		run->internal.data[5] = error_code;
-		vendor->queue_exception(vcpu, UD_VECTOR_NR, false, 0);
+		kvmod_queue_exception(vcpu, UD_VECTOR_NR, false, 0);
 		return KVMOD_EXIT_USER;
 	}
 	run->emulation_failure.ndata = 8;
@@ -345,7 +359,7 @@ static int mmio_failed(struct kvmod_vcpu *vcpu, const u8 *insn, int n)
 	run->internal.data[5] = info2;
 	run->internal.data[6] = intr_info;
 	run->internal.data[7] = error_code;
-	vendor->queue_exception(vcpu, UD_VECTOR_NR, false, 0);
+	kvmod_queue_exception(vcpu, UD_VECTOR_NR, false, 0);
 	return KVMOD_EXIT_USER;
 }
 
@@ -422,9 +436,7 @@ static int mmio_emulate(struct kvmod_vcpu *vcpu, bool rerun)
 	}
 	if (c.page_fault) {
 		m->nr_reads = 0;
-		vcpu->vm->vendor->set_cr2(vcpu, c.pf_addr);
-		vcpu->vm->vendor->queue_exception(vcpu, PF_VECTOR_NR, true,
-						  c.pf_error);
+		kvmod_queue_page_fault(vcpu, c.pf_addr, c.pf_error);
 		return KVMOD_EXIT_RESUME;
 	}
 	if (r == -KVMOD_EMUL_E_ALIGN) {
@@ -434,7 +446,7 @@ static int mmio_emulate(struct kvmod_vcpu *vcpu, bool rerun)
 		 * since it faulted. As in-tree KVM, the guest gets the #GP.
 		 */
 		m->nr_reads = 0;
-		vcpu->vm->vendor->queue_exception(vcpu, GP_VECTOR_NR, true, 0);
+		kvmod_queue_exception(vcpu, GP_VECTOR_NR, true, 0);
 		return KVMOD_EXIT_RESUME;
 	}
 	if (r != 0 && r != KVMOD_EMUL_REP_MORE && r != KVMOD_EMUL_REP_END)
@@ -449,7 +461,8 @@ static int mmio_emulate(struct kvmod_vcpu *vcpu, bool rerun)
 		st.rip = vcpu->rip;
 	/* The instruction (or one REP iteration) is done: commit it. */
 	memcpy(vcpu->regs, st.regs, sizeof(st.regs));
-	vcpu->rip = st.rip;
+	if (st.rip != vcpu->rip)
+		kvmod_advance_rip(vcpu, st.rip);
 	vcpu->rflags = st.rflags;
 	m->nr_reads = 0;
 	if (!c.wrote_mmio)

@@ -65,6 +65,149 @@ bool kvmod_efer_allowed(struct kvmod_vcpu *vcpu, u64 val)
 }
 EXPORT_SYMBOL_GPL(kvmod_efer_allowed);
 
+#define APIC_BASE_DEFAULT	0xfee00000ULL
+#define APIC_BASE_RESERVED(maxphy) \
+	(GENMASK_ULL(63, (maxphy)) | GENMASK_ULL(7, 0) | BIT_ULL(9))
+
+/**
+ * kvmod_get_apic_base() - the guest's IA32_APIC_BASE
+ * @vcpu: the vCPU
+ *
+ * Return: the value (kvm_run.apic_base, KVM_GET_SREGS).
+ */
+u64 kvmod_get_apic_base(struct kvmod_vcpu *vcpu)
+{
+	return vcpu->apic_base;
+}
+
+/**
+ * kvmod_get_cr8() - the guest's task priority (CR8)
+ * @vcpu: the vCPU
+ *
+ * Return: CR8 (kvm_run.cr8, KVM_GET_SREGS).
+ */
+u64 kvmod_get_cr8(struct kvmod_vcpu *vcpu)
+{
+	return vcpu->cr8;
+}
+
+#define APIC_BASE_EXTD		BIT_ULL(10)
+#define APIC_BASE_EN		BIT_ULL(11)
+
+/*
+ * Reserved bits (x2APIC mode only with the CPUID bit), and the mode
+ * changes the SDM forbids: to "x2APIC without enable", from x2APIC to
+ * xAPIC, from disabled straight to x2APIC.
+ */
+static bool apic_base_valid(struct kvmod_vcpu *vcpu, u64 val)
+{
+	u64 rsvd = APIC_BASE_RESERVED(kvmod_guest_maxphyaddr(vcpu));
+	u64 mode = APIC_BASE_EXTD | APIC_BASE_EN;
+	u64 old = vcpu->apic_base & mode, new = val & mode;
+
+	if (!kvmod_guest_has_feature(vcpu, 1, 2, 21))
+		rsvd |= APIC_BASE_EXTD;
+	if (val & rsvd)
+		return false;
+	if (new == APIC_BASE_EXTD)
+		return false;
+	if (old == mode && new == APIC_BASE_EN)
+		return false;
+	if (old == 0 && new == mode)
+		return false;
+	return true;
+}
+
+/* MSRs core keeps for every vendor; -ENOENT for the others. */
+static int core_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
+{
+	switch (msr) {
+	case MSR_IA32_APICBASE:
+		*val = vcpu->apic_base;
+		return 0;
+	case MSR_MTRRcap:
+	case MSR_MTRRdefType:
+	case MSR_IA32_MCG_CAP:
+	case MSR_IA32_MCG_STATUS:
+		*val = 0;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+static int core_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
+{
+	switch (msr) {
+	case MSR_IA32_APICBASE:
+		/* No in-kernel APIC: keep the value, as KVM checks it. */
+		if (!host && !apic_base_valid(vcpu, val))
+			return -EINVAL;
+		vcpu->apic_base = val;
+		return 0;
+	case MSR_MTRRdefType:
+	case MSR_IA32_MCG_STATUS:
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+/**
+ * kvmod_get_msr() - read a guest MSR
+ * @vcpu: the vCPU
+ * @msr: the MSR index
+ * @val: the value
+ * @host: for KVM_GET_MSRS, not for the guest's RDMSR
+ *
+ * The in-kernel irqchip answers first (APIC MSRs), then core's own MSRs,
+ * then the vendor's.
+ *
+ * Return: 0, or -errno when the MSR cannot be read (#GP for the guest).
+ */
+int kvmod_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host)
+{
+	const struct kvmod_irqchip_ops *chip = vcpu->vm->irqchip;
+	int r;
+
+	if (chip) {
+		r = chip->get_msr(vcpu, msr, val, host);
+		if (r != -ENOENT)
+			return r;
+	}
+	r = core_get_msr(vcpu, msr, val);
+	if (r != -ENOENT)
+		return r;
+	return vcpu->vm->vendor->get_msr(vcpu, msr, val);
+}
+EXPORT_SYMBOL_GPL(kvmod_get_msr);
+
+/**
+ * kvmod_set_msr() - write a guest MSR
+ * @vcpu: the vCPU
+ * @msr: the MSR index
+ * @val: the value
+ * @host: for KVM_SET_MSRS (fewer checks), not for the guest's WRMSR
+ *
+ * Return: 0, or -errno when the write is refused (#GP for the guest).
+ */
+int kvmod_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
+{
+	const struct kvmod_irqchip_ops *chip = vcpu->vm->irqchip;
+	int r;
+
+	if (chip) {
+		r = chip->set_msr(vcpu, msr, val, host);
+		if (r != -ENOENT)
+			return r;
+	}
+	r = core_set_msr(vcpu, msr, val, host);
+	if (r != -ENOENT)
+		return r;
+	return vcpu->vm->vendor->set_msr(vcpu, msr, val, host);
+}
+EXPORT_SYMBOL_GPL(kvmod_set_msr);
+
 /* The MSRs userspace can save and restore. */
 static const u32 kvmod_msr_list[] = {
 	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
@@ -110,7 +253,6 @@ int kvmod_get_msr_index_list(struct kvm_msr_list __user *argp)
 int kvmod_vcpu_msrs(struct kvmod_vcpu *vcpu, struct kvm_msrs __user *argp,
 		    bool write)
 {
-	const struct kvmod_vendor_ops *vendor = vcpu->vm->vendor;
 	struct kvm_msr_entry *e;
 	struct kvm_msrs hdr;
 	u32 i;
@@ -129,9 +271,9 @@ int kvmod_vcpu_msrs(struct kvmod_vcpu *vcpu, struct kvm_msrs __user *argp,
 	}
 	for (i = 0; i < hdr.nmsrs; i++) {
 		if (write)
-			r = vendor->set_msr(vcpu, e[i].index, e[i].data, true);
+			r = kvmod_set_msr(vcpu, e[i].index, e[i].data, true);
 		else
-			r = vendor->get_msr(vcpu, e[i].index, &e[i].data);
+			r = kvmod_get_msr(vcpu, e[i].index, &e[i].data, true);
 		if (r)
 			break;
 	}

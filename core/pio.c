@@ -108,10 +108,38 @@ static noinline void trace_pio_exit(struct kvmod_vcpu *vcpu)
 		trace_kvm_pio(1, p->port, p->size, p->count, vcpu->pio_data);
 }
 
+/*
+ * In-kernel devices on the I/O bus first: when one claims the port, the
+ * whole access (every element of a string one) is done here and the
+ * instruction completes as if userspace had answered.
+ */
+static bool pio_in_kernel(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_pio_pending *p = &vcpu->pio;
+	u8 *data = vcpu->pio_data;
+	u32 i;
+
+	for (i = 0; i < p->count; i++)
+		if (kvmod_io_bus_access(vcpu, KVMOD_PIO_BUS, p->port, p->size,
+					data + i * p->size, !p->in))
+			return false;
+	return true;
+}
+
 static int pio_exit_to_user(struct kvmod_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	struct kvmod_pio_pending *p = &vcpu->pio;
+	int r;
+
+	if (rcu_access_pointer(vcpu->vm->buses[KVMOD_PIO_BUS]) &&
+	    pio_in_kernel(vcpu)) {
+		r = kvmod_complete_pio(vcpu);
+		if (r)
+			return kvmod_exit_internal(vcpu,
+				KVM_INTERNAL_ERROR_EMULATION, p->port, r);
+		return KVMOD_EXIT_RESUME;
+	}
 
 	if (trace_kvmod_pio_enabled() || trace_kvm_pio_enabled())
 		trace_pio_exit(vcpu);
@@ -135,7 +163,7 @@ static int pio_string(struct kvmod_vcpu *vcpu, const struct kvmod_pio_exit *io)
 	if (io->rep) {
 		count = vcpu->regs[KVMOD_RCX] & addr_mask(p->addr_bytes);
 		if (!count) {
-			vcpu->rip = io->next_rip;
+			kvmod_advance_rip(vcpu, io->next_rip);
 			return KVMOD_EXIT_RESUME;
 		}
 	}
@@ -221,7 +249,7 @@ static int complete_string(struct kvmod_vcpu *vcpu)
 		if (rcx)
 			return 0;
 	}
-	vcpu->rip = p->next_rip;
+	kvmod_advance_rip(vcpu, p->next_rip);
 	return 0;
 }
 
@@ -258,6 +286,6 @@ int kvmod_complete_pio(struct kvmod_vcpu *vcpu)
 		else
 			*rax = val;	/* a 32-bit result zero-extends */
 	}
-	vcpu->rip = p->next_rip;
+	kvmod_advance_rip(vcpu, p->next_rip);
 	return 0;
 }

@@ -13,5 +13,6 @@
 EXPORT_SYMBOL_GPL(kvmod_insn_prefixes);
 EXPORT_SYMBOL_GPL(kvmod_insn_len);
 EXPORT_SYMBOL_GPL(kvmod_insn_mov_dr);
+EXPORT_SYMBOL_GPL(kvmod_insn_mov_cr);
 EXPORT_SYMBOL_GPL(kvmod_walk_gva);
 EXPORT_SYMBOL_GPL(kvmod_sregs_valid);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The ops registry: one vendor and one MMU at a time. Every VM pins the
+ * The ops registry: one vendor and one MMU at a time, and at most one
+ * optional component of each kind (irqchip, para). Every VM pins the
  * modules of the components it uses, so they cannot go away under it.
  */
 #include <linux/kmod.h>
@@ -12,6 +13,7 @@
 static DEFINE_MUTEX(registry_lock);
 static const struct kvmod_vendor_ops *registered_vendor;
 static const struct kvmod_mmu_ops *registered_mmu;
+static const struct kvmod_component_ops *registered_comps[KVMOD_NR_COMPONENTS];
 
 /**
  * kvmod_register_vendor() - register a hardware virtualization back end
@@ -96,6 +98,81 @@ void kvmod_unregister_mmu(const struct kvmod_mmu_ops *ops)
 }
 EXPORT_SYMBOL_GPL(kvmod_unregister_mmu);
 
+/**
+ * kvmod_register_component() - register an optional component
+ * @kind: what it is (one of each kind at a time)
+ * @ops: its ops table; must stay valid until unregistered
+ *
+ * VMs created from now on use it; KVM_CHECK_EXTENSION reports its
+ * capabilities.
+ *
+ * Return: 0, -EINVAL for an unknown kind, -EBUSY if one is registered.
+ */
+int kvmod_register_component(enum kvmod_component_kind kind,
+			     const struct kvmod_component_ops *ops)
+{
+	int r = 0;
+
+	if (kind >= KVMOD_NR_COMPONENTS)
+		return -EINVAL;
+	mutex_lock(&registry_lock);
+	if (registered_comps[kind])
+		r = -EBUSY;
+	else
+		registered_comps[kind] = ops;
+	mutex_unlock(&registry_lock);
+	if (!r)
+		pr_info("kvmod: component %s registered\n", ops->name);
+	return r;
+}
+EXPORT_SYMBOL_GPL(kvmod_register_component);
+
+/**
+ * kvmod_unregister_component() - remove a component registered earlier
+ * @kind: its kind
+ * @ops: the ops table passed to kvmod_register_component()
+ *
+ * Called from the component's module exit, which cannot run while a VM
+ * holds a reference on the module.
+ */
+void kvmod_unregister_component(enum kvmod_component_kind kind,
+				const struct kvmod_component_ops *ops)
+{
+	if (kind >= KVMOD_NR_COMPONENTS)
+		return;
+	mutex_lock(&registry_lock);
+	if (registered_comps[kind] == ops)
+		registered_comps[kind] = NULL;
+	mutex_unlock(&registry_lock);
+}
+EXPORT_SYMBOL_GPL(kvmod_unregister_component);
+
+/**
+ * kvmod_components_check_extension() - capabilities of the components
+ * @vm: the VM (its pinned components), or NULL for those registered now
+ * @cap: the capability
+ *
+ * Return: the first non-zero answer of a component, or 0.
+ */
+long kvmod_components_check_extension(struct kvmod_vm *vm, long cap)
+{
+	long r = 0;
+	int i;
+
+	if (vm) {
+		for (i = 0; i < KVMOD_NR_COMPONENTS && !r; i++)
+			if (vm->components[i])
+				r = vm->components[i]->check_extension(vm, cap);
+		return r;
+	}
+	mutex_lock(&registry_lock);
+	for (i = 0; i < KVMOD_NR_COMPONENTS && !r; i++)
+		if (registered_comps[i])
+			r = registered_comps[i]->check_extension(NULL, cap);
+	mutex_unlock(&registry_lock);
+	return r;
+}
+
 /*
  * Take the registered vendor and MMU and pin their modules. The MMU
  * module is loaded on demand when none is registered.
@@ -104,6 +181,7 @@ int kvmod_components_get(struct kvmod_components *c)
 {
 	int r = -ENODEV;
 	bool need_mmu;
+	int i;
 
 	mutex_lock(&registry_lock);
 	need_mmu = !registered_mmu;
@@ -122,6 +200,12 @@ int kvmod_components_get(struct kvmod_components *c)
 	}
 	c->vendor = registered_vendor;
 	c->mmu = registered_mmu;
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c->comps[i] = NULL;
+		if (registered_comps[i] &&
+		    try_module_get(registered_comps[i]->owner))
+			c->comps[i] = registered_comps[i];
+	}
 	r = 0;
 out:
 	mutex_unlock(&registry_lock);
@@ -130,6 +214,11 @@ out:
 
 void kvmod_components_put(struct kvmod_components *c)
 {
+	int i;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++)
+		if (c->comps[i])
+			module_put(c->comps[i]->owner);
 	module_put(c->mmu->owner);
 	module_put(c->vendor->owner);
 }
@@ -144,6 +233,7 @@ int kvmod_get_components(struct kvmod_vm *vm)
 		return r;
 	vm->vendor = c.vendor;
 	vm->mmu = c.mmu;
+	memcpy(vm->components, c.comps, sizeof(vm->components));
 	return 0;
 }
 
@@ -151,5 +241,6 @@ void kvmod_put_components(struct kvmod_vm *vm)
 {
 	struct kvmod_components c = { .vendor = vm->vendor, .mmu = vm->mmu };
 
+	memcpy(c.comps, vm->components, sizeof(c.comps));
 	kvmod_components_put(&c);
 }

@@ -8,12 +8,14 @@
 struct kvmod_components {
 	const struct kvmod_vendor_ops *vendor;
 	const struct kvmod_mmu_ops *mmu;
+	const struct kvmod_component_ops *comps[KVMOD_NR_COMPONENTS];
 };
 
 int kvmod_components_get(struct kvmod_components *c);
 void kvmod_components_put(struct kvmod_components *c);
 int kvmod_get_components(struct kvmod_vm *vm);
 void kvmod_put_components(struct kvmod_vm *vm);
+long kvmod_components_check_extension(struct kvmod_vm *vm, long cap);
 
 /* main.c */
 int kvmod_dev_register(void);
@@ -42,6 +44,24 @@ void kvmod_vcpu_destroy(struct kvmod_vcpu *vcpu);
 
 /* run.c */
 int kvmod_vcpu_run(struct kvmod_vcpu *vcpu);
+
+/* mp_state.c */
+bool kvmod_vcpu_accept_init_sipi(struct kvmod_vcpu *vcpu);
+void kvmod_get_mp_state(struct kvmod_vcpu *vcpu, struct kvm_mp_state *mp);
+int kvmod_set_mp_state(struct kvmod_vcpu *vcpu, const struct kvm_mp_state *mp);
+
+/* io_bus.c */
+int kvmod_io_bus_init(struct kvmod_vm *vm);
+void kvmod_io_bus_destroy(struct kvmod_vm *vm);
+int kvmod_io_bus_access(struct kvmod_vcpu *vcpu, enum kvmod_bus idx,
+			u64 addr, int len, void *val, bool write);
+
+/* events.c */
+void kvmod_inject_events(struct kvmod_vcpu *vcpu);
+bool kvmod_ready_for_interrupt(struct kvmod_vcpu *vcpu);
+int kvmod_vcpu_interrupt(struct kvmod_vcpu *vcpu, u32 irq);
+void kvmod_process_nmis(struct kvmod_vcpu *vcpu);
+void kvmod_fill_run_events(struct kvmod_vcpu *vcpu);
 
 /* cpuid.c */
 int kvmod_get_supported_cpuid(struct kvm_cpuid2 __user *argp);

@@ -10,6 +10,7 @@
  * every vCPU that is in the guest, so none keeps using a dropped
  * translation.
  */
+#include <linux/rcuwait.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
@@ -21,20 +22,33 @@
  * kvmod_vcpu_enter_guest() - mark a vCPU as entering the guest
  * @vcpu: the vCPU, on this CPU with interrupts disabled
  *
- * Return: true when the guest's TLB entries must be flushed before entry.
+ * Return: KVMOD_ENTER_CANCEL when a request or a signal arrived since
+ * core prepared the entry (the vendor then returns KVMOD_EXIT_RESUME
+ * without entering, and core's loop handles it); otherwise
+ * KVMOD_ENTER_FLUSH_TLB when the guest's TLB entries must be flushed
+ * before entry, or 0.
  */
-bool kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
+int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
 {
 	u64 gen;
 
 	WRITE_ONCE(vcpu->mode, KVMOD_IN_GUEST);
-	/* Pairs with the barrier in kvmod_flush_remote_tlbs(). */
+	/*
+	 * Pairs with the barriers in kvmod_flush_remote_tlbs() and
+	 * kvmod_vcpu_kick(): either this sees their update, or they see
+	 * IN_GUEST and send an IPI.
+	 */
 	smp_mb();
+	if (READ_ONCE(vcpu->requests) || signal_pending(current) ||
+	    need_resched()) {
+		WRITE_ONCE(vcpu->mode, KVMOD_OUTSIDE_GUEST);
+		return KVMOD_ENTER_CANCEL;
+	}
 	gen = atomic64_read(&vcpu->vm->tlb_gen);
 	if (gen == vcpu->tlb_gen)
-		return false;
+		return 0;
 	vcpu->tlb_gen = gen;
-	return true;
+	return KVMOD_ENTER_FLUSH_TLB;
 }
 EXPORT_SYMBOL_GPL(kvmod_vcpu_enter_guest);
 
@@ -76,10 +90,10 @@ void kvmod_flush_remote_tlbs(struct kvmod_vm *vm)
 	/* Pairs with the release in kvmod_create_vcpu(). */
 	n = smp_load_acquire(&vm->nr_vcpus);
 	for (i = 0; i < n; i++) {
-		struct kvmod_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+		struct kvmod_vcpu *vcpu = kvmod_get_vcpu(vm, i);
 		int cpu;
 
-		if (!vcpu || READ_ONCE(vcpu->mode) != KVMOD_IN_GUEST)
+		if (!vcpu || READ_ONCE(vcpu->mode) == KVMOD_OUTSIDE_GUEST)
 			continue;
 		cpu = READ_ONCE(vcpu->cpu);
 		if (cpu >= 0 && cpu != raw_smp_processor_id())
@@ -174,6 +188,68 @@ int kvmod_exit_internal(struct kvmod_vcpu *vcpu, u32 suberror, u64 data0,
 }
 EXPORT_SYMBOL_GPL(kvmod_exit_internal);
 
+/* Something that ends a halt: an NMI, an interrupt the guest takes. */
+static bool vcpu_has_wakeup(struct kvmod_vcpu *vcpu)
+{
+	const struct kvmod_irqchip_ops *chip = vcpu->vm->irqchip;
+
+	if (vcpu->ev.nmi.pending || atomic_read(&vcpu->nmi_queued) ||
+	    kvmod_event_delivering(vcpu) ||
+	    vcpu->ev.exception.pending)
+		return true;
+	if (test_bit(KVMOD_REQ_UNHALT, &vcpu->requests))
+		return true;
+	if (READ_ONCE(vcpu->init_pending) || READ_ONCE(vcpu->sipi_pending))
+		return true;
+	if (vcpu->mp_state != KVM_MP_STATE_HALTED &&
+	    vcpu->mp_state != KVM_MP_STATE_RUNNABLE)
+		return false;
+	return chip && chip->has_wakeup(vcpu);
+}
+
+/*
+ * A halted vCPU (HLT with an in-kernel irqchip) sleeps until an event
+ * wakes it (the irqchip kicks it) or a signal arrives.
+ */
+static int vcpu_block(struct kvmod_vcpu *vcpu)
+{
+	if (trace_kvmod_halt_enabled())
+		trace_kvmod_halt(vcpu->id, true);
+	rcuwait_wait_event(&vcpu->wait,
+			   vcpu_has_wakeup(vcpu) || signal_pending(current),
+			   TASK_INTERRUPTIBLE);
+	if (trace_kvmod_halt_enabled())
+		trace_kvmod_halt(vcpu->id, false);
+	kvmod_check_request(vcpu, KVMOD_REQ_UNHALT);
+	if (vcpu_has_wakeup(vcpu)) {
+		if (vcpu->mp_state == KVM_MP_STATE_HALTED)
+			vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+		return KVMOD_EXIT_RESUME;
+	}
+	vcpu->run->exit_reason = KVM_EXIT_INTR;
+	return -EINTR;
+}
+
+/* Requests and events, before the vendor enters the guest. */
+static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
+{
+	kvmod_check_request(vcpu, KVMOD_REQ_EVENT);
+	kvmod_process_nmis(vcpu);
+	if (kvmod_check_request(vcpu, KVMOD_REQ_IOAPIC_EOI)) {
+		vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
+		vcpu->run->eoi.vector = vcpu->eoi_exit_vector;
+		return KVMOD_EXIT_USER;
+	}
+	if (kvmod_check_request(vcpu, KVMOD_REQ_TRIPLE_FAULT)) {
+		vcpu->ev.triple_fault = false;
+		vcpu->ev.exception.pending = false;
+		vcpu->ev.exception.injected = false;
+		return kvmod_exit_shutdown(vcpu);
+	}
+	kvmod_inject_events(vcpu);
+	return KVMOD_EXIT_RESUME;
+}
+
 int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -197,21 +273,58 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 		r = -EINTR;
 		goto out;
 	}
+	/*
+	 * Without an in-kernel irqchip, userspace owns the TPR (kvm_run.cr8,
+	 * as KVM takes it at every KVM_RUN) and may ask for the window.
+	 */
+	if (!vcpu->vm->irqchip) {
+		u64 cr8 = READ_ONCE(run->cr8);
+
+		if (cr8 > 15) {
+			r = -EINVAL;
+			goto out;
+		}
+		vcpu->cr8 = cr8;
+	}
+	vcpu->irq_window_exit = !vcpu->vm->irqchip &&
+				READ_ONCE(run->request_interrupt_window);
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
+		if (vcpu->vm->irqchip && !kvmod_vcpu_accept_init_sipi(vcpu)) {
+			/* An AP waiting for INIT and SIPI. */
+			r = vcpu_block(vcpu);
+			if (r <= 0)
+				break;
+			continue;
+		}
+		if (vcpu->mp_state == KVM_MP_STATE_HALTED) {
+			r = vcpu_block(vcpu);
+			if (r <= 0)
+				break;
+			continue;
+		}
 		if (signal_pending(current)) {
 			run->exit_reason = KVM_EXIT_INTR;
 			r = -EINTR;
 			break;
 		}
 		cond_resched();
+		r = vcpu_prepare_entry(vcpu);
+		if (r <= 0)
+			break;
 		r = vcpu->vm->vendor->vcpu_run(vcpu);
 		if (r <= 0)
 			break;
+		if (vcpu->irq_window_exit && kvmod_ready_for_interrupt(vcpu)) {
+			run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+			r = 0;
+			break;
+		}
 	}
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 out:
+	kvmod_fill_run_events(vcpu);
 	if (r >= 0 || r == -EINTR)
 		count_user_exit(vcpu, run->exit_reason);
 	if (trace_kvmod_userspace_exit_enabled())

@@ -119,6 +119,56 @@ TRACE_EVENT(kvmod_inj_exception,
 		  __entry->error_code)
 );
 
+TRACE_EVENT(kvmod_inj_irq,
+	TP_PROTO(unsigned int vcpu_id, u8 vector),
+	TP_ARGS(vcpu_id, vector),
+
+	TP_STRUCT__entry(
+		__field(unsigned int, vcpu_id)
+		__field(u8, vector)
+	),
+
+	TP_fast_assign(
+		__entry->vcpu_id = vcpu_id;
+		__entry->vector = vector;
+	),
+
+	TP_printk("vcpu %u vector %u", __entry->vcpu_id, __entry->vector)
+);
+
+TRACE_EVENT(kvmod_inj_nmi,
+	TP_PROTO(unsigned int vcpu_id),
+	TP_ARGS(vcpu_id),
+
+	TP_STRUCT__entry(
+		__field(unsigned int, vcpu_id)
+	),
+
+	TP_fast_assign(
+		__entry->vcpu_id = vcpu_id;
+	),
+
+	TP_printk("vcpu %u", __entry->vcpu_id)
+);
+
+TRACE_EVENT(kvmod_halt,
+	TP_PROTO(unsigned int vcpu_id, bool start),
+	TP_ARGS(vcpu_id, start),
+
+	TP_STRUCT__entry(
+		__field(unsigned int, vcpu_id)
+		__field(bool, start)
+	),
+
+	TP_fast_assign(
+		__entry->vcpu_id = vcpu_id;
+		__entry->start = start;
+	),
+
+	TP_printk("vcpu %u %s", __entry->vcpu_id,
+		  __entry->start ? "blocks" : "wakes")
+);
+
 TRACE_EVENT(kvmod_hypercall,
 	TP_PROTO(unsigned int vcpu_id, u64 nr, u64 a0, u64 a1, u64 a2, u64 a3),
 	TP_ARGS(vcpu_id, nr, a0, a1, a2, a3),

@@ -91,6 +91,62 @@ static void kvmod_set_regs(struct kvmod_vcpu *vcpu, const struct kvm_regs *r)
 	vcpu->rflags = r->rflags | 2;
 }
 
+/* KVM_GET_SREGS: the vendor's registers and core's CR8, APIC base, IRQ. */
+static void kvmod_get_sregs(struct kvmod_vcpu *vcpu, struct kvm_sregs *s)
+{
+	vcpu->vm->vendor->get_sregs(vcpu, s);
+	s->cr8 = kvmod_get_cr8(vcpu);
+	s->apic_base = kvmod_get_apic_base(vcpu);
+	memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
+	/* An interrupt on its way to the guest, as KVM reports it. */
+	if (vcpu->ev.irq.injected && !vcpu->ev.irq.soft)
+		__set_bit(vcpu->ev.irq.vector,
+			  (unsigned long *)s->interrupt_bitmap);
+}
+
+static int kvmod_set_sregs(struct kvmod_vcpu *vcpu,
+			   const struct kvm_sregs *s)
+{
+	unsigned long vec;
+	int r;
+
+	r = vcpu->vm->vendor->set_sregs(vcpu, s);
+	if (r)
+		return r;
+	vcpu->cr8 = s->cr8 & 0xf;
+	vcpu->apic_base = s->apic_base;
+	vec = find_first_bit((const unsigned long *)s->interrupt_bitmap, 256);
+	if (vec < 256) {
+		vcpu->ev.irq.injected = true;
+		vcpu->ev.irq.soft = false;
+		vcpu->ev.irq.vector = vec;
+	}
+	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
+	return 0;
+}
+
+/* An ioctl core does not know: the VM's components may. */
+static long vcpu_component_ioctl(struct kvmod_vcpu *vcpu, unsigned int ioctl,
+				 unsigned long arg)
+{
+	const struct kvmod_component_ops *c;
+	long r;
+	int i;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (!c || !c->vcpu_ioctl)
+			continue;
+		r = c->vcpu_ioctl(vcpu, ioctl, arg);
+		if (r != -ENOTTY)
+			return r;
+	}
+	/* As KVM answers without an in-kernel LAPIC. */
+	if (ioctl == KVM_GET_LAPIC || ioctl == KVM_SET_LAPIC)
+		return -EINVAL;
+	return -ENOTTY;
+}
+
 static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 				    unsigned int ioctl, void __user *argp,
 				    unsigned long arg)
@@ -121,7 +177,7 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 		struct kvm_sregs sregs;
 
 		memset(&sregs, 0, sizeof(sregs));
-		vcpu->vm->vendor->get_sregs(vcpu, &sregs);
+		kvmod_get_sregs(vcpu, &sregs);
 		if (copy_to_user(argp, &sregs, sizeof(sregs)))
 			return -EFAULT;
 		return 0;
@@ -137,7 +193,32 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 		if ((sregs.efer & EFER_LMA) && (sregs.cr0 & X86_CR0_PG) &&
 		    (sregs.cr3 >> kvmod_guest_maxphyaddr(vcpu)))
 			return -EINVAL;
-		return vcpu->vm->vendor->set_sregs(vcpu, &sregs);
+		return kvmod_set_sregs(vcpu, &sregs);
+	}
+	case KVM_INTERRUPT: {
+		struct kvm_interrupt irq;
+
+		if (copy_from_user(&irq, argp, sizeof(irq)))
+			return -EFAULT;
+		return kvmod_vcpu_interrupt(vcpu, irq.irq);
+	}
+	case KVM_NMI:
+		kvmod_vcpu_send_nmi(vcpu);
+		return 0;
+	case KVM_GET_MP_STATE: {
+		struct kvm_mp_state mp;
+
+		kvmod_get_mp_state(vcpu, &mp);
+		if (copy_to_user(argp, &mp, sizeof(mp)))
+			return -EFAULT;
+		return 0;
+	}
+	case KVM_SET_MP_STATE: {
+		struct kvm_mp_state mp;
+
+		if (copy_from_user(&mp, argp, sizeof(mp)))
+			return -EFAULT;
+		return kvmod_set_mp_state(vcpu, &mp);
 	}
 	case KVM_SET_CPUID2:
 		return kvmod_set_cpuid2(vcpu, argp);
@@ -173,7 +254,7 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 		return 0;
 	}
 	default:
-		return -ENOTTY;
+		return vcpu_component_ioctl(vcpu, ioctl, arg);
 	}
 }
 
@@ -201,8 +282,40 @@ static const struct file_operations kvmod_vcpu_fops = {
 	.llseek = noop_llseek,
 };
 
+static void vcpu_components_destroy(struct kvmod_vcpu *vcpu)
+{
+	const struct kvmod_component_ops *c;
+	int i;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (c && c->vcpu_destroy)
+			c->vcpu_destroy(vcpu);
+	}
+}
+
+static int vcpu_components_create(struct kvmod_vcpu *vcpu)
+{
+	const struct kvmod_component_ops *c;
+	int i, r;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (!c || !c->vcpu_create)
+			continue;
+		r = c->vcpu_create(vcpu);
+		if (r) {
+			/* Their vcpu_destroy copes with what was not made. */
+			vcpu_components_destroy(vcpu);
+			return r;
+		}
+	}
+	return 0;
+}
+
 void kvmod_vcpu_destroy(struct kvmod_vcpu *vcpu)
 {
+	vcpu_components_destroy(vcpu);
 	vcpu->vm->vendor->vcpu_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	kvfree(vcpu->cpuid_entries);
@@ -226,6 +339,8 @@ void kvmod_vcpu_reset_regs(struct kvmod_vcpu *vcpu)
 	vcpu->rflags = 2;
 	vcpu->dr6 = 0xffff0ff0;
 	vcpu->dr7 = 0x400;
+	vcpu->cr8 = 0;
+	memset(&vcpu->ev, 0, sizeof(vcpu->ev));
 }
 EXPORT_SYMBOL_GPL(kvmod_vcpu_reset_regs);
 
@@ -234,7 +349,7 @@ static bool vcpu_id_taken(struct kvmod_vm *vm, u32 id)
 	int i;
 
 	for (i = 0; i < vm->nr_vcpus; i++)
-		if (vm->vcpus[i]->id == id)
+		if (kvmod_get_vcpu(vm, i)->id == id)
 			return true;
 	return false;
 }
@@ -256,7 +371,11 @@ int kvmod_create_vcpu(struct kvmod_vm *vm, unsigned long id)
 	vcpu->id = id;
 	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
+	rcuwait_init(&vcpu->wait);
 	kvmod_vcpu_reset_regs(vcpu);
+	/* As KVM: the APIC enabled at its default base, vCPU 0 the BSP. */
+	vcpu->apic_base = 0xfee00000ULL | BIT_ULL(11) | (id == 0 ? BIT_ULL(8) : 0);
+	vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
 
 	r = -ENOMEM;
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
@@ -271,6 +390,12 @@ int kvmod_create_vcpu(struct kvmod_vm *vm, unsigned long id)
 	r = vm->vendor->vcpu_create(vcpu);
 	if (r)
 		goto err_fpu;
+	r = vcpu_components_create(vcpu);
+	if (r)
+		goto err_vendor;
+	/* With an in-kernel irqchip, APs wait for INIT and SIPI. */
+	if (vm->irqchip && id != 0)
+		vcpu->mp_state = KVM_MP_STATE_UNINITIALIZED;
 
 	mutex_lock(&vm->lock);
 	if (vm->nr_vcpus >= KVMOD_MAX_VCPUS) {
@@ -281,34 +406,42 @@ int kvmod_create_vcpu(struct kvmod_vm *vm, unsigned long id)
 		r = -EEXIST;
 		goto err_unlock;
 	}
+	/* Its slot; nobody looks beyond nr_vcpus until it is published. */
+	r = xa_insert(&vm->vcpu_array, vm->nr_vcpus, vcpu,
+		      GFP_KERNEL_ACCOUNT);
+	if (r)
+		goto err_unlock;
 	snprintf(name, sizeof(name), "kvm-vcpu:%lu", id);
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		r = fd;
-		goto err_unlock;
+		goto err_erase;
 	}
 	file = anon_inode_getfile(name, &kvmod_vcpu_fops, vcpu, O_RDWR);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
 		r = PTR_ERR(file);
-		goto err_unlock;
+		goto err_erase;
 	}
 	/* The vCPU fd holds a reference on the VM. */
 	refcount_inc(&vm->users);
 	/*
 	 * Publish the vCPU (for TLB kicks) before userspace can run it:
-	 * the fd goes live last.
+	 * the fd goes live last. Pairs with the acquire in
+	 * kvmod_flush_remote_tlbs().
 	 */
-	WRITE_ONCE(vm->vcpus[vm->nr_vcpus], vcpu);
-	/* Pairs with the acquire in kvmod_flush_remote_tlbs(). */
 	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);
 	kvmod_debugfs_vcpu_add(vcpu);
 	mutex_unlock(&vm->lock);
 	fd_install(fd, file);
 	return fd;
 
+err_erase:
+	xa_erase(&vm->vcpu_array, vm->nr_vcpus);
 err_unlock:
 	mutex_unlock(&vm->lock);
+	vcpu_components_destroy(vcpu);
+err_vendor:
 	vm->vendor->vcpu_free(vcpu);
 err_fpu:
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);

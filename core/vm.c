@@ -24,7 +24,12 @@ static void kvmod_vm_destroy(struct kvmod_vm *vm)
 	 */
 	vm->mmu->vm_destroy(vm);
 	for (i = 0; i < vm->nr_vcpus; i++)
-		kvmod_vcpu_destroy(vm->vcpus[i]);
+		kvmod_vcpu_destroy(kvmod_get_vcpu(vm, i));
+	xa_destroy(&vm->vcpu_array);
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++)
+		if (vm->components[i] && vm->components[i]->vm_destroy)
+			vm->components[i]->vm_destroy(vm);
+	kvmod_io_bus_destroy(vm);
 	vm->vendor->vm_destroy(vm);
 	kvmod_put_components(vm);
 	mmdrop(vm->mm);
@@ -42,6 +47,23 @@ static int kvmod_vm_release(struct inode *inode, struct file *filp)
 {
 	kvmod_vm_put(filp->private_data);
 	return 0;
+}
+
+/* An ioctl core does not know: the VM's components may. */
+static long kvmod_vm_component_ioctl(struct kvmod_vm *vm, unsigned int ioctl,
+				     unsigned long arg)
+{
+	long r;
+	int i;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		if (!vm->components[i] || !vm->components[i]->vm_ioctl)
+			continue;
+		r = vm->components[i]->vm_ioctl(vm, ioctl, arg);
+		if (r != -ENOTTY)
+			return r;
+	}
+	return -ENOTTY;
 }
 
 static long kvmod_vm_ioctl(struct file *filp, unsigned int ioctl,
@@ -79,15 +101,21 @@ static long kvmod_vm_ioctl(struct file *filp, unsigned int ioctl,
 	}
 	case KVM_ENABLE_CAP: {
 		struct kvm_enable_cap cap;
+		long r;
 
 		if (copy_from_user(&cap, argp, sizeof(cap)))
 			return -EFAULT;
-		return kvmod_vm_enable_cap(vm, &cap);
+		r = kvmod_vm_enable_cap(vm, &cap);
+		if (r != -EINVAL)
+			return r;
+		/* A component's capability, or -EINVAL as for any other. */
+		r = kvmod_vm_component_ioctl(vm, ioctl, arg);
+		return r == -ENOTTY ? -EINVAL : r;
 	}
 	case KVM_CHECK_EXTENSION:
 		return kvmod_check_extension(vm, arg);
 	default:
-		return -ENOTTY;
+		return kvmod_vm_component_ioctl(vm, ioctl, arg);
 	}
 }
 
@@ -159,15 +187,19 @@ int kvmod_create_vm(unsigned long type)
 	}
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->lock);
+	xa_init(&vm->vcpu_array);
 	mutex_init(&vm->slots_lock);
 	spin_lock_init(&vm->slots_spin);
 	atomic64_set(&vm->tlb_gen, 1);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 
-	r = kvmod_get_components(vm);
+	r = kvmod_io_bus_init(vm);
 	if (r)
 		goto err_free;
+	r = kvmod_get_components(vm);
+	if (r)
+		goto err_bus;
 	r = vm->vendor->vm_init(vm);
 	if (r)
 		goto err_put;
@@ -196,6 +228,8 @@ err_vendor:
 	vm->vendor->vm_destroy(vm);
 err_put:
 	kvmod_put_components(vm);
+err_bus:
+	kvmod_io_bus_destroy(vm);
 err_free:
 	mmdrop(vm->mm);
 	kvmod_free_memslots(vm);

@@ -47,7 +47,11 @@ struct svm_vcpu {
 	bool flush_pending;		/* guest TLB must be flushed */
 	u32 event_inj;			/* event to inject at next entry */
 	u32 event_inj_err;
-	u64 apic_base;
+	bool nmi_masked;		/* an NMI handler runs (IRET intercepted) */
+	bool awaiting_iret;		/* its IRET exited, not yet executed */
+	u64 iret_rip;			/* where that IRET is */
+	bool nmi_singlestep;		/* TF set by kvmod for the NMI window */
+	bool guest_tf;			/* the guest's own TF meanwhile */
 	u64 tsc_offset_set;		/* TSC written by the guest or host */
 };
 
@@ -78,17 +82,27 @@ int svm_handle_exit(struct kvmod_vcpu *vcpu);
 int svm_skip_insn(struct kvmod_vcpu *vcpu);
 void svm_get_exit_info(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
 		       u64 *info2, u32 *intr_info, u32 *error_code);
-void svm_queue_exception(struct kvmod_vcpu *vcpu, u8 vector, bool has_error,
-			 u32 error_code);
-void svm_inject_exception(struct svm_vcpu *svm, u8 vector, bool has_error,
-			  u32 error);
+
+/* svm_events.c */
+void svm_inject_event(struct kvmod_vcpu *vcpu, const struct kvmod_event *ev);
+bool svm_interrupt_allowed(struct kvmod_vcpu *vcpu);
+bool svm_nmi_allowed(struct kvmod_vcpu *vcpu);
+bool svm_get_nmi_mask(struct kvmod_vcpu *vcpu);
+void svm_set_nmi_mask(struct kvmod_vcpu *vcpu, bool masked);
+void svm_set_windows(struct kvmod_vcpu *vcpu, bool irq, bool nmi);
+u8 svm_get_interrupt_shadow(struct kvmod_vcpu *vcpu);
+void svm_set_interrupt_shadow(struct kvmod_vcpu *vcpu, u8 shadow);
+void svm_events_before_entry(struct kvmod_vcpu *vcpu);
+void svm_events_after_exit(struct kvmod_vcpu *vcpu);
+int svm_exit_iret(struct kvmod_vcpu *vcpu);
+int svm_exit_vintr(struct kvmod_vcpu *vcpu);
+bool svm_nmi_singlestep_done(struct kvmod_vcpu *vcpu);
 
 /* svm_floor.c */
 void svm_floor_init(void);
 void svm_floor_exit(void);
 
 /* svm_msr.c */
-int svm_handle_msr(struct kvmod_vcpu *vcpu, bool write);
 int svm_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
 int svm_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
 

@@ -1,33 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * SVM exit handling: decode the VMCB exit information and hand the
- * generic work (port I/O, CPUID answers, nested page faults) to core and
- * the MMU.
+ * SVM exit handling: a table from VMCB exit codes to core's common
+ * handlers (CPUID, HLT, MSRs, DRs, hypercalls, nested page faults) and
+ * the few that are SVM's own (port I/O decoding, shutdown, windows).
  */
 #include "svm.h"
 #include "insn_len.h"
 #include "trace_kvmod.h"
-
-#define EXITINTINFO_VALID	SVM_EXITINTINFO_VALID
-
-/**
- * svm_inject_exception() - queue an exception for the next entry
- * @svm: the vCPU
- * @vector: exception vector
- * @has_error: whether the exception pushes an error code
- * @error: the error code
- */
-void svm_inject_exception(struct svm_vcpu *svm, u8 vector, bool has_error,
-			  u32 error)
-{
-	svm->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID;
-	/* Real mode pushes no error codes. */
-	if (has_error && (svm->vmcb->save.cr0 & X86_CR0_PE))
-		svm->event_inj |= SVM_EVTINJ_VALID_ERR;
-	svm->event_inj_err = error;
-	trace_kvmod_inj_exception(svm->vcpu->id, vector,
-				  svm->event_inj & SVM_EVTINJ_VALID_ERR, error);
-}
 
 void svm_get_exit_info(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
 		       u64 *info2, u32 *intr_info, u32 *error_code)
@@ -39,12 +18,6 @@ void svm_get_exit_info(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
 	*info2 = ctl->exit_info_2;
 	*intr_info = ctl->exit_int_info;
 	*error_code = ctl->exit_int_info_err;
-}
-
-void svm_queue_exception(struct kvmod_vcpu *vcpu, u8 vector, bool has_error,
-			 u32 error_code)
-{
-	svm_inject_exception(to_svm(vcpu), vector, has_error, error_code);
 }
 
 /* Step over @len bytes of instruction; that ends any interrupt shadow. */
@@ -86,39 +59,6 @@ int svm_skip_insn(struct kvmod_vcpu *vcpu)
 	return 0;
 }
 
-static int svm_emulation_failed(struct kvmod_vcpu *vcpu, u32 code)
-{
-	return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION, code,
-				   vcpu->rip);
-}
-
-static int svm_skip_or_fail(struct kvmod_vcpu *vcpu, u32 code)
-{
-	if (svm_skip_insn(vcpu))
-		return svm_emulation_failed(vcpu, code);
-	return KVMOD_EXIT_RESUME;
-}
-
-static int svm_exit_cpuid(struct kvmod_vcpu *vcpu)
-{
-	u32 eax, ebx, ecx, edx;
-
-	kvmod_cpuid(vcpu, vcpu->regs[KVMOD_RAX], vcpu->regs[KVMOD_RCX],
-		    &eax, &ebx, &ecx, &edx);
-	vcpu->regs[KVMOD_RAX] = eax;
-	vcpu->regs[KVMOD_RBX] = ebx;
-	vcpu->regs[KVMOD_RCX] = ecx;
-	vcpu->regs[KVMOD_RDX] = edx;
-	return svm_skip_or_fail(vcpu, SVM_EXIT_CPUID);
-}
-
-static int svm_exit_hlt(struct kvmod_vcpu *vcpu)
-{
-	if (svm_skip_insn(vcpu))
-		return svm_emulation_failed(vcpu, SVM_EXIT_HLT);
-	return kvmod_exit_hlt(vcpu);
-}
-
 static int svm_exit_ioio(struct kvmod_vcpu *vcpu)
 {
 	u64 info = to_svm(vcpu)->vmcb->control.exit_info_1;
@@ -141,92 +81,154 @@ static int svm_exit_ioio(struct kvmod_vcpu *vcpu)
 static int svm_exit_npf(struct kvmod_vcpu *vcpu)
 {
 	struct vmcb_control_area *ctl = &to_svm(vcpu)->vmcb->control;
-	u64 gpa = ctl->exit_info_2;
-	bool write = ctl->exit_info_1 & KVMOD_PF_WRITE;
-	int r;
 
-	r = vcpu->vm->mmu->page_fault(vcpu->vm, gpa, write);
-	trace_kvmod_page_fault(vcpu->id, gpa, ctl->exit_info_1, r);
-	if (!r)
-		return KVMOD_EXIT_RESUME;
-	if (r != -ENOENT)
-		return r;
-	/* MMIO while an event was being delivered (an IDT in MMIO...). */
-	if (to_svm(vcpu)->event_inj & SVM_EVTINJ_VALID)
-		return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV,
-					   SVM_EXIT_NPF, gpa);
-	return kvmod_emulate_mmio(vcpu);
+	return kvmod_handle_gpa_fault(vcpu, ctl->exit_info_2,
+				      ctl->exit_info_1 & KVMOD_PF_WRITE,
+				      ctl->exit_info_1);
 }
 
-/* MOV to/from DR0-7: kept in core's shadow, never in the hardware. */
-static int svm_exit_dr(struct kvmod_vcpu *vcpu, u32 code)
+/* No decode assists are assumed: core decodes the MOV DR itself. */
+static int svm_exit_dr(struct kvmod_vcpu *vcpu)
 {
-	struct svm_vcpu *svm = to_svm(vcpu);
+	return kvmod_emulate_mov_dr(vcpu, -1, 0, false);
+}
+
+/* MOV to CR8, intercepted without an in-kernel APIC: decode it. */
+static int svm_exit_write_cr8(struct kvmod_vcpu *vcpu)
+{
 	u8 insn[KVMOD_INSN_MAX];
-	struct kvmod_mov_dr m;
+	struct kvmod_mov_cr m;
 	bool long64;
-	u64 *reg, val;
 	int n;
 
 	n = kvmod_fetch_insn(vcpu, insn, &long64);
-	if (n <= 0 || kvmod_insn_mov_dr(insn, n, long64, &m))
-		return svm_emulation_failed(vcpu, code);
-	/* The intercept comes before the privilege check. */
-	if (svm->vmcb->save.cpl) {
-		svm_inject_exception(svm, GP_VECTOR, true, 0);
-		return KVMOD_EXIT_RESUME;
-	}
-	/* DR4/DR5 alias DR6/DR7 unless CR4.DE makes them undefined. */
-	if ((m.dr == 4 || m.dr == 5) &&
-	    !(svm->vmcb->save.cr4 & X86_CR4_DE))
-		m.dr += 2;
-	if (m.dr > 7 || m.dr == 4 || m.dr == 5) {
-		svm_inject_exception(svm, UD_VECTOR, false, 0);
-		return KVMOD_EXIT_RESUME;
-	}
-	reg = &vcpu->regs[m.gpr];
-	if (m.to_dr) {
-		val = long64 ? *reg : (u32)*reg;
-		if (m.dr < 4)
-			vcpu->dr[m.dr] = val;
-		else if (m.dr == 6)
-			vcpu->dr6 = (val & 0xffffffff) | 0xffff0ff0;
-		else
-			vcpu->dr7 = (val & 0xffffffff) | 0x400;
-	} else {
-		if (m.dr < 4)
-			val = vcpu->dr[m.dr];
-		else if (m.dr == 6)
-			val = vcpu->dr6;
-		else
-			val = vcpu->dr7;
-		*reg = long64 ? val : (u32)val;
-	}
-	svm_advance_rip(vcpu, m.len, long64);
+	if (n <= 0 || kvmod_insn_mov_cr(insn, n, long64, &m) || !m.to_cr ||
+	    m.cr != 8)
+		return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					   SVM_EXIT_WRITE_CR8, vcpu->rip);
+	return kvmod_emulate_set_cr8(vcpu, long64 ? vcpu->regs[m.gpr] :
+					   (u32)vcpu->regs[m.gpr]);
+}
+
+static int svm_exit_msr(struct kvmod_vcpu *vcpu)
+{
+	if (to_svm(vcpu)->vmcb->control.exit_info_1)
+		return kvmod_emulate_wrmsr(vcpu);
+	return kvmod_emulate_rdmsr(vcpu);
+}
+
+/* A host interrupt, NMI or SMI: the host took it after the exit. */
+static int svm_exit_host_event(struct kvmod_vcpu *vcpu)
+{
 	return KVMOD_EXIT_RESUME;
 }
 
-/* Keep an event that was being delivered when the exit happened. */
+static int svm_exit_shutdown(struct kvmod_vcpu *vcpu)
+{
+	/* The VMCB is undefined after a shutdown: reset the vCPU. */
+	kvmod_vcpu_reset_regs(vcpu);
+	svm_vmcb_reset(vcpu);
+	return kvmod_exit_shutdown(vcpu);
+}
+
+static int svm_exit_mc(struct kvmod_vcpu *vcpu)
+{
+	/* A host machine check: let the host's handler see it. */
+	asm volatile("int $0x12");
+	return KVMOD_EXIT_RESUME;
+}
+
+static int svm_exit_db(struct kvmod_vcpu *vcpu)
+{
+	if (svm_nmi_singlestep_done(vcpu))
+		return KVMOD_EXIT_RESUME;
+	kvmod_queue_exception(vcpu, DB_VECTOR, false, 0);
+	return KVMOD_EXIT_RESUME;
+}
+
+static int svm_exit_ac(struct kvmod_vcpu *vcpu)
+{
+	kvmod_queue_exception(vcpu, AC_VECTOR, true,
+			      to_svm(vcpu)->vmcb->control.exit_info_1);
+	return KVMOD_EXIT_RESUME;
+}
+
+static int svm_exit_skip(struct kvmod_vcpu *vcpu)
+{
+	return kvmod_skip_insn(vcpu);
+}
+
+typedef int (*svm_exit_handler_t)(struct kvmod_vcpu *vcpu);
+
+/*
+ * Exit codes to handlers: mostly core's common ones. Codes not listed
+ * are unexpected (KVM_EXIT_INTERNAL_ERROR).
+ */
+static const svm_exit_handler_t svm_exit_handlers[] = {
+	[SVM_EXIT_WRITE_CR8] = svm_exit_write_cr8,
+	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = svm_exit_dr,
+	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_db,
+	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = svm_exit_ac,
+	[SVM_EXIT_EXCP_BASE + MC_VECTOR] = svm_exit_mc,
+	[SVM_EXIT_INTR] = svm_exit_host_event,
+	[SVM_EXIT_NMI] = svm_exit_host_event,
+	[SVM_EXIT_SMI] = svm_exit_host_event,
+	[SVM_EXIT_VINTR] = svm_exit_vintr,
+	[SVM_EXIT_RDPMC] = kvmod_inject_gp,	/* no PMU for guests */
+	[SVM_EXIT_CPUID] = kvmod_emulate_cpuid,
+	[SVM_EXIT_IRET] = svm_exit_iret,
+	[SVM_EXIT_INVD] = svm_exit_skip,
+	[SVM_EXIT_HLT] = kvmod_emulate_halt,
+	[SVM_EXIT_IOIO] = svm_exit_ioio,
+	[SVM_EXIT_MSR] = svm_exit_msr,
+	[SVM_EXIT_SHUTDOWN] = svm_exit_shutdown,
+	[SVM_EXIT_VMRUN] = kvmod_inject_ud,
+	[SVM_EXIT_VMMCALL] = kvmod_emulate_hypercall,
+	[SVM_EXIT_VMLOAD] = kvmod_inject_ud,
+	[SVM_EXIT_VMSAVE] = kvmod_inject_ud,
+	[SVM_EXIT_STGI] = kvmod_inject_ud,
+	[SVM_EXIT_CLGI] = kvmod_inject_ud,
+	[SVM_EXIT_SKINIT] = kvmod_inject_ud,
+	[SVM_EXIT_INVLPGA] = kvmod_inject_ud,
+	[SVM_EXIT_MONITOR] = kvmod_inject_ud,
+	[SVM_EXIT_MWAIT] = kvmod_inject_ud,
+	[SVM_EXIT_XSETBV] = kvmod_inject_gp,	/* XSAVE is not offered */
+	[SVM_EXIT_RDPRU] = kvmod_inject_ud,
+	[SVM_EXIT_RSM] = kvmod_inject_ud,
+	[SVM_EXIT_NPF] = svm_exit_npf,
+};
+
+/* An event whose delivery the exit interrupted goes back to core. */
 static void svm_save_interrupted_event(struct svm_vcpu *svm)
 {
 	struct vmcb_control_area *ctl = &svm->vmcb->control;
 	u32 info = ctl->exit_int_info;
-	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
+	struct kvmod_event ev = {
+		.vector = info & SVM_EXITINTINFO_VEC_MASK,
+		.has_error = info & SVM_EXITINTINFO_VALID_ERR,
+		.error = ctl->exit_int_info_err,
+	};
 
-	if (!(info & EXITINTINFO_VALID))
+	if (!(info & SVM_EXITINTINFO_VALID))
 		return;
-	/*
-	 * Software interrupts (INTn) and the trap-like INT3 and INTO are
-	 * re-executed from the instruction, not re-injected.
-	 */
-	if (type == SVM_EXITINTINFO_TYPE_SOFT)
+	switch (info & SVM_EXITINTINFO_TYPE_MASK) {
+	case SVM_EXITINTINFO_TYPE_INTR:
+		ev.type = KVMOD_EVENT_IRQ;
+		break;
+	case SVM_EXITINTINFO_TYPE_NMI:
+		ev.type = KVMOD_EVENT_NMI;
+		break;
+	case SVM_EXITINTINFO_TYPE_EXEPT:
+		/* INT3 and INTO are re-executed from the instruction. */
+		if (ev.vector == BP_VECTOR || ev.vector == OF_VECTOR)
+			return;
+		ev.type = KVMOD_EVENT_EXCEPTION;
+		break;
+	default:
+		/* Software interrupts (INTn) are re-executed too. */
 		return;
-	if (type == SVM_EXITINTINFO_TYPE_EXEPT &&
-	    ((info & SVM_EXITINTINFO_VEC_MASK) == BP_VECTOR ||
-	     (info & SVM_EXITINTINFO_VEC_MASK) == OF_VECTOR))
-		return;
-	svm->event_inj = info;
-	svm->event_inj_err = ctl->exit_int_info_err;
+	}
+	kvmod_event_interrupted(svm->vcpu, &ev);
 }
 
 int svm_handle_exit(struct kvmod_vcpu *vcpu)
@@ -243,74 +245,9 @@ int svm_handle_exit(struct kvmod_vcpu *vcpu)
 	kvmod_count_exit(vcpu, code);
 	svm_save_interrupted_event(svm);
 
-	switch (code) {
-	case SVM_EXIT_INTR:
-	case SVM_EXIT_NMI:
-	case SVM_EXIT_SMI:
-		return KVMOD_EXIT_RESUME;
-	case SVM_EXIT_CPUID:
-		return svm_exit_cpuid(vcpu);
-	case SVM_EXIT_HLT:
-		return svm_exit_hlt(vcpu);
-	case SVM_EXIT_IOIO:
-		return svm_exit_ioio(vcpu);
-	case SVM_EXIT_MSR:
-		return svm_handle_msr(vcpu, ctl->exit_info_1 == 1);
-	case SVM_EXIT_NPF:
-		return svm_exit_npf(vcpu);
-	case SVM_EXIT_SHUTDOWN:
-		/* The VMCB is undefined after a shutdown: reset the vCPU. */
-		kvmod_vcpu_reset_regs(vcpu);
-		svm_vmcb_reset(vcpu);
-		return kvmod_exit_shutdown(vcpu);
-	case SVM_EXIT_EXCP_BASE + MC_VECTOR:
-		/* A host machine check: let the host's handler see it. */
-		asm volatile("int $0x12");
-		return KVMOD_EXIT_RESUME;
-	case SVM_EXIT_RDPMC:
-		/* No PMU is offered to guests. */
-		svm_inject_exception(svm, GP_VECTOR, true, 0);
-		return KVMOD_EXIT_RESUME;
-	case SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7:
-		return svm_exit_dr(vcpu, code);
-	case SVM_EXIT_EXCP_BASE + DB_VECTOR:
-		svm_inject_exception(svm, DB_VECTOR, false, 0);
-		return KVMOD_EXIT_RESUME;
-	case SVM_EXIT_EXCP_BASE + AC_VECTOR:
-		svm_inject_exception(svm, AC_VECTOR, true,
-				     ctl->exit_info_1);
-		return KVMOD_EXIT_RESUME;
-	case SVM_EXIT_INVD:
-		return svm_skip_or_fail(vcpu, code);
-	case SVM_EXIT_VMMCALL:
-		/* No hypercalls yet (kvmod-para): the guest gets #UD. */
-		trace_kvmod_hypercall(vcpu->id, vcpu->regs[KVMOD_RAX],
-				      vcpu->regs[KVMOD_RBX],
-				      vcpu->regs[KVMOD_RCX],
-				      vcpu->regs[KVMOD_RDX],
-				      vcpu->regs[KVMOD_RSI]);
-		svm_inject_exception(svm, UD_VECTOR, false, 0);
-		return KVMOD_EXIT_RESUME;
-	case SVM_EXIT_VMRUN:
-	case SVM_EXIT_VMLOAD:
-	case SVM_EXIT_VMSAVE:
-	case SVM_EXIT_STGI:
-	case SVM_EXIT_CLGI:
-	case SVM_EXIT_SKINIT:
-	case SVM_EXIT_INVLPGA:
-	case SVM_EXIT_MONITOR:
-	case SVM_EXIT_MWAIT:
-	case SVM_EXIT_RDPRU:
-	case SVM_EXIT_RSM:
-		svm_inject_exception(svm, UD_VECTOR, false, 0);
-		return KVMOD_EXIT_RESUME;
-	case SVM_EXIT_XSETBV:
-		/* XSAVE is not offered to guests (CPUID). */
-		svm_inject_exception(svm, GP_VECTOR, true, 0);
-		return KVMOD_EXIT_RESUME;
-	default:
-		return kvmod_exit_internal(vcpu,
-			KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, code,
-			ctl->exit_info_1);
-	}
+	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
+		return svm_exit_handlers[code](vcpu);
+	return kvmod_exit_internal(vcpu,
+				   KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
+				   code, ctl->exit_info_1);
 }

@@ -82,8 +82,16 @@ static const struct kvmod_vendor_ops svm_vendor_ops = {
 	.set_sregs = svm_set_sregs,
 	.get_mode = svm_get_mode,
 	.get_exit_info = svm_get_exit_info,
-	.queue_exception = svm_queue_exception,
 	.set_cr2 = svm_set_cr2,
+	.skip_insn = svm_skip_insn,
+	.inject_event = svm_inject_event,
+	.interrupt_allowed = svm_interrupt_allowed,
+	.nmi_allowed = svm_nmi_allowed,
+	.get_nmi_mask = svm_get_nmi_mask,
+	.set_nmi_mask = svm_set_nmi_mask,
+	.set_windows = svm_set_windows,
+	.get_interrupt_shadow = svm_get_interrupt_shadow,
+	.set_interrupt_shadow = svm_set_interrupt_shadow,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.exit_name = svm_exit_name,
@@ -181,4 +189,4 @@ module_init(kvmod_amd_init);
 module_exit(kvmod_amd_exit);
 MODULE_DESCRIPTION("kvmod AMD SVM back end");
 MODULE_LICENSE("GPL");
-MODULE_SOFTDEP("pre: kvmod-mmu");
+MODULE_SOFTDEP("pre: kvmod-mmu post: kvmod-irqchip");

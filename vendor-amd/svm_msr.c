@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Guest RDMSR/WRMSR. Every MSR access exits (the MSR permission map is
- * all ones); the MSRs a guest may use live in the VMCB save area (loaded
- * by VMRUN/VMLOAD) or in kvmod's own state. Anything else is a #GP.
+ * The SVM side of guest MSRs. Every MSR access exits (the MSR permission
+ * map is all ones) and core's kvmod_get_msr()/kvmod_set_msr() ask the
+ * irqchip and core first; what is left here lives in the VMCB save area
+ * (loaded by VMRUN/VMLOAD). Anything else is a #GP.
  */
 #include <asm/msr-index.h>
 #include <asm/msr.h>
@@ -63,15 +64,6 @@ int svm_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 		return 0;
 	case MSR_IA32_TSC:
 		*val = rdtsc() + svm->vmcb->control.tsc_offset;
-		return 0;
-	case MSR_IA32_APICBASE:
-		*val = svm->apic_base;
-		return 0;
-	case MSR_MTRRcap:
-	case MSR_MTRRdefType:
-	case MSR_IA32_MCG_CAP:
-	case MSR_IA32_MCG_STATUS:
-		*val = 0;
 		return 0;
 	default:
 		return -EINVAL;
@@ -151,50 +143,7 @@ int svm_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 	case MSR_IA32_TSC:
 		svm->vmcb->control.tsc_offset = val - rdtsc();
 		return 0;
-	case MSR_IA32_APICBASE:
-		/* No in-kernel APIC yet: remember the value only. */
-		svm->apic_base = val;
-		return 0;
-	case MSR_MTRRdefType:
-	case MSR_IA32_MCG_STATUS:
-		return 0;
 	default:
 		return -EINVAL;
 	}
-}
-
-/**
- * svm_handle_msr() - emulate an intercepted RDMSR or WRMSR
- * @vcpu: the vCPU
- * @write: WRMSR (true) or RDMSR (false)
- *
- * Return: KVMOD_EXIT_RESUME, or an exit to userspace on emulation failure.
- */
-int svm_handle_msr(struct kvmod_vcpu *vcpu, bool write)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	u32 msr = vcpu->regs[KVMOD_RCX];
-	u64 val;
-	int r;
-
-	if (write) {
-		val = (u32)vcpu->regs[KVMOD_RAX] |
-		      ((u64)(u32)vcpu->regs[KVMOD_RDX] << 32);
-		r = svm_set_msr(vcpu, msr, val, false);
-	} else {
-		r = svm_get_msr(vcpu, msr, &val);
-		if (!r) {
-			vcpu->regs[KVMOD_RAX] = (u32)val;
-			vcpu->regs[KVMOD_RDX] = val >> 32;
-		}
-	}
-	kvmod_trace_msr(vcpu, msr, r ? 0 : val, write, r);
-	if (r) {
-		svm_inject_exception(svm, GP_VECTOR, true, 0);
-		return KVMOD_EXIT_RESUME;
-	}
-	if (svm_skip_insn(vcpu))
-		return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
-					   SVM_EXIT_MSR, vcpu->rip);
-	return KVMOD_EXIT_RESUME;
 }

@@ -36,15 +36,12 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	struct vmcb *vmcb = svm->vmcb;
 	struct svm_cpu *sd;
 	u32 host_pkru = 0;
-	int cpu;
+	int cpu, enter;
 
 	vmcb->save.rax = vcpu->regs[KVMOD_RAX];
 	vmcb->save.rsp = vcpu->regs[KVMOD_RSP];
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
-	vmcb->control.event_inj = svm->event_inj;
-	vmcb->control.event_inj_err = svm->event_inj_err;
-	svm->event_inj = 0;
 
 	preempt_disable();
 	local_irq_disable();
@@ -56,8 +53,16 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	if (vcpu->cpu != cpu || svm->asid_gen != sd->asid_gen)
 		svm_assign_asid(svm, sd);
 	vcpu->cpu = cpu;
-	if (kvmod_vcpu_enter_guest(vcpu))
+	enter = kvmod_vcpu_enter_guest(vcpu);
+	if (enter == KVMOD_ENTER_CANCEL) {
+		/* Core's loop handles the request or signal, then re-enters. */
+		local_irq_enable();
+		preempt_enable();
+		return KVMOD_EXIT_RESUME;
+	}
+	if (enter == KVMOD_ENTER_FLUSH_TLB)
 		svm->flush_pending = true;
+	svm_events_before_entry(vcpu);
 	if (svm->flush_pending) {
 		vmcb->control.tlb_ctl = svm_caps.flush_by_asid ?
 			TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL_ASID;
@@ -88,6 +93,7 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	vcpu->regs[KVMOD_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
+	svm_events_after_exit(vcpu);
 	if (static_branch_unlikely(&kvmod_trace_exits))
 		kvmod_trace_kvm_exit(vcpu, KVMOD_ISA_SVM);
 

@@ -12,7 +12,6 @@
 #define SEG_ATTR_P	BIT(7)
 #define SVM_RESET_CR0	0x60000010ULL	/* CD, NW, ET */
 #define SVM_DEFAULT_PAT	0x0007040600070406ULL
-#define APIC_BASE_RESET	0xfee00900ULL	/* enabled, BSP */
 
 static void set_intercept(struct vmcb *vmcb, int bit)
 {
@@ -68,6 +67,9 @@ void svm_vmcb_reset(struct kvmod_vcpu *vcpu)
 
 	memset(vmcb, 0, PAGE_SIZE);
 	svm_set_intercepts(vmcb);
+	/* Userspace owns the TPR without an in-kernel APIC (SET_TPR exits). */
+	if (!vcpu->vm->irqchip)
+		set_intercept(vmcb, INTERCEPT_CR8_WRITE);
 	ctl->iopm_base_pa = svm_iopm_pa;
 	ctl->msrpm_base_pa = svm_msrpm_pa;
 	ctl->int_ctl = V_INTR_MASKING_MASK;
@@ -91,12 +93,14 @@ void svm_vmcb_reset(struct kvmod_vcpu *vcpu)
 	save->rflags = 2;
 	save->rip = 0xfff0;
 	save->g_pat = SVM_DEFAULT_PAT;
-	svm->apic_base = APIC_BASE_RESET;
 	svm->flush_pending = true;
 	/* A fresh ASID at the next entry; nothing left to inject. */
 	svm->asid_gen = 0;
 	svm->event_inj = 0;
 	svm->event_inj_err = 0;
+	svm->nmi_masked = false;
+	svm->awaiting_iret = false;
+	svm->nmi_singlestep = false;
 }
 
 static void seg_to_kvm(const struct vmcb_seg *v, struct kvm_segment *k)
@@ -158,9 +162,7 @@ void svm_get_sregs(struct kvmod_vcpu *vcpu, struct kvm_sregs *s)
 	s->cr2 = save->cr2;
 	s->cr3 = save->cr3;
 	s->cr4 = save->cr4;
-	s->cr8 = 0;
 	s->efer = save->efer & ~EFER_SVME;
-	s->apic_base = svm->apic_base;
 }
 
 void svm_get_mode(struct kvmod_vcpu *vcpu, struct kvmod_guest_mode *mode)
@@ -207,7 +209,6 @@ int svm_set_sregs(struct kvmod_vcpu *vcpu, const struct kvm_sregs *s)
 	save->efer = s->efer | EFER_SVME;
 	/* In protected mode the CPL is the DPL of SS; in real mode 0. */
 	save->cpl = (s->cr0 & X86_CR0_PE) ? s->ss.dpl & 3 : 0;
-	svm->apic_base = s->apic_base;
 	svm->flush_pending = true;
 	return 0;
 }

@@ -99,9 +99,7 @@ struct vmx_vcpu {
 	u64 efer;			/* GUEST_IA32_EFER */
 	u64 cr2;
 	u64 kernel_gs_base;
-	u64 apic_base;
 	u64 tsc_offset;			/* TSC_OFFSET */
-	u8 tpr;				/* CR8 */
 	u32 intr_state;			/* GUEST_INTERRUPTIBILITY_INFO */
 	bool intr_state_dirty;
 
@@ -109,6 +107,8 @@ struct vmx_vcpu {
 	u32 event_inj;
 	u32 event_inj_err;
 	u32 event_inj_len;
+	u32 proc_ctls;			/* CPU_BASED_VM_EXEC_CONTROL wanted */
+	u32 proc_ctls_vmcs;		/* ... and as in the VMCS */
 
 	/* Host state that VM entry and exit do not keep, cached. */
 	unsigned long host_cr3;
@@ -316,16 +316,19 @@ void kvmod_vmx_call_nmi(unsigned long entry);
 
 /* vmx_exit.c */
 int vmx_handle_exit(struct kvmod_vcpu *vcpu);
-void vmx_skip_insn(struct kvmod_vcpu *vcpu);
+int vmx_skip_insn(struct kvmod_vcpu *vcpu);
 void vmx_get_exit_info(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
 		       u64 *info2, u32 *intr_info, u32 *error_code);
-void vmx_queue_exception(struct kvmod_vcpu *vcpu, u8 vector, bool has_error,
-			 u32 error_code);
-void vmx_inject_exception(struct vmx_vcpu *vmx, u8 vector, bool has_error,
-			  u32 error);
+void vmx_inject_event(struct kvmod_vcpu *vcpu, const struct kvmod_event *ev);
+bool vmx_interrupt_allowed(struct kvmod_vcpu *vcpu);
+bool vmx_nmi_allowed(struct kvmod_vcpu *vcpu);
+bool vmx_get_nmi_mask(struct kvmod_vcpu *vcpu);
+void vmx_set_nmi_mask(struct kvmod_vcpu *vcpu, bool masked);
+void vmx_set_windows(struct kvmod_vcpu *vcpu, bool irq, bool nmi);
+u8 vmx_get_interrupt_shadow(struct kvmod_vcpu *vcpu);
+void vmx_set_interrupt_shadow(struct kvmod_vcpu *vcpu, u8 shadow);
 
 /* vmx_msr.c */
-int vmx_handle_msr(struct kvmod_vcpu *vcpu, bool write);
 int vmx_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
 int vmx_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
 void vmx_msrs_reset(struct vmx_vcpu *vmx);

@@ -28,39 +28,6 @@ static u64 vmx_read_field(struct vmx_vcpu *vmx, unsigned long field)
 	return val;
 }
 
-static void vmx_set_event(struct vmx_vcpu *vmx, u32 info, u32 err, u32 len)
-{
-	vmx->event_inj = info;
-	vmx->event_inj_err = err;
-	vmx->event_inj_len = len;
-}
-
-/**
- * vmx_inject_exception() - queue a hardware exception for the next entry
- * @vmx: the vCPU
- * @vector: exception vector
- * @has_error: whether the exception pushes an error code
- * @error: the error code
- */
-void vmx_inject_exception(struct vmx_vcpu *vmx, u8 vector, bool has_error,
-			  u32 error)
-{
-	u32 info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
-
-	/* Real mode pushes no error codes, and VM entry insists on that. */
-	if (has_error && (vmx_read_field(vmx, GUEST_CR0) & X86_CR0_PE))
-		info |= INTR_INFO_DELIVER_CODE_MASK;
-	vmx_set_event(vmx, info, error, 0);
-	trace_kvmod_inj_exception(vmx->vcpu->id, vector,
-				  !!(info & INTR_INFO_DELIVER_CODE_MASK), error);
-}
-
-void vmx_queue_exception(struct kvmod_vcpu *vcpu, u8 vector, bool has_error,
-			 u32 error_code)
-{
-	vmx_inject_exception(to_vmx(vcpu), vector, has_error, error_code);
-}
-
 /*
  * As in-tree KVM: the full exit reason and the qualification, then the
  * IDT-vectoring and exit interruption information (none after a failed
@@ -100,7 +67,7 @@ static void vmx_clear_intr_shadow(struct vmx_vcpu *vmx)
  *
  * VMX reports the length of every instruction it intercepts.
  */
-void vmx_skip_insn(struct kvmod_vcpu *vcpu)
+int vmx_skip_insn(struct kvmod_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
@@ -108,6 +75,7 @@ void vmx_skip_insn(struct kvmod_vcpu *vcpu)
 	if (!vmx->long64)
 		vcpu->rip = (u32)vcpu->rip;
 	vmx_clear_intr_shadow(vmx);
+	return 0;
 }
 
 static int vmx_skip(struct kvmod_vcpu *vcpu)
@@ -116,16 +84,9 @@ static int vmx_skip(struct kvmod_vcpu *vcpu)
 	return KVMOD_EXIT_RESUME;
 }
 
-static int vmx_inject_ud(struct vmx_vcpu *vmx)
-{
-	vmx_inject_exception(vmx, UD_VECTOR, false, 0);
-	return KVMOD_EXIT_RESUME;
-}
-
 static int vmx_inject_gp(struct vmx_vcpu *vmx)
 {
-	vmx_inject_exception(vmx, GP_VECTOR, true, 0);
-	return KVMOD_EXIT_RESUME;
+	return kvmod_inject_gp(vmx->vcpu);
 }
 
 /* A general-purpose register as an operand of the current code size. */
@@ -139,25 +100,6 @@ static u64 vmx_gpr_read(struct kvmod_vcpu *vcpu, int reg)
 static void vmx_gpr_write(struct kvmod_vcpu *vcpu, int reg, u64 val)
 {
 	vcpu->regs[reg] = to_vmx(vcpu)->long64 ? val : (u32)val;
-}
-
-static int vmx_exit_cpuid(struct kvmod_vcpu *vcpu)
-{
-	u32 eax, ebx, ecx, edx;
-
-	kvmod_cpuid(vcpu, vcpu->regs[KVMOD_RAX], vcpu->regs[KVMOD_RCX],
-		    &eax, &ebx, &ecx, &edx);
-	vcpu->regs[KVMOD_RAX] = eax;
-	vcpu->regs[KVMOD_RBX] = ebx;
-	vcpu->regs[KVMOD_RCX] = ecx;
-	vcpu->regs[KVMOD_RDX] = edx;
-	return vmx_skip(vcpu);
-}
-
-static int vmx_exit_hlt(struct kvmod_vcpu *vcpu)
-{
-	vmx_skip_insn(vcpu);
-	return kvmod_exit_hlt(vcpu);
 }
 
 /* The address size of INS/OUTS when the CPU does not report it. */
@@ -211,25 +153,10 @@ static int vmx_exit_io(struct kvmod_vcpu *vcpu)
 static int vmx_exit_ept_violation(struct kvmod_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	u64 gpa = vmx->exit_gpa;
-	bool write = vmx->exit_qual & EPT_VIOLATION_ACC_WRITE;
-	u64 rip = vcpu->rip;
-	int r;
 
-	r = vcpu->vm->mmu->page_fault(vcpu->vm, gpa, write);
-	trace_kvmod_page_fault(vcpu->id, gpa, vmx->exit_qual, r);
-	if (!r)
-		return KVMOD_EXIT_RESUME;
-	if (r != -ENOENT)
-		return r;
-	/* MMIO while an event was being delivered (an IDT in MMIO...). */
-	if (vmx->event_inj & INTR_INFO_VALID_MASK)
-		return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV,
-					   EXIT_REASON_EPT_VIOLATION, gpa);
-	r = kvmod_emulate_mmio(vcpu);
-	if (vcpu->rip != rip)
-		vmx_clear_intr_shadow(vmx);
-	return r;
+	return kvmod_handle_gpa_fault(vcpu, vmx->exit_gpa,
+				      vmx->exit_qual & EPT_VIOLATION_ACC_WRITE,
+				      vmx->exit_qual);
 }
 
 /* Bits of a PAE PDPTE that must be zero when it is present. */
@@ -354,10 +281,7 @@ static int vmx_exit_cr(struct kvmod_vcpu *vcpu)
 			/* Only VMXE and SMXE exit: neither is offered. */
 			return vmx_inject_gp(vmx);
 		case 8:
-			if (val & ~0xfULL)
-				return vmx_inject_gp(vmx);
-			vmx->tpr = val;
-			return vmx_skip(vcpu);
+			return kvmod_emulate_set_cr8(vcpu, val);
 		}
 		break;
 	case 1:					/* MOV from CR */
@@ -366,7 +290,7 @@ static int vmx_exit_cr(struct kvmod_vcpu *vcpu)
 			vmx_gpr_write(vcpu, reg, vmx_read_field(vmx, GUEST_CR3));
 			return vmx_skip(vcpu);
 		case 8:
-			vmx_gpr_write(vcpu, reg, vmx->tpr);
+			vmx_gpr_write(vcpu, reg, vcpu->cr8);
 			return vmx_skip(vcpu);
 		}
 		break;
@@ -386,46 +310,13 @@ static int vmx_exit_cr(struct kvmod_vcpu *vcpu)
 				   EXIT_REASON_CR_ACCESS, q);
 }
 
-/* MOV to/from DR0-7: kept in core's shadow, never in the hardware. */
+/* MOV to/from DR0-7: the qualification names the registers. */
 static int vmx_exit_dr(struct kvmod_vcpu *vcpu)
 {
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	u64 q = vmx->exit_qual;
-	int dr = q & 7;
-	u64 *reg = &vcpu->regs[(q >> 8) & 15];
-	u64 val, cr4;
-	u32 ss_ar;
+	u64 q = to_vmx(vcpu)->exit_qual;
 
-	vmx_vmcs_get(vmx);
-	cr4 = vmx_read_cr4();
-	ss_ar = vmcs_read(GUEST_SS_AR_BYTES);
-	vmx_vmcs_put(vmx);
-	/* DR4/DR5 alias DR6/DR7 unless CR4.DE makes them undefined. */
-	if (dr == 4 || dr == 5) {
-		if (cr4 & X86_CR4_DE)
-			return vmx_inject_ud(vmx);
-		dr += 2;
-	}
-	if (VMX_AR_DPL(ss_ar))
-		return vmx_inject_gp(vmx);
-	if (!(q & TYPE_MOV_FROM_DR)) {
-		val = vmx->long64 ? *reg : (u32)*reg;
-		if (dr < 4)
-			vcpu->dr[dr] = val;
-		else if (dr == 6)
-			vcpu->dr6 = (val & 0xffffffff) | 0xffff0ff0;
-		else
-			vcpu->dr7 = (val & 0xffffffff) | 0x400;
-	} else {
-		if (dr < 4)
-			val = vcpu->dr[dr];
-		else if (dr == 6)
-			val = vcpu->dr6;
-		else
-			val = vcpu->dr7;
-		*reg = vmx->long64 ? val : (u32)val;
-	}
-	return vmx_skip(vcpu);
+	return kvmod_emulate_mov_dr(vcpu, q & 7, (q >> 8) & 15,
+				    !(q & TYPE_MOV_FROM_DR));
 }
 
 /* An intercepted exception (#DB, #AC, #MC) or a host NMI. */
@@ -435,7 +326,6 @@ static int vmx_exit_exception(struct kvmod_vcpu *vcpu)
 	u32 info = vmx->exit_intr_info;
 	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
 	u8 vector = info & INTR_INFO_VECTOR_MASK;
-	u32 len = 0;
 
 	/* The host's NMI handler ran right after the exit. */
 	if (type == INTR_TYPE_NMI_INTR)
@@ -449,40 +339,51 @@ static int vmx_exit_exception(struct kvmod_vcpu *vcpu)
 		/* The exit qualification holds what DR6 would have got. */
 		vcpu->dr6 = (vcpu->dr6 & ~DR6_TRAP_BITS) |
 			    (vmx->exit_qual & DR6_FROM_EXIT);
-		/* INT1 is a software exception: deliver it with its length. */
+		/* INT1 is a trap: the guest resumes after it. */
 		if (type == INTR_TYPE_PRIV_SW_EXCEPTION)
-			len = vmx->exit_insn_len;
-		vmx_set_event(vmx, vector | type | INTR_INFO_VALID_MASK, 0, len);
-		trace_kvmod_inj_exception(vcpu->id, vector, false, 0);
+			vmx_skip_insn(vcpu);
+		kvmod_queue_exception(vcpu, DB_VECTOR, false, 0);
 		return KVMOD_EXIT_RESUME;
 	case AC_VECTOR:
-		vmx_inject_exception(vmx, AC_VECTOR, true, vmx->exit_intr_err);
+		kvmod_queue_exception(vcpu, AC_VECTOR, true,
+				      vmx->exit_intr_err);
 		return KVMOD_EXIT_RESUME;
 	}
 	return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
 				   EXIT_REASON_EXCEPTION_NMI, info);
 }
 
-/* Keep an event that was being delivered when the exit happened. */
+/* An event whose delivery the exit interrupted goes back to core. */
 static void vmx_save_interrupted_event(struct vmx_vcpu *vmx)
 {
 	u32 info = vmx->idt_info;
-	u32 type = info & VECTORING_INFO_TYPE_MASK;
+	struct kvmod_event ev = {
+		.vector = info & VECTORING_INFO_VECTOR_MASK,
+		.has_error = info & VECTORING_INFO_DELIVER_CODE_MASK,
+		.error = vmx->idt_err,
+	};
 
 	if (!(info & VECTORING_INFO_VALID_MASK))
 		return;
-	/*
-	 * Software interrupts (INTn) and software exceptions (INT3, INTO,
-	 * INT1) are re-executed from the instruction, not re-injected: the
-	 * guest's RIP still points at it.
-	 */
-	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
-	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
+	switch (info & VECTORING_INFO_TYPE_MASK) {
+	case INTR_TYPE_EXT_INTR:
+		ev.type = KVMOD_EVENT_IRQ;
+		break;
+	case INTR_TYPE_NMI_INTR:
+		ev.type = KVMOD_EVENT_NMI;
+		/* The NMI did not get through: the CPU did not block NMIs. */
+		break;
+	case INTR_TYPE_HARD_EXCEPTION:
+		ev.type = KVMOD_EVENT_EXCEPTION;
+		break;
+	default:
+		/*
+		 * Software interrupts and exceptions (INTn, INT3, INTO, INT1)
+		 * are re-executed from the instruction: RIP still points at it.
+		 */
 		return;
-	/* Bits 30:12 of the VM-entry field are reserved. */
-	info &= INTR_INFO_VALID_MASK | INTR_INFO_DELIVER_CODE_MASK |
-		INTR_INFO_INTR_TYPE_MASK | INTR_INFO_VECTOR_MASK;
-	vmx_set_event(vmx, info, vmx->idt_err, 0);
+	}
+	kvmod_event_interrupted(vmx->vcpu, &ev);
 }
 
 /*
@@ -519,15 +420,6 @@ static int vmx_exit_delivery_failed(struct kvmod_vcpu *vcpu)
 	run->internal.data[n++] = vcpu->cpu;
 	run->internal.ndata = n;
 	return KVMOD_EXIT_USER;
-}
-
-static int vmx_exit_hypercall(struct kvmod_vcpu *vcpu)
-{
-	/* No hypercalls yet (kvmod-para): the guest gets #UD. */
-	trace_kvmod_hypercall(vcpu->id, vcpu->regs[KVMOD_RAX],
-			      vcpu->regs[KVMOD_RBX], vcpu->regs[KVMOD_RCX],
-			      vcpu->regs[KVMOD_RDX], vcpu->regs[KVMOD_RSI]);
-	return vmx_inject_ud(to_vmx(vcpu));
 }
 
 static int vmx_enter_failed(struct kvmod_vcpu *vcpu)
@@ -584,15 +476,15 @@ int vmx_handle_exit(struct kvmod_vcpu *vcpu)
 		/* As in-tree KVM on Intel: the state stays as it was. */
 		return kvmod_exit_shutdown(vcpu);
 	case EXIT_REASON_CPUID:
-		return vmx_exit_cpuid(vcpu);
+		return kvmod_emulate_cpuid(vcpu);
 	case EXIT_REASON_HLT:
-		return vmx_exit_hlt(vcpu);
+		return kvmod_emulate_halt(vcpu);
 	case EXIT_REASON_IO_INSTRUCTION:
 		return vmx_exit_io(vcpu);
 	case EXIT_REASON_MSR_READ:
-		return vmx_handle_msr(vcpu, false);
+		return kvmod_emulate_rdmsr(vcpu);
 	case EXIT_REASON_MSR_WRITE:
-		return vmx_handle_msr(vcpu, true);
+		return kvmod_emulate_wrmsr(vcpu);
 	case EXIT_REASON_EPT_VIOLATION:
 		return vmx_exit_ept_violation(vcpu);
 	case EXIT_REASON_CR_ACCESS:
@@ -611,7 +503,7 @@ int vmx_handle_exit(struct kvmod_vcpu *vcpu)
 		/* XSAVE is not offered to guests (CPUID). */
 		return vmx_inject_gp(vmx);
 	case EXIT_REASON_VMCALL:
-		return vmx_exit_hypercall(vcpu);
+		return kvmod_emulate_hypercall(vcpu);
 	case VMX_EXIT_GETSEC:
 	case VMX_EXIT_RSM:
 	case EXIT_REASON_VMCLEAR:
@@ -634,16 +526,18 @@ int vmx_handle_exit(struct kvmod_vcpu *vcpu)
 	case EXIT_REASON_XRSTORS:
 	case EXIT_REASON_UMWAIT:
 	case EXIT_REASON_TPAUSE:
-		return vmx_inject_ud(vmx);
+		return kvmod_inject_ud(vcpu);
 	case EXIT_REASON_EPT_MISCONFIG:
 		/* The MMU wrote an entry the CPU cannot use: a kvmod bug. */
 		return kvmod_exit_internal(vcpu,
 			KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
 			vmx->exit_reason, vmx->exit_gpa);
 	case EXIT_REASON_INTERRUPT_WINDOW:
+		vmx_set_windows(vcpu, false, false);
+		return kvmod_exit_irq_window(vcpu);
 	case EXIT_REASON_NMI_WINDOW:
-		/* Never requested: nothing to inject. */
-		return KVMOD_EXIT_RESUME;
+		vmx_set_windows(vcpu, false, false);
+		return kvmod_exit_nmi_window(vcpu);
 	default:
 		return kvmod_exit_internal(vcpu,
 			KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,

@@ -110,7 +110,15 @@ static const struct kvmod_vendor_ops vmx_vendor_ops = {
 	.set_sregs = vmx_set_sregs,
 	.get_mode = vmx_get_mode,
 	.get_exit_info = vmx_get_exit_info,
-	.queue_exception = vmx_queue_exception,
+	.skip_insn = vmx_skip_insn,
+	.inject_event = vmx_inject_event,
+	.interrupt_allowed = vmx_interrupt_allowed,
+	.nmi_allowed = vmx_nmi_allowed,
+	.get_nmi_mask = vmx_get_nmi_mask,
+	.set_nmi_mask = vmx_set_nmi_mask,
+	.set_windows = vmx_set_windows,
+	.get_interrupt_shadow = vmx_get_interrupt_shadow,
+	.set_interrupt_shadow = vmx_set_interrupt_shadow,
 	.set_cr2 = vmx_set_cr2,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
@@ -146,7 +154,8 @@ static int vmx_setup_controls(u64 basic)
 	r = vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS :
 				   MSR_IA32_VMX_PINBASED_CTLS,
 		       PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
-		       timeslice_us ? PIN_BASED_VMX_PREEMPTION_TIMER : 0,
+		       PIN_BASED_VIRTUAL_NMIS |
+		       (timeslice_us ? PIN_BASED_VMX_PREEMPTION_TIMER : 0),
 		       &vmx_caps.pin, "pin-based");
 	if (r)
 		return r;
@@ -157,8 +166,12 @@ static int vmx_setup_controls(u64 basic)
 		       CPU_BASED_CR8_LOAD_EXITING |
 		       CPU_BASED_CR8_STORE_EXITING | CPU_BASED_RDPMC_EXITING |
 		       CPU_BASED_MWAIT_EXITING | CPU_BASED_MONITOR_EXITING |
-		       CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, 0,
+		       CPU_BASED_ACTIVATE_SECONDARY_CONTROLS,
+		       CPU_BASED_INTR_WINDOW_EXITING | CPU_BASED_NMI_WINDOW_EXITING,
 		       &vmx_caps.proc, "processor-based");
+	/* The window exits are turned on only when core asks for them. */
+	vmx_caps.proc &= ~(CPU_BASED_INTR_WINDOW_EXITING |
+			   CPU_BASED_NMI_WINDOW_EXITING);
 	if (r)
 		return r;
 	r = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2,
@@ -362,4 +375,4 @@ module_init(kvmod_intel_init);
 module_exit(kvmod_intel_exit);
 MODULE_DESCRIPTION("kvmod Intel VMX back end");
 MODULE_LICENSE("GPL");
-MODULE_SOFTDEP("pre: kvmod-mmu");
+MODULE_SOFTDEP("pre: kvmod-mmu post: kvmod-irqchip");

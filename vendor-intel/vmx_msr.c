@@ -105,15 +105,6 @@ int vmx_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 	case MSR_IA32_TSC:
 		*val = rdtsc() + vmx->tsc_offset;
 		return 0;
-	case MSR_IA32_APICBASE:
-		*val = vmx->apic_base;
-		return 0;
-	case MSR_MTRRcap:
-	case MSR_MTRRdefType:
-	case MSR_IA32_MCG_CAP:
-	case MSR_IA32_MCG_STATUS:
-		*val = 0;
-		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -202,47 +193,7 @@ int vmx_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 		vmx->tsc_offset = val - rdtsc();
 		vmx_vmcs_write_one(vmx, TSC_OFFSET, vmx->tsc_offset);
 		return 0;
-	case MSR_IA32_APICBASE:
-		/* No in-kernel APIC yet: remember the value only. */
-		vmx->apic_base = val;
-		return 0;
-	case MSR_MTRRdefType:
-	case MSR_IA32_MCG_STATUS:
-		return 0;
 	default:
 		return -EINVAL;
 	}
-}
-
-/**
- * vmx_handle_msr() - emulate an intercepted RDMSR or WRMSR
- * @vcpu: the vCPU
- * @write: WRMSR (true) or RDMSR (false)
- *
- * Return: KVMOD_EXIT_RESUME.
- */
-int vmx_handle_msr(struct kvmod_vcpu *vcpu, bool write)
-{
-	u32 msr = vcpu->regs[KVMOD_RCX];
-	u64 val;
-	int r;
-
-	if (write) {
-		val = (u32)vcpu->regs[KVMOD_RAX] |
-		      ((u64)(u32)vcpu->regs[KVMOD_RDX] << 32);
-		r = vmx_set_msr(vcpu, msr, val, false);
-	} else {
-		r = vmx_get_msr(vcpu, msr, &val);
-		if (!r) {
-			vcpu->regs[KVMOD_RAX] = (u32)val;
-			vcpu->regs[KVMOD_RDX] = val >> 32;
-		}
-	}
-	kvmod_trace_msr(vcpu, msr, r ? 0 : val, write, r);
-	if (r) {
-		vmx_inject_exception(to_vmx(vcpu), GP_VECTOR, true, 0);
-		return KVMOD_EXIT_RESUME;
-	}
-	vmx_skip_insn(vcpu);
-	return KVMOD_EXIT_RESUME;
 }

@@ -235,6 +235,10 @@ static void vmx_sync_guest(struct kvmod_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vmcs_write(GUEST_RIP, vcpu->rip);
 	vmcs_write(GUEST_RSP, vcpu->regs[KVMOD_RSP]);
 	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
+	if (vmx->proc_ctls != vmx->proc_ctls_vmcs) {
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx->proc_ctls);
+		vmx->proc_ctls_vmcs = vmx->proc_ctls;
+	}
 	if (vmx->intr_state_dirty) {
 		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, vmx->intr_state);
 		vmx->intr_state_dirty = false;
@@ -255,10 +259,45 @@ static void vmx_sync_guest(struct kvmod_vcpu *vcpu, struct vmx_vcpu *vmx)
 	}
 }
 
+/*
+ * The entry is cancelled after vmx_sync_guest() wrote the event to
+ * inject: give it back to core, which chooses again.
+ */
+static void vmx_cancel_injection(struct vmx_vcpu *vmx)
+{
+	u32 info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
+	struct kvmod_event ev = {
+		.vector = info & INTR_INFO_VECTOR_MASK,
+		.has_error = info & INTR_INFO_DELIVER_CODE_MASK,
+		.error = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE),
+		.insn_len = vmcs_read(VM_ENTRY_INSTRUCTION_LEN),
+	};
+
+	if (!(info & INTR_INFO_VALID_MASK))
+		return;
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	switch (info & INTR_INFO_INTR_TYPE_MASK) {
+	case INTR_TYPE_NMI_INTR:
+		ev.type = KVMOD_EVENT_NMI;
+		break;
+	case INTR_TYPE_EXT_INTR:
+		ev.type = KVMOD_EVENT_IRQ;
+		break;
+	case INTR_TYPE_SOFT_INTR:
+		ev.type = KVMOD_EVENT_SOFT_IRQ;
+		break;
+	default:
+		ev.type = KVMOD_EVENT_EXCEPTION;
+		break;
+	}
+	kvmod_event_interrupted(vmx->vcpu, &ev);
+}
+
 int vmx_vcpu_run(struct kvmod_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmx_host_save host;
+	int enter;
 
 	preempt_disable();
 	vmx_vmcs_load(vmx);
@@ -275,7 +314,15 @@ int vmx_vcpu_run(struct kvmod_vcpu *vcpu)
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 	vcpu->cpu = smp_processor_id();
-	if (kvmod_vcpu_enter_guest(vcpu))
+	enter = kvmod_vcpu_enter_guest(vcpu);
+	if (enter == KVMOD_ENTER_CANCEL) {
+		/* Core's loop handles the request or signal, then re-enters. */
+		vmx_cancel_injection(vmx);
+		local_irq_enable();
+		preempt_enable();
+		return KVMOD_EXIT_RESUME;
+	}
+	if (enter == KVMOD_ENTER_FLUSH_TLB)
 		vmx->flush_ept = true;
 	if (vmx->flush_ept) {
 		/* Also drops the combined (linear) translations. */

@@ -26,7 +26,6 @@
 
 #define VMX_DEFAULT_PAT		0x0007040600070406ULL
 #define VMX_RESET_CR0		0x60000010ULL	/* CD, NW, ET */
-#define APIC_BASE_RESET		0xfee00900ULL	/* enabled, BSP */
 
 /* Host state that is the same on every CPU, read once at load. */
 static struct {
@@ -128,6 +127,8 @@ static void vmx_vmcs_set_controls(struct vmx_vcpu *vmx)
 		proc2 &= ~SECONDARY_EXEC_ENABLE_VPID;
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_caps.pin);
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_caps.proc);
+	vmx->proc_ctls = vmx_caps.proc;
+	vmx->proc_ctls_vmcs = vmx_caps.proc;
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
 	vmcs_write(VM_EXIT_CONTROLS, vmx_caps.exit);
 	vmx->entry_ctls = vmx_caps.entry;
@@ -340,8 +341,6 @@ void vmx_vmcs_reset(struct vmx_vcpu *vmx)
 	vmx->intr_state = 0;
 	vmx->intr_state_dirty = false;
 	vmx->cr2 = 0;
-	vmx->tpr = 0;
-	vmx->apic_base = APIC_BASE_RESET;
 	vmx->event_inj = 0;
 	vmx->event_inj_err = 0;
 	vmx->event_inj_len = 0;
@@ -413,9 +412,7 @@ void vmx_get_sregs(struct kvmod_vcpu *vcpu, struct kvm_sregs *s)
 	s->cr4 = vmx_read_cr4();
 	vmx_vmcs_put(vmx);
 	s->cr2 = vmx->cr2;
-	s->cr8 = vmx->tpr;
 	s->efer = vmx->efer;
-	s->apic_base = vmx->apic_base;
 }
 
 void vmx_get_mode(struct kvmod_vcpu *vcpu, struct kvmod_guest_mode *mode)
@@ -473,8 +470,6 @@ int vmx_set_sregs(struct kvmod_vcpu *vcpu, const struct kvm_sregs *s)
 	vmx_vmcs_put(vmx);
 	vmx->efer = s->efer;
 	vmx->cr2 = s->cr2;
-	vmx->tpr = s->cr8 & 0xf;
-	vmx->apic_base = s->apic_base;
 	vmx->flush_vpid = true;
 	return 0;
 }

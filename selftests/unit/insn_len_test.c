@@ -74,6 +74,10 @@ TEST(insn_len_known_instructions)
 	LEN2(3, 0x0f, 0x01, 0xdf);		/* INVLPGA */
 	LEN2(3, 0x0f, 0x01, 0xf9);		/* RDTSCP */
 	LEN2(3, 0x0f, 0x21, 0xc8);		/* MOV EAX, DR1 */
+	LEN2(3, 0x0f, 0x20, 0xc0);		/* MOV EAX, CR0 */
+	LEN2(3, 0x0f, 0x22, 0xc0);		/* MOV CR0, EAX */
+	LEN(-1, 4, 0x44, 0x0f, 0x22, 0xc0);	/* MOV CR8, RAX */
+	LEN2(4, 0xf0, 0x0f, 0x22, 0xc0);	/* LOCK MOV CR8, EAX */
 	LEN2(3, 0x0f, 0x23, 0xf9);		/* MOV DR7, ECX */
 	/* MOV DR ignores mod: no displacement follows. */
 	LEN2(3, 0x0f, 0x21, 0x08);
@@ -191,8 +195,6 @@ TEST(insn_len_unknown_opcodes)
 	LEN2(-1, 0x0f, 0x0b);			/* UD2 */
 	LEN2(-1, 0x0f, 0x34);			/* SYSENTER */
 	LEN2(-1, 0x0f, 0xa3, 0xc0);		/* BT */
-	LEN2(-1, 0x0f, 0x20, 0xc0);		/* MOV EAX, CR0 */
-	LEN2(-1, 0x0f, 0x22, 0xc0);		/* MOV CR0, EAX */
 	/* Memory forms of the 0F 01 group are not intercepted here. */
 	LEN2(-1, 0x0f, 0x01, 0x38);		/* INVLPG [EAX] */
 	LEN2(-1, 0x0f, 0x01, 0x78, 0x00);	/* INVLPG [EAX+0] */
@@ -387,4 +389,47 @@ TEST(insn_mov_dr_rejects)
 	memset(buf, 0x66, 13);
 	memcpy(buf + 13, BYTES(0x0f, 0x21, 0xc0), 3);
 	check_mov_dr(__FILE__, __LINE__, buf, 16, true, -1, 0, 0, false, 0);
+}
+
+static void check_mov_cr(const char *file, int line, const u8 *b, int n,
+			 bool l64, int want_ret, int cr, int gpr, bool to_cr,
+			 int len)
+{
+	struct kvmod_mov_cr m = { -1, -1, false, -1 };
+	u8 *buf = dup_bytes(b, n);
+	int ret = kvmod_insn_mov_cr(buf, n, l64, &m);
+
+	free(buf);
+	if (ret != want_ret) {
+		unit_fail(file, line, "return: got %d, want %d", ret,
+			  want_ret);
+		return;
+	}
+	if (ret)
+		return;
+	if (m.cr != cr || m.gpr != gpr || m.to_cr != to_cr || m.len != len)
+		unit_fail(file, line,
+			  "got cr %d gpr %d to_cr %d len %d, want cr %d gpr %d to_cr %d len %d",
+			  m.cr, m.gpr, m.to_cr, m.len, cr, gpr, to_cr, len);
+}
+
+#define MOVCR(l64, cr, gpr, to_cr, len, ...)				\
+	check_mov_cr(__FILE__, __LINE__, BYTES(__VA_ARGS__),		\
+		     NBYTES(__VA_ARGS__), l64, 0, cr, gpr, to_cr, len)
+#define NOT_MOVCR(l64, ...)						\
+	check_mov_cr(__FILE__, __LINE__, BYTES(__VA_ARGS__),		\
+		     NBYTES(__VA_ARGS__), l64, -1, 0, 0, false, 0)
+
+TEST(insn_mov_cr_decode)
+{
+	MOVCR(false, 0, 0, false, 3, 0x0f, 0x20, 0xc0);	/* MOV EAX, CR0 */
+	MOVCR(false, 3, 1, true, 3, 0x0f, 0x22, 0xd9);	/* MOV CR3, ECX */
+	MOVCR(true, 8, 0, true, 4, 0x44, 0x0f, 0x22, 0xc0);	/* CR8, RAX */
+	MOVCR(true, 8, 9, false, 4, 0x45, 0x0f, 0x20, 0xc1);	/* R9, CR8 */
+	/* LOCK MOV CR0 is CR8 outside 64-bit mode. */
+	MOVCR(false, 8, 2, true, 4, 0xf0, 0x0f, 0x22, 0xc2);
+	MOVCR(true, 4, 7, false, 3, 0x0f, 0x20, 0xe7);	/* MOV RDI, CR4 */
+	NOT_MOVCR(false, 0x0f, 0x21, 0xc0);		/* a DR */
+	NOT_MOVCR(false, 0x0f, 0x22);			/* truncated */
+	NOT_MOVCR(true, 0x90, 0x0f, 0x22, 0xc0);
 }

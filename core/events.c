@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Events for the guest: exceptions, NMIs and maskable interrupts.
+ *
+ * Core keeps them (struct kvmod_vcpu_events) and decides, before every
+ * entry, which one the vendor delivers: first an event whose delivery an
+ * exit interrupted, then an exception, then an NMI when NMIs are not
+ * blocked, then an interrupt (from KVM_INTERRUPT or the in-kernel
+ * irqchip) when the guest accepts one. What cannot be delivered yet opens
+ * a window: the vendor makes the guest exit as soon as it could.
+ *
+ * Two exceptions meet as on hardware: a contributory exception during
+ * another, or a #PF or contributory one during a #PF, become a #DF; any
+ * exception during a #DF is a triple fault (KVM_EXIT_SHUTDOWN).
+ */
+#include <linux/uaccess.h>
+#include <asm/processor-flags.h>
+#include <asm/trapnr.h>
+
+#include "registry.h"
+#include "trace_kvmod.h"
+
+enum exception_class {
+	EXC_BENIGN,
+	EXC_CONTRIBUTORY,
+	EXC_PAGE_FAULT,
+};
+
+static enum exception_class exception_class(u8 vector)
+{
+	switch (vector) {
+	case X86_TRAP_DE:
+	case X86_TRAP_TS:
+	case X86_TRAP_NP:
+	case X86_TRAP_SS:
+	case X86_TRAP_GP:
+		return EXC_CONTRIBUTORY;
+	case X86_TRAP_PF:
+		return EXC_PAGE_FAULT;
+	default:
+		return EXC_BENIGN;
+	}
+}
+
+static void queue_exception(struct kvmod_vcpu *vcpu, u8 vector,
+			    bool has_error, u32 error, bool has_payload,
+			    u64 payload)
+{
+	typeof(vcpu->ev.exception) *e = &vcpu->ev.exception;
+	enum exception_class prev, next;
+
+	if (e->pending || e->injected) {
+		if (e->vector == X86_TRAP_DF) {
+			vcpu->ev.triple_fault = true;
+			kvmod_make_request(vcpu, KVMOD_REQ_TRIPLE_FAULT);
+			return;
+		}
+		prev = exception_class(e->vector);
+		next = exception_class(vector);
+		if ((prev == EXC_CONTRIBUTORY && next == EXC_CONTRIBUTORY) ||
+		    (prev == EXC_PAGE_FAULT && next != EXC_BENIGN)) {
+			vector = X86_TRAP_DF;
+			has_error = true;
+			error = 0;
+			has_payload = false;
+			payload = 0;
+		}
+		/* Otherwise the new one wins; the first recurs if it must. */
+	}
+	e->pending = true;
+	e->injected = false;
+	e->vector = vector;
+	e->has_error = has_error;
+	e->error = error;
+	e->has_payload = has_payload;
+	e->payload = payload;
+}
+
+/**
+ * kvmod_queue_exception() - make the guest take an exception
+ * @vcpu: the vCPU
+ * @vector: exception vector
+ * @has_error: whether it pushes an error code (not in real mode: the
+ *	vendor drops it there)
+ * @error: the error code
+ *
+ * Delivered at the next entry, merged with an exception already on its
+ * way as the CPU would (#DF, triple fault).
+ */
+void kvmod_queue_exception(struct kvmod_vcpu *vcpu, u8 vector,
+			   bool has_error, u32 error)
+{
+	queue_exception(vcpu, vector, has_error, error, false, 0);
+}
+EXPORT_SYMBOL_GPL(kvmod_queue_exception);
+
+/**
+ * kvmod_queue_page_fault() - make the guest take a #PF
+ * @vcpu: the vCPU
+ * @cr2: the faulting linear address, written to CR2 when it is delivered
+ * @error: the #PF error code
+ */
+void kvmod_queue_page_fault(struct kvmod_vcpu *vcpu, u64 cr2, u32 error)
+{
+	queue_exception(vcpu, X86_TRAP_PF, true, error, true, cr2);
+}
+EXPORT_SYMBOL_GPL(kvmod_queue_page_fault);
+
+/**
+ * kvmod_event_interrupted() - an exit interrupted the delivery of an event
+ * @vcpu: the vCPU
+ * @ev: the event (exception, NMI, interrupt or software interrupt)
+ *
+ * Vendors call this from their exit handling; the event is delivered
+ * again at the next entry.
+ */
+void kvmod_event_interrupted(struct kvmod_vcpu *vcpu,
+			     const struct kvmod_event *ev)
+{
+	struct kvmod_vcpu_events *e = &vcpu->ev;
+
+	switch (ev->type) {
+	case KVMOD_EVENT_EXCEPTION:
+		e->exception.injected = true;
+		e->exception.pending = false;
+		e->exception.vector = ev->vector;
+		e->exception.has_error = ev->has_error;
+		e->exception.error = ev->error;
+		e->exception.has_payload = false;
+		break;
+	case KVMOD_EVENT_NMI:
+		e->nmi.injected = true;
+		break;
+	case KVMOD_EVENT_IRQ:
+	case KVMOD_EVENT_SOFT_IRQ:
+		e->irq.injected = true;
+		e->irq.soft = ev->type == KVMOD_EVENT_SOFT_IRQ;
+		e->irq.vector = ev->vector;
+		e->irq.insn_len = ev->insn_len;
+		break;
+	}
+}
+EXPORT_SYMBOL_GPL(kvmod_event_interrupted);
+
+/**
+ * kvmod_event_delivering() - was an event being delivered at the exit?
+ * @vcpu: the vCPU, after its vendor's exit decoding
+ *
+ * Return: true when an exception, NMI or interrupt is to be delivered
+ * again (an exit during delivery: an IDT or stack in MMIO...).
+ */
+bool kvmod_event_delivering(struct kvmod_vcpu *vcpu)
+{
+	return vcpu->ev.exception.injected || vcpu->ev.nmi.injected ||
+	       vcpu->ev.irq.injected;
+}
+EXPORT_SYMBOL_GPL(kvmod_event_delivering);
+
+/**
+ * kvmod_nmi_window_open() - NMIs are no longer blocked
+ * @vcpu: the vCPU
+ *
+ * Vendors call this when the guest's NMI handler has returned (IRET).
+ */
+void kvmod_nmi_window_open(struct kvmod_vcpu *vcpu)
+{
+	vcpu->vm->vendor->set_nmi_mask(vcpu, false);
+	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
+}
+EXPORT_SYMBOL_GPL(kvmod_nmi_window_open);
+
+/**
+ * kvmod_advance_rip() - complete the current instruction
+ * @vcpu: the vCPU
+ * @next_rip: the address of the next instruction
+ *
+ * Ends an interrupt shadow (STI, MOV SS) as the CPU would.
+ */
+void kvmod_advance_rip(struct kvmod_vcpu *vcpu, u64 next_rip)
+{
+	vcpu->rip = next_rip;
+	vcpu->vm->vendor->set_interrupt_shadow(vcpu, 0);
+}
+EXPORT_SYMBOL_GPL(kvmod_advance_rip);
+
+static void deliver_exception(struct kvmod_vcpu *vcpu)
+{
+	typeof(vcpu->ev.exception) *e = &vcpu->ev.exception;
+	struct kvmod_event ev = {
+		.type = KVMOD_EVENT_EXCEPTION,
+		.vector = e->vector,
+		.has_error = e->has_error,
+		.error = e->error,
+	};
+
+	if (e->pending && e->has_payload) {
+		if (e->vector == X86_TRAP_PF)
+			vcpu->vm->vendor->set_cr2(vcpu, e->payload);
+		else if (e->vector == X86_TRAP_DB)
+			vcpu->dr6 = (vcpu->dr6 & ~0xfULL) | e->payload;
+	}
+	if (e->pending)
+		trace_kvmod_inj_exception(vcpu->id, e->vector, e->has_error,
+					  e->error);
+	e->pending = false;
+	e->injected = false;
+	e->has_payload = false;
+	vcpu->vm->vendor->inject_event(vcpu, &ev);
+}
+
+static void deliver_irq(struct kvmod_vcpu *vcpu, u8 vector, bool soft,
+			u8 insn_len)
+{
+	struct kvmod_event ev = {
+		.type = soft ? KVMOD_EVENT_SOFT_IRQ : KVMOD_EVENT_IRQ,
+		.vector = vector,
+		.insn_len = insn_len,
+	};
+
+	vcpu->ev.irq.injected = false;
+	vcpu->vm->vendor->inject_event(vcpu, &ev);
+}
+
+static void deliver_nmi(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_event ev = { .type = KVMOD_EVENT_NMI, .vector = 2 };
+
+	vcpu->ev.nmi.injected = false;
+	vcpu->vm->vendor->inject_event(vcpu, &ev);
+}
+
+/* An interrupt of the in-kernel irqchip waiting for the guest, or -1. */
+static int irqchip_pending(struct kvmod_vcpu *vcpu)
+{
+	const struct kvmod_irqchip_ops *chip = vcpu->vm->irqchip;
+
+	return chip ? chip->pending_vector(vcpu) : -1;
+}
+
+/**
+ * kvmod_inject_events() - choose the event for the next entry
+ * @vcpu: the vCPU, on its own thread, before the vendor enters
+ *
+ * At most one event is handed to the vendor; for what has to wait, the
+ * vendor is asked for an interrupt or NMI window.
+ */
+void kvmod_inject_events(struct kvmod_vcpu *vcpu)
+{
+	const struct kvmod_vendor_ops *vendor = vcpu->vm->vendor;
+	struct kvmod_vcpu_events *e = &vcpu->ev;
+	bool busy = true;
+	int vector;
+
+	if (e->exception.injected) {
+		deliver_exception(vcpu);
+	} else if (e->nmi.injected) {
+		deliver_nmi(vcpu);
+	} else if (e->irq.injected) {
+		deliver_irq(vcpu, e->irq.vector, e->irq.soft,
+			    e->irq.insn_len);
+	} else if (e->exception.pending) {
+		deliver_exception(vcpu);
+	} else if (e->nmi.pending && vendor->nmi_allowed(vcpu)) {
+		e->nmi.pending--;
+		vendor->set_nmi_mask(vcpu, true);
+		trace_kvmod_inj_nmi(vcpu->id);
+		deliver_nmi(vcpu);
+	} else if (irqchip_pending(vcpu) >= 0 &&
+		   vendor->interrupt_allowed(vcpu)) {
+		vector = vcpu->vm->irqchip->ack(vcpu);
+		if (vector >= 0) {
+			trace_kvmod_inj_irq(vcpu->id, vector);
+			deliver_irq(vcpu, vector, false, 0);
+		} else {
+			busy = false;
+		}
+	} else {
+		busy = false;
+	}
+	/*
+	 * An NMI or interrupt still waiting (or one userspace wants to
+	 * inject) needs an exit when it can be delivered; with an event
+	 * on its way, that is right after its delivery.
+	 */
+	vendor->set_windows(vcpu,
+			    irqchip_pending(vcpu) >= 0 || e->irq.injected ||
+			    (vcpu->irq_window_exit && !busy),
+			    e->nmi.pending > 0);
+}
+
+/**
+ * kvmod_ready_for_interrupt() - may userspace inject an interrupt now?
+ * @vcpu: the vCPU
+ *
+ * Return: true when KVM_INTERRUPT's interrupt would be delivered at once
+ * (kvm_run.ready_for_interrupt_injection).
+ */
+bool kvmod_ready_for_interrupt(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_vcpu_events *e = &vcpu->ev;
+
+	if (vcpu->vm->irqchip)
+		return true;
+	return vcpu->vm->vendor->interrupt_allowed(vcpu) &&
+	       !e->irq.injected && !e->exception.pending &&
+	       !e->exception.injected && !e->nmi.injected;
+}
+
+/**
+ * kvmod_vcpu_interrupt() - KVM_INTERRUPT: queue an interrupt from userspace
+ * @vcpu: the vCPU
+ * @irq: the vector
+ *
+ * As in KVM, an interrupt queued earlier and not delivered yet is
+ * replaced.
+ *
+ * Return: 0; -EINVAL for a vector above 255, -ENXIO with an in-kernel
+ * irqchip.
+ */
+int kvmod_vcpu_interrupt(struct kvmod_vcpu *vcpu, u32 irq)
+{
+	if (irq > 255)
+		return -EINVAL;
+	if (vcpu->vm->irqchip)
+		return -ENXIO;
+	vcpu->ev.irq.injected = true;
+	vcpu->ev.irq.soft = false;
+	vcpu->ev.irq.vector = irq;
+	trace_kvmod_inj_irq(vcpu->id, irq);
+	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
+	return 0;
+}
+
+/**
+ * kvmod_vcpu_send_nmi() - an NMI for a vCPU (KVM_NMI, an IPI, LINT1)
+ * @vcpu: the vCPU
+ *
+ * Callable from any context; the vCPU takes it in before its next entry.
+ */
+void kvmod_vcpu_send_nmi(struct kvmod_vcpu *vcpu)
+{
+	atomic_inc(&vcpu->nmi_queued);
+	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
+	kvmod_vcpu_kick(vcpu);
+}
+EXPORT_SYMBOL_GPL(kvmod_vcpu_send_nmi);
+
+/**
+ * kvmod_process_nmis() - take in the NMIs other threads sent
+ * @vcpu: the vCPU, on its own thread
+ *
+ * At most two wait, as on hardware: one for the handler that runs (or
+ * is about to), one latched behind it; with NMIs blocked, only one.
+ */
+void kvmod_process_nmis(struct kvmod_vcpu *vcpu)
+{
+	unsigned int limit = 2, n;
+
+	if (!atomic_read(&vcpu->nmi_queued))
+		return;
+	if (vcpu->vm->vendor->get_nmi_mask(vcpu) || vcpu->ev.nmi.injected)
+		limit = 1;
+	n = atomic_xchg(&vcpu->nmi_queued, 0) + vcpu->ev.nmi.pending;
+	vcpu->ev.nmi.pending = min(n, limit);
+}
+
+/**
+ * kvmod_fill_run_events() - the event fields of kvm_run at an exit
+ * @vcpu: the vCPU, leaving KVM_RUN
+ */
+void kvmod_fill_run_events(struct kvmod_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
+	run->ready_for_interrupt_injection = kvmod_ready_for_interrupt(vcpu);
+	run->cr8 = kvmod_get_cr8(vcpu);
+	run->apic_base = kvmod_get_apic_base(vcpu);
+}

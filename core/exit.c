@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Exits handled the same way on every vendor. A vendor decodes its exit
+ * (VMCB exit code, VMX exit reason) into one of these calls, giving what
+ * only it knows (the fault address, the DR number from the qualification)
+ * and keeps only what is its own (control registers, VMX instructions...).
+ */
+#include <asm/processor-flags.h>
+#include <asm/trapnr.h>
+
+#include "registry.h"
+#include "insn_len.h"
+#include "trace_kvmod.h"
+
+/**
+ * kvmod_skip_insn() - step over the instruction that caused the exit
+ * @vcpu: the vCPU
+ *
+ * Return: KVMOD_EXIT_RESUME, or an emulation-failure exit when the vendor
+ * cannot tell the instruction's length.
+ */
+int kvmod_skip_insn(struct kvmod_vcpu *vcpu)
+{
+	if (vcpu->vm->vendor->skip_insn(vcpu))
+		return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					   0, vcpu->rip);
+	return KVMOD_EXIT_RESUME;
+}
+EXPORT_SYMBOL_GPL(kvmod_skip_insn);
+
+/**
+ * kvmod_inject_ud() - the instruction raises #UD in the guest
+ * @vcpu: the vCPU
+ *
+ * Return: KVMOD_EXIT_RESUME.
+ */
+int kvmod_inject_ud(struct kvmod_vcpu *vcpu)
+{
+	kvmod_queue_exception(vcpu, X86_TRAP_UD, false, 0);
+	return KVMOD_EXIT_RESUME;
+}
+EXPORT_SYMBOL_GPL(kvmod_inject_ud);
+
+/**
+ * kvmod_inject_gp() - the instruction raises #GP(0) in the guest
+ * @vcpu: the vCPU
+ *
+ * Return: KVMOD_EXIT_RESUME.
+ */
+int kvmod_inject_gp(struct kvmod_vcpu *vcpu)
+{
+	kvmod_queue_exception(vcpu, X86_TRAP_GP, true, 0);
+	return KVMOD_EXIT_RESUME;
+}
+EXPORT_SYMBOL_GPL(kvmod_inject_gp);
+
+/**
+ * kvmod_emulate_cpuid() - CPUID: answer from the vCPU's CPUID table
+ * @vcpu: the vCPU
+ *
+ * Return: KVMOD_EXIT_RESUME, or an exit to userspace.
+ */
+int kvmod_emulate_cpuid(struct kvmod_vcpu *vcpu)
+{
+	u32 eax, ebx, ecx, edx;
+
+	kvmod_cpuid(vcpu, vcpu->regs[KVMOD_RAX], vcpu->regs[KVMOD_RCX],
+		    &eax, &ebx, &ecx, &edx);
+	vcpu->regs[KVMOD_RAX] = eax;
+	vcpu->regs[KVMOD_RBX] = ebx;
+	vcpu->regs[KVMOD_RCX] = ecx;
+	vcpu->regs[KVMOD_RDX] = edx;
+	return kvmod_skip_insn(vcpu);
+}
+EXPORT_SYMBOL_GPL(kvmod_emulate_cpuid);
+
+/**
+ * kvmod_emulate_halt() - HLT
+ * @vcpu: the vCPU
+ *
+ * With an in-kernel irqchip the vCPU halts in the kernel until an event
+ * wakes it (run.c); without one, userspace gets KVM_EXIT_HLT.
+ *
+ * Return: KVMOD_EXIT_RESUME or KVMOD_EXIT_USER.
+ */
+int kvmod_emulate_halt(struct kvmod_vcpu *vcpu)
+{
+	int r = kvmod_skip_insn(vcpu);
+
+	if (r != KVMOD_EXIT_RESUME)
+		return r;
+	if (vcpu->vm->irqchip) {
+		vcpu->mp_state = KVM_MP_STATE_HALTED;
+		return KVMOD_EXIT_RESUME;
+	}
+	return kvmod_exit_hlt(vcpu);
+}
+EXPORT_SYMBOL_GPL(kvmod_emulate_halt);
+
+/**
+ * kvmod_emulate_rdmsr() - RDMSR: ECX selects, EDX:EAX receives
+ * @vcpu: the vCPU
+ *
+ * Return: KVMOD_EXIT_RESUME (the guest gets #GP for an MSR it cannot
+ * read), or an exit to userspace.
+ */
+int kvmod_emulate_rdmsr(struct kvmod_vcpu *vcpu)
+{
+	u32 msr = vcpu->regs[KVMOD_RCX];
+	u64 val = 0;
+	int r;
+
+	r = kvmod_get_msr(vcpu, msr, &val, false);
+	kvmod_trace_msr(vcpu, msr, val, false, r);
+	if (r)
+		return kvmod_inject_gp(vcpu);
+	vcpu->regs[KVMOD_RAX] = (u32)val;
+	vcpu->regs[KVMOD_RDX] = val >> 32;
+	return kvmod_skip_insn(vcpu);
+}
+EXPORT_SYMBOL_GPL(kvmod_emulate_rdmsr);
+
+/**
+ * kvmod_emulate_wrmsr() - WRMSR: ECX selects, EDX:EAX is written
+ * @vcpu: the vCPU
+ *
+ * Return: KVMOD_EXIT_RESUME (#GP for a refused write), or an exit.
+ */
+int kvmod_emulate_wrmsr(struct kvmod_vcpu *vcpu)
+{
+	u32 msr = vcpu->regs[KVMOD_RCX];
+	u64 val = (u32)vcpu->regs[KVMOD_RAX] |
+		  ((u64)(u32)vcpu->regs[KVMOD_RDX] << 32);
+	int r;
+
+	r = kvmod_set_msr(vcpu, msr, val, false);
+	kvmod_trace_msr(vcpu, msr, val, true, r);
+	if (r)
+		return kvmod_inject_gp(vcpu);
+	return kvmod_skip_insn(vcpu);
+}
+EXPORT_SYMBOL_GPL(kvmod_emulate_wrmsr);
+
+/**
+ * kvmod_emulate_hypercall() - VMMCALL or VMCALL
+ * @vcpu: the vCPU
+ *
+ * No hypercalls are offered yet (kvmod-para): the guest gets #UD.
+ *
+ * Return: KVMOD_EXIT_RESUME.
+ */
+int kvmod_emulate_hypercall(struct kvmod_vcpu *vcpu)
+{
+	trace_kvmod_hypercall(vcpu->id, vcpu->regs[KVMOD_RAX],
+			      vcpu->regs[KVMOD_RBX], vcpu->regs[KVMOD_RCX],
+			      vcpu->regs[KVMOD_RDX], vcpu->regs[KVMOD_RSI]);
+	return kvmod_inject_ud(vcpu);
+}
+EXPORT_SYMBOL_GPL(kvmod_emulate_hypercall);
+
+/**
+ * kvmod_emulate_mov_dr() - MOV to or from a debug register
+ * @vcpu: the vCPU
+ * @dr: the debug register, 0-7, or -1 when the vendor cannot tell (the
+ *	instruction is then decoded here)
+ * @gpr: the general-purpose register (when @dr >= 0)
+ * @to_dr: MOV to DRn (when @dr >= 0)
+ *
+ * Guest debug registers are kept in core's shadow, never in hardware.
+ *
+ * Return: KVMOD_EXIT_RESUME, or an emulation-failure exit.
+ */
+int kvmod_emulate_mov_dr(struct kvmod_vcpu *vcpu, int dr, int gpr,
+			 bool to_dr)
+{
+	struct kvmod_guest_mode mode;
+	struct kvm_sregs sregs;
+	u8 insn[KVMOD_INSN_MAX];
+	struct kvmod_mov_dr m;
+	bool long64;
+	u64 *reg, val;
+	int n;
+
+	vcpu->vm->vendor->get_mode(vcpu, &mode);
+	if (dr < 0) {
+		n = kvmod_fetch_insn(vcpu, insn, &long64);
+		if (n <= 0 || kvmod_insn_mov_dr(insn, n, long64, &m))
+			return kvmod_exit_internal(vcpu,
+					KVM_INTERNAL_ERROR_EMULATION, 0,
+					vcpu->rip);
+		dr = m.dr;
+		gpr = m.gpr;
+		to_dr = m.to_dr;
+	}
+	if (mode.cpl)
+		return kvmod_inject_gp(vcpu);
+	/* DR4/DR5 alias DR6/DR7 unless CR4.DE makes them undefined. */
+	if (dr == 4 || dr == 5) {
+		vcpu->vm->vendor->get_sregs(vcpu, &sregs);
+		if (sregs.cr4 & X86_CR4_DE)
+			return kvmod_inject_ud(vcpu);
+		dr += 2;
+	}
+	if (dr > 7)
+		return kvmod_inject_ud(vcpu);
+	reg = &vcpu->regs[gpr];
+	if (to_dr) {
+		val = mode.long64 ? *reg : (u32)*reg;
+		if (dr < 4)
+			vcpu->dr[dr] = val;
+		else if (dr == 6)
+			vcpu->dr6 = (val & 0xffffffff) | 0xffff0ff0;
+		else
+			vcpu->dr7 = (val & 0xffffffff) | 0x400;
+	} else {
+		if (dr < 4)
+			val = vcpu->dr[dr];
+		else if (dr == 6)
+			val = vcpu->dr6;
+		else
+			val = vcpu->dr7;
+		*reg = mode.long64 ? val : (u32)val;
+	}
+	return kvmod_skip_insn(vcpu);
+}
+EXPORT_SYMBOL_GPL(kvmod_emulate_mov_dr);
+
+/**
+ * kvmod_emulate_set_cr8() - MOV to CR8: the task priority
+ * @vcpu: the vCPU
+ * @val: the value written
+ *
+ * Without an in-kernel APIC, a lowered TPR goes to userspace as
+ * KVM_EXIT_SET_TPR (its interrupt controller may have something to
+ * deliver now), as KVM does.
+ *
+ * Return: KVMOD_EXIT_RESUME or KVMOD_EXIT_USER.
+ */
+int kvmod_emulate_set_cr8(struct kvmod_vcpu *vcpu, u64 val)
+{
+	u64 old = vcpu->cr8;
+	int r;
+
+	if (val & ~0xfULL)
+		return kvmod_inject_gp(vcpu);
+	r = kvmod_skip_insn(vcpu);
+	if (r != KVMOD_EXIT_RESUME)
+		return r;
+	vcpu->cr8 = val;
+	if (vcpu->vm->irqchip) {
+		kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
+		return KVMOD_EXIT_RESUME;
+	}
+	if (val >= old)
+		return KVMOD_EXIT_RESUME;
+	vcpu->run->exit_reason = KVM_EXIT_SET_TPR;
+	return KVMOD_EXIT_USER;
+}
+EXPORT_SYMBOL_GPL(kvmod_emulate_set_cr8);
+
+/**
+ * kvmod_handle_gpa_fault() - a nested page fault or EPT violation
+ * @vcpu: the vCPU
+ * @gpa: the guest-physical address
+ * @write: the access was a write
+ * @error_code: the vendor's fault information (for the trace)
+ *
+ * The MMU maps the page; where no memslot lets the access through, the
+ * instruction is emulated as MMIO.
+ *
+ * Return: KVMOD_EXIT_RESUME, KVMOD_EXIT_USER or -errno.
+ */
+int kvmod_handle_gpa_fault(struct kvmod_vcpu *vcpu, u64 gpa, bool write,
+			   u64 error_code)
+{
+	int r;
+
+	r = vcpu->vm->mmu->page_fault(vcpu->vm, gpa, write);
+	trace_kvmod_page_fault(vcpu->id, gpa, error_code, r);
+	if (!r)
+		return KVMOD_EXIT_RESUME;
+	if (r != -ENOENT)
+		return r;
+	/* MMIO while an event was being delivered (an IDT in MMIO...). */
+	if (kvmod_event_delivering(vcpu))
+		return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV,
+					   error_code, gpa);
+	return kvmod_emulate_mmio(vcpu);
+}
+EXPORT_SYMBOL_GPL(kvmod_handle_gpa_fault);
+
+/**
+ * kvmod_exit_irq_window() - the guest can take an interrupt now
+ * @vcpu: the vCPU
+ *
+ * Return: KVMOD_EXIT_RESUME; core's loop injects or reports the window.
+ */
+int kvmod_exit_irq_window(struct kvmod_vcpu *vcpu)
+{
+	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
+	return KVMOD_EXIT_RESUME;
+}
+EXPORT_SYMBOL_GPL(kvmod_exit_irq_window);
+
+/**
+ * kvmod_exit_nmi_window() - the guest can take an NMI now
+ * @vcpu: the vCPU
+ *
+ * Return: KVMOD_EXIT_RESUME.
+ */
+int kvmod_exit_nmi_window(struct kvmod_vcpu *vcpu)
+{
+	kvmod_nmi_window_open(vcpu);
+	return KVMOD_EXIT_RESUME;
+}
+EXPORT_SYMBOL_GPL(kvmod_exit_nmi_window);

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The IOAPIC of a VM: the pure model (ioapic.c) on the MMIO bus at
+ * 0xfec00000, its messages delivered to the local APICs, and the EOIs
+ * of level-triggered interrupts that come back from them.
+ */
+#include "irqchip.h"
+
+static int vioapic_deliver(void *ctx, const struct kvmod_irq_msg *msg,
+			   unsigned int pin, bool rtc_track)
+{
+	struct kvmod_virq *virq = ctx;
+
+	return kvmod_irq_deliver(virq->vm, msg, NULL);
+}
+
+/**
+ * kvmod_vioapic_set_irq() - a source's level on an IOAPIC pin changed
+ * @virq: the VM's irqchip
+ * @source: KVMOD_IRQ_SOURCE_*
+ * @pin: 0-23
+ * @level: the source's level
+ * @line_status: the caller reports coalescing (KVM_IRQ_LINE_STATUS)
+ *
+ * Return: as kvmod_ioapic_set_irq().
+ */
+int kvmod_vioapic_set_irq(struct kvmod_virq *virq, int source, u32 pin,
+			  bool level, bool line_status)
+{
+	unsigned long flags;
+	int r;
+
+	spin_lock_irqsave(&virq->ioapic_lock, flags);
+	r = kvmod_ioapic_set_irq(&virq->ioapic, pin, source, level,
+				 line_status, vioapic_deliver, virq);
+	spin_unlock_irqrestore(&virq->ioapic_lock, flags);
+	return r;
+}
+
+/**
+ * kvmod_vioapic_eoi() - a local APIC EOI'd a level-triggered vector
+ * @virq: the VM's irqchip
+ * @vector: the vector
+ */
+void kvmod_vioapic_eoi(struct kvmod_virq *virq, u8 vector)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&virq->ioapic_lock, flags);
+	/* An EOI storm's delayed re-injection is not modelled: retry now. */
+	kvmod_ioapic_eoi(&virq->ioapic, vector, vioapic_deliver, virq);
+	spin_unlock_irqrestore(&virq->ioapic_lock, flags);
+}
+
+/**
+ * kvmod_vioapic_set_state() - KVM_SET_IRQCHIP of the IOAPIC
+ * @virq: the VM's irqchip
+ * @state: the new state; pending pins are serviced under its table
+ */
+void kvmod_vioapic_set_state(struct kvmod_virq *virq,
+			     const struct kvm_ioapic_state *state)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&virq->ioapic_lock, flags);
+	kvmod_ioapic_set_state(&virq->ioapic, state, vioapic_deliver, virq);
+	spin_unlock_irqrestore(&virq->ioapic_lock, flags);
+}
+
+static int vioapic_read(struct kvmod_io_device *dev, struct kvmod_vcpu *vcpu,
+			u64 addr, int len, void *val)
+{
+	struct kvmod_virq *virq = container_of(dev, struct kvmod_virq,
+					       ioapic_dev);
+	unsigned long flags;
+	int r = 0;
+
+	spin_lock_irqsave(&virq->ioapic_lock, flags);
+	if (!kvmod_ioapic_in_range(&virq->ioapic, addr))
+		r = -EOPNOTSUPP;
+	else if (!kvmod_ioapic_mmio_read(&virq->ioapic,
+					 addr - virq->ioapic.base_address,
+					 len, val))
+		memset(val, 0, len);
+	spin_unlock_irqrestore(&virq->ioapic_lock, flags);
+	return r;
+}
+
+static int vioapic_write(struct kvmod_io_device *dev, struct kvmod_vcpu *vcpu,
+			 u64 addr, int len, const void *val)
+{
+	struct kvmod_virq *virq = container_of(dev, struct kvmod_virq,
+					       ioapic_dev);
+	struct kvmod_ioapic_write_info info;
+	unsigned long flags;
+	int r = 0;
+
+	spin_lock_irqsave(&virq->ioapic_lock, flags);
+	if (kvmod_ioapic_in_range(&virq->ioapic, addr))
+		kvmod_ioapic_mmio_write(&virq->ioapic,
+					addr - virq->ioapic.base_address, len,
+					val, vioapic_deliver, virq, &info);
+	else
+		r = -EOPNOTSUPP;
+	spin_unlock_irqrestore(&virq->ioapic_lock, flags);
+	return r;
+}
+
+static const struct kvmod_io_ops vioapic_ops = {
+	.read = vioapic_read,
+	.write = vioapic_write,
+};
+
+/**
+ * kvmod_vioapic_create() - the IOAPIC, reset, on the MMIO bus
+ * @virq: the VM's irqchip
+ *
+ * Return: 0 or the bus's error.
+ */
+int kvmod_vioapic_create(struct kvmod_virq *virq)
+{
+	spin_lock_init(&virq->ioapic_lock);
+	kvmod_ioapic_init(&virq->ioapic);
+	virq->ioapic_dev.ops = &vioapic_ops;
+	return kvmod_io_bus_register(virq->vm, KVMOD_MMIO_BUS,
+				     KVMOD_IOAPIC_DEFAULT_BASE,
+				     KVMOD_IOAPIC_MEM_LENGTH,
+				     &virq->ioapic_dev);
+}
+
+/**
+ * kvmod_vioapic_destroy() - take the IOAPIC off the MMIO bus
+ * @virq: the VM's irqchip
+ */
+void kvmod_vioapic_destroy(struct kvmod_virq *virq)
+{
+	kvmod_io_bus_unregister(virq->vm, KVMOD_MMIO_BUS, &virq->ioapic_dev);
+}

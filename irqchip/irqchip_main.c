@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmod-irqchip.ko: the in-kernel interrupt controllers as an optional
+ * component of kvmod. Loaded, it answers the irqchip capabilities and
+ * ioctls (KVM_CREATE_IRQCHIP, KVM_CAP_SPLIT_IRQCHIP, KVM_GET/SET_IRQCHIP,
+ * routing, KVM_GET/SET_LAPIC, the PIT); a VM that creates an irqchip
+ * gets a local APIC per vCPU and, unless split, the PIC and IOAPIC.
+ * Unloaded (or loaded after the VM was created), the VM has none, and
+ * KVM_CHECK_EXTENSION says so.
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "irqchip.h"
+
+/* KVM's MAX_NR_RESERVED_IOAPIC_PINS: the split irqchip's GSI limit. */
+#define KVMOD_MAX_SPLIT_IOAPIC_PINS	KVMOD_MAX_IRQ_ROUTES
+
+static long irqchip_check_extension(struct kvmod_vm *vm, long cap)
+{
+	switch (cap) {
+	case KVM_CAP_IRQCHIP:
+	case KVM_CAP_IRQ_INJECT_STATUS:
+	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_SPLIT_IRQCHIP:
+	case KVM_CAP_IOAPIC_POLARITY_IGNORED:
+	case KVM_CAP_PIT:
+	case KVM_CAP_PIT2:
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_REINJECT_CONTROL:
+		return 1;
+	case KVM_CAP_IRQ_ROUTING:
+		return KVMOD_MAX_IRQ_ROUTES;
+	default:
+		return 0;
+	}
+}
+
+/* Claim the VM's irqchip slot: none yet, and no vCPU. */
+static struct kvmod_virq *virq_claim(struct kvmod_vm *vm, int *err)
+{
+	struct kvmod_virq *virq = NULL;
+
+	mutex_lock(&vm->lock);
+	if (vm->irqchip_data)
+		*err = -EEXIST;
+	else if (vm->nr_vcpus)
+		*err = -EINVAL;
+	else
+		virq = kzalloc(sizeof(*virq), GFP_KERNEL_ACCOUNT);
+	if (virq) {
+		virq->vm = vm;
+		mutex_init(&virq->lock);
+		vm->irqchip_data = virq;
+	} else if (!*err) {
+		*err = -ENOMEM;
+	}
+	mutex_unlock(&vm->lock);
+	return virq;
+}
+
+static void virq_unclaim(struct kvmod_vm *vm, struct kvmod_virq *virq)
+{
+	kvmod_virq_free_routing(virq);
+	mutex_lock(&vm->lock);
+	vm->irqchip_data = NULL;
+	mutex_unlock(&vm->lock);
+	kfree(virq);
+}
+
+static int create_irqchip(struct kvmod_vm *vm)
+{
+	struct kvmod_virq *virq;
+	int r = 0;
+
+	virq = virq_claim(vm, &r);
+	if (!virq)
+		return r;
+	mutex_lock(&virq->lock);
+	virq->full = true;
+	r = kvmod_vpic_create(virq);
+	if (r)
+		goto err;
+	r = kvmod_vioapic_create(virq);
+	if (r)
+		goto err_pic;
+	r = kvmod_virq_default_routing(virq);
+	if (r)
+		goto err_ioapic;
+	mutex_unlock(&virq->lock);
+	/* Core sees the irqchip (HLT in the kernel, no KVM_INTERRUPT). */
+	smp_store_release(&vm->irqchip, &kvmod_irqchip_ops);
+	return 0;
+
+err_ioapic:
+	kvmod_vioapic_destroy(virq);
+err_pic:
+	kvmod_vpic_destroy(virq);
+err:
+	mutex_unlock(&virq->lock);
+	virq_unclaim(vm, virq);
+	return r;
+}
+
+static int enable_split_irqchip(struct kvmod_vm *vm,
+				const struct kvm_enable_cap *cap)
+{
+	struct kvmod_virq *virq;
+	int r = 0;
+
+	if (cap->flags || cap->args[0] > KVMOD_MAX_SPLIT_IOAPIC_PINS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (vm->irqchip_data || vm->nr_vcpus)
+		r = -EEXIST;
+	mutex_unlock(&vm->lock);
+	if (r)
+		return r;
+	virq = virq_claim(vm, &r);
+	if (!virq)
+		return r == -EINVAL ? -EEXIST : r;
+	mutex_lock(&virq->lock);
+	virq->split = true;
+	virq->nr_ioapic_routes = cap->args[0];
+	r = kvmod_virq_default_routing(virq);
+	mutex_unlock(&virq->lock);
+	if (r) {
+		virq_unclaim(vm, virq);
+		return r;
+	}
+	smp_store_release(&vm->irqchip, &kvmod_irqchip_ops);
+	return 0;
+}
+
+static long get_set_irqchip(struct kvmod_vm *vm, unsigned int ioctl,
+			    void __user *argp)
+{
+	struct kvmod_virq *virq = to_virq(vm);
+	struct kvm_irqchip *chip;
+	unsigned long flags;
+	long r = 0;
+
+	chip = memdup_user(argp, sizeof(*chip));
+	if (IS_ERR(chip))
+		return PTR_ERR(chip);
+	if (!virq || !virq->full || !READ_ONCE(vm->irqchip)) {
+		r = -ENXIO;
+		goto out;
+	}
+	switch (chip->chip_id) {
+	case KVM_IRQCHIP_PIC_MASTER:
+	case KVM_IRQCHIP_PIC_SLAVE:
+		spin_lock_irqsave(&virq->pic_lock, flags);
+		if (ioctl == KVM_GET_IRQCHIP)
+			kvmod_pic_get_state(&virq->pic, chip->chip_id,
+					    &chip->chip.pic);
+		else if (kvmod_pic_set_state(&virq->pic, chip->chip_id,
+					     &chip->chip.pic))
+			r = -EINVAL;
+		spin_unlock_irqrestore(&virq->pic_lock, flags);
+		if (ioctl == KVM_SET_IRQCHIP)
+			kvmod_vpic_kick(virq);
+		break;
+	case KVM_IRQCHIP_IOAPIC:
+		if (ioctl == KVM_GET_IRQCHIP) {
+			spin_lock_irqsave(&virq->ioapic_lock, flags);
+			kvmod_ioapic_get_state(&virq->ioapic,
+					       &chip->chip.ioapic);
+			spin_unlock_irqrestore(&virq->ioapic_lock, flags);
+		} else {
+			kvmod_vioapic_set_state(virq, &chip->chip.ioapic);
+		}
+		break;
+	default:
+		r = -EINVAL;
+		goto out;
+	}
+	if (!r && ioctl == KVM_GET_IRQCHIP &&
+	    copy_to_user(argp, chip, sizeof(*chip)))
+		r = -EFAULT;
+out:
+	kfree(chip);
+	return r;
+}
+
+static long irqchip_vm_ioctl(struct kvmod_vm *vm, unsigned int ioctl,
+			     unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+	struct kvm_enable_cap cap;
+	long r;
+
+	switch (ioctl) {
+	case KVM_CREATE_IRQCHIP:
+		return create_irqchip(vm);
+	case KVM_GET_IRQCHIP:
+	case KVM_SET_IRQCHIP:
+		return get_set_irqchip(vm, ioctl, argp);
+	case KVM_ENABLE_CAP:
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		if (cap.cap != KVM_CAP_SPLIT_IRQCHIP)
+			return -ENOTTY;
+		return enable_split_irqchip(vm, &cap);
+	}
+	r = kvmod_virq_route_ioctl(vm, ioctl, argp);
+	if (r != -ENOTTY)
+		return r;
+	return kvmod_vpit_ioctl(to_virq(vm), ioctl, argp);
+}
+
+static long irqchip_vcpu_ioctl(struct kvmod_vcpu *vcpu, unsigned int ioctl,
+			       unsigned long arg)
+{
+	return kvmod_vlapic_ioctl(vcpu, ioctl, (void __user *)arg);
+}
+
+static int irqchip_vcpu_create(struct kvmod_vcpu *vcpu)
+{
+	if (!READ_ONCE(vcpu->vm->irqchip_data))
+		return 0;
+	return kvmod_vlapic_create(vcpu);
+}
+
+static void irqchip_vcpu_destroy(struct kvmod_vcpu *vcpu)
+{
+	kvmod_vlapic_destroy(vcpu);
+}
+
+static void irqchip_vm_destroy(struct kvmod_vm *vm)
+{
+	struct kvmod_virq *virq = to_virq(vm);
+
+	if (!virq)
+		return;
+	kvmod_vpit_destroy(virq);
+	if (virq->full) {
+		kvmod_vioapic_destroy(virq);
+		kvmod_vpic_destroy(virq);
+	}
+	kvmod_virq_free_routing(virq);
+	vm->irqchip = NULL;
+	vm->irqchip_data = NULL;
+	kfree(virq);
+}
+
+static const struct kvmod_component_ops irqchip_component = {
+	.name = "irqchip",
+	.owner = THIS_MODULE,
+	.check_extension = irqchip_check_extension,
+	.vm_ioctl = irqchip_vm_ioctl,
+	.vcpu_ioctl = irqchip_vcpu_ioctl,
+	.vcpu_create = irqchip_vcpu_create,
+	.vcpu_destroy = irqchip_vcpu_destroy,
+	.vm_destroy = irqchip_vm_destroy,
+};
+
+static int __init kvmod_irqchip_init(void)
+{
+	return kvmod_register_component(KVMOD_COMPONENT_IRQCHIP,
+					&irqchip_component);
+}
+
+static void __exit kvmod_irqchip_exit(void)
+{
+	kvmod_unregister_component(KVMOD_COMPONENT_IRQCHIP,
+				   &irqchip_component);
+}
+
+module_init(kvmod_irqchip_init);
+module_exit(kvmod_irqchip_exit);
+MODULE_DESCRIPTION("kvmod in-kernel interrupt controllers: PIC, IOAPIC, LAPIC, PIT, MSI routing");
+MODULE_LICENSE("GPL");
+MODULE_SOFTDEP("pre: kvmod");

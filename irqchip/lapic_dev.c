@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The local APIC of each vCPU: its registers (lapic.c) behind the vCPU's
+ * MMIO page and x2APIC MSRs, its timer on an hrtimer, interrupt delivery
+ * to the APICs of a VM, and what core's event delivery asks of it.
+ */
+#include <linux/hrtimer.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/msr-index.h>
+#include <asm/tsc.h>
+
+#include "irqchip.h"
+
+static s64 now_ns(void)
+{
+	return ktime_get_ns();
+}
+
+/* The guest's TSC now (the vendor knows the offset). */
+static u64 guest_tsc(struct kvmod_vcpu *vcpu)
+{
+	u64 tsc = 0;
+
+	vcpu->vm->vendor->get_msr(vcpu, MSR_IA32_TSC, &tsc);
+	return tsc;
+}
+
+/*
+ * (Re-)arm the host timer for the APIC timer; @vl->lock held. @cur: the
+ * guest's TSC now, read by the caller (the vendor cannot be asked with
+ * the lock held).
+ */
+static void vlapic_arm_timer(struct kvmod_vlapic *vl, s64 now, u64 cur)
+{
+	s64 expires;
+	u64 tsc;
+
+	hrtimer_try_to_cancel(&vl->timer);
+	if (kvmod_lapic_timer_next(&vl->l, &expires)) {
+		hrtimer_start(&vl->timer, ns_to_ktime(expires),
+			      HRTIMER_MODE_ABS);
+		return;
+	}
+	if (kvmod_lapic_timer_tsc_deadline(&vl->l, &tsc) && tsc_khz) {
+		expires = now;
+		if (tsc > cur)
+			expires += mul_u64_u32_div(tsc - cur, 1000000, tsc_khz);
+		hrtimer_start(&vl->timer, ns_to_ktime(expires),
+			      HRTIMER_MODE_ABS);
+	}
+}
+
+static void vlapic_kick(struct kvmod_vlapic *vl)
+{
+	kvmod_make_request(vl->vcpu, KVMOD_REQ_EVENT);
+	kvmod_vcpu_kick(vl->vcpu);
+}
+
+/* What an LVT or delivery mode asks beyond setting an IRR bit. */
+static void vlapic_local_mode(struct kvmod_vlapic *vl, int mode)
+{
+	switch (mode) {
+	case KVMOD_DM_FIXED:
+		vlapic_kick(vl);
+		break;
+	case KVMOD_DM_NMI:
+		kvmod_vcpu_send_nmi(vl->vcpu);
+		break;
+	case KVMOD_DM_INIT:
+		kvmod_vcpu_send_init(vl->vcpu);
+		break;
+	case KVMOD_DM_EXTINT:
+		vlapic_kick(vl);
+		break;
+	}
+}
+
+static enum hrtimer_restart vlapic_timer_fn(struct hrtimer *t)
+{
+	struct kvmod_vlapic *vl = container_of(t, struct kvmod_vlapic, timer);
+	enum hrtimer_restart ret = HRTIMER_NORESTART;
+	unsigned long flags;
+	s64 now = now_ns(), next;
+	int mode;
+
+	spin_lock_irqsave(&vl->lock, flags);
+	/* Re-armed for later while this waited for the lock: not yet. */
+	if (kvmod_lapic_timer_next(&vl->l, &next) && next > now) {
+		spin_unlock_irqrestore(&vl->lock, flags);
+		hrtimer_set_expires(t, ns_to_ktime(next));
+		return HRTIMER_RESTART;
+	}
+	mode = kvmod_lapic_timer_expired(&vl->l, now);
+	if (kvmod_lapic_timer_next(&vl->l, &next)) {
+		hrtimer_set_expires(t, ns_to_ktime(next));
+		ret = HRTIMER_RESTART;
+	}
+	spin_unlock_irqrestore(&vl->lock, flags);
+	vlapic_local_mode(vl, mode);
+	return ret;
+}
+
+/*
+ * Carry out what a register write asked for, with no LAPIC lock held:
+ * IPIs, EOIs to the IOAPIC, the timer, the vCPU's own state.
+ */
+static void vlapic_effects(struct kvmod_vlapic *vl,
+			   const struct kvmod_lapic_effects *fx)
+{
+	struct kvmod_vcpu *vcpu = vl->vcpu;
+	struct kvmod_virq *virq = to_virq(vcpu->vm);
+	unsigned long flags;
+
+	if (fx->mode || fx->map) {
+		spin_lock_irqsave(&vl->lock, flags);
+		vcpu->apic_base = vl->l.apic_base;
+		spin_unlock_irqrestore(&vl->lock, flags);
+	}
+	if (fx->timer) {
+		u64 tsc = guest_tsc(vcpu);
+
+		spin_lock_irqsave(&vl->lock, flags);
+		vlapic_arm_timer(vl, now_ns(), tsc);
+		spin_unlock_irqrestore(&vl->lock, flags);
+	}
+	if (fx->ipi)
+		kvmod_irq_deliver(vcpu->vm, &fx->ipi_msg, vl);
+	if (fx->eoi && fx->eoi_level && !fx->eoi_suppressed) {
+		if (virq->split) {
+			if (kvmod_virq_split_eoi_vector(virq, vcpu,
+							fx->eoi_vector)) {
+				vcpu->eoi_exit_vector = fx->eoi_vector;
+				kvmod_make_request(vcpu, KVMOD_REQ_IOAPIC_EOI);
+			}
+		} else {
+			kvmod_vioapic_eoi(virq, fx->eoi_vector);
+		}
+	}
+	if (fx->eval || fx->lvt || fx->eoi)
+		kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
+	if (fx->lvt && virq->full)
+		kvmod_vpic_kick(virq);
+}
+
+/* Keep the LAPIC's TPR and core's CR8 (the vendor's copy) in step. */
+static void vlapic_sync_cr8(struct kvmod_vlapic *vl)
+{
+	u8 cr8 = vl->vcpu->cr8;
+
+	if (kvmod_lapic_get_cr8(&vl->l) != cr8)
+		kvmod_lapic_set_cr8(&vl->l, cr8);
+}
+
+/**
+ * kvmod_irq_deliver() - send an interrupt message to the APICs of a VM
+ * @vm: the VM
+ * @msg: the message (IOAPIC entry, MSI, or IPI)
+ * @src: the sending APIC for an IPI (shorthands), NULL otherwise
+ *
+ * Return: the number of APICs that accepted it, or -1 when none matched.
+ */
+int kvmod_irq_deliver(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
+		      struct kvmod_vlapic *src)
+{
+	int i, n = smp_load_acquire(&vm->nr_vcpus), matched = 0, lowest = 0;
+	int accepted = 0, pick, r, nth = 0;
+	struct kvmod_vlapic *vl;
+	unsigned long flags;
+	bool hit;
+
+	if (msg->delivery_mode == KVMOD_DM_LOWEST) {
+		/* One target: the (vector % n)-th enabled match, as KVM. */
+		for (i = 0; i < n; i++) {
+			vl = to_vlapic(kvmod_get_vcpu(vm, i));
+			if (!vl)
+				continue;
+			spin_lock_irqsave(&vl->lock, flags);
+			hit = kvmod_lapic_match_dest(&vl->l, msg,
+						     src ? &src->l : NULL) &&
+			      kvmod_lapic_sw_enabled(&vl->l);
+			spin_unlock_irqrestore(&vl->lock, flags);
+			lowest += hit;
+		}
+		if (!lowest)
+			return -1;
+		pick = msg->vector % lowest;
+	}
+	for (i = 0; i < n; i++) {
+		vl = to_vlapic(kvmod_get_vcpu(vm, i));
+		if (!vl)
+			continue;
+		spin_lock_irqsave(&vl->lock, flags);
+		hit = kvmod_lapic_match_dest(&vl->l, msg, src ? &src->l : NULL);
+		if (hit && msg->delivery_mode == KVMOD_DM_LOWEST)
+			hit = kvmod_lapic_sw_enabled(&vl->l) && nth++ == pick;
+		r = -1;
+		if (hit && (msg->delivery_mode == KVMOD_DM_FIXED ||
+			    msg->delivery_mode == KVMOD_DM_LOWEST))
+			r = kvmod_lapic_accept(&vl->l, msg);
+		spin_unlock_irqrestore(&vl->lock, flags);
+		if (!hit)
+			continue;
+		matched++;
+		switch (msg->delivery_mode) {
+		case KVMOD_DM_FIXED:
+		case KVMOD_DM_LOWEST:
+			if (r >= 0) {
+				accepted++;
+				vlapic_kick(vl);
+			}
+			break;
+		case KVMOD_DM_NMI:
+			kvmod_vcpu_send_nmi(vl->vcpu);
+			accepted++;
+			break;
+		case KVMOD_DM_INIT:
+			/* A level de-assert INIT does nothing (as KVM). */
+			if (msg->level && !msg->assert)
+				break;
+			kvmod_vcpu_send_init(vl->vcpu);
+			accepted++;
+			break;
+		case KVMOD_DM_SIPI:
+			kvmod_vcpu_send_sipi(vl->vcpu, msg->vector);
+			accepted++;
+			break;
+		default:
+			break;
+		}
+	}
+	return matched ? accepted : -1;
+}
+
+/* Core's event delivery. */
+
+static int vlapic_pending_vector(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	struct kvmod_virq *virq = to_virq(vcpu->vm);
+	unsigned long flags;
+	bool pic_ok;
+	int v;
+
+	if (!vl)
+		return -1;
+	spin_lock_irqsave(&vl->lock, flags);
+	vlapic_sync_cr8(vl);
+	v = kvmod_lapic_pending(&vl->l);
+	pic_ok = kvmod_lapic_accepts_pic_intr(&vl->l);
+	spin_unlock_irqrestore(&vl->lock, flags);
+	if (v >= 0)
+		return v;
+	/* ExtINT from the PIC, through LINT0 (or a disabled APIC). */
+	if (pic_ok && virq->full && READ_ONCE(virq->pic.output))
+		return 256;
+	return -1;
+}
+
+static int vlapic_ack(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	struct kvmod_virq *virq = to_virq(vcpu->vm);
+	unsigned long flags;
+	u16 acked, masked;
+	int v, irq;
+	bool pic_ok;
+
+	spin_lock_irqsave(&vl->lock, flags);
+	v = kvmod_lapic_ack(&vl->l);
+	pic_ok = kvmod_lapic_accepts_pic_intr(&vl->l);
+	spin_unlock_irqrestore(&vl->lock, flags);
+	if (v >= 0 || !pic_ok || !virq->full)
+		return v;
+	spin_lock_irqsave(&virq->pic_lock, flags);
+	if (kvmod_pic_intr(&virq->pic))
+		v = kvmod_pic_ack(&virq->pic, &irq) & 0xff;
+	kvmod_pic_take_events(&virq->pic, &acked, &masked);
+	spin_unlock_irqrestore(&virq->pic_lock, flags);
+	if (acked & 1)
+		kvmod_vpit_irq0_acked(virq);
+	return v;
+}
+
+static bool vlapic_has_wakeup(struct kvmod_vcpu *vcpu)
+{
+	return vcpu->vm->vendor->interrupt_allowed(vcpu) &&
+	       vlapic_pending_vector(vcpu) >= 0;
+}
+
+static u8 vlapic_maxphyaddr(struct kvmod_vcpu *vcpu)
+{
+	return kvmod_guest_maxphyaddr(vcpu);
+}
+
+static int vlapic_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val,
+			  bool host)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	unsigned long flags;
+	int r = 0;
+
+	if (!vl)
+		return -ENOENT;
+	if (msr == MSR_IA32_APICBASE) {
+		*val = vcpu->apic_base;
+		return 0;
+	}
+	if (msr == KVMOD_MSR_TSC_DEADLINE) {
+		spin_lock_irqsave(&vl->lock, flags);
+		*val = kvmod_lapic_get_tsc_deadline(&vl->l);
+		spin_unlock_irqrestore(&vl->lock, flags);
+		return 0;
+	}
+	if (msr < KVMOD_APIC_MSR_BASE || msr > KVMOD_APIC_MSR_LAST)
+		return -ENOENT;
+	spin_lock_irqsave(&vl->lock, flags);
+	vlapic_sync_cr8(vl);
+	if (kvmod_lapic_rdmsr(&vl->l, msr, val, now_ns()))
+		r = -EINVAL;
+	spin_unlock_irqrestore(&vl->lock, flags);
+	return r;
+}
+
+static int vlapic_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
+			  bool host)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	struct kvmod_lapic_effects fx = {};
+	unsigned long flags;
+	bool x2apic;
+	int r = 0;
+
+	if (!vl)
+		return -ENOENT;
+	if (msr == MSR_IA32_APICBASE) {
+		x2apic = kvmod_guest_has_feature(vcpu, 1, 2, 21);
+		spin_lock_irqsave(&vl->lock, flags);
+		if (kvmod_lapic_set_base(&vl->l, val, host, x2apic,
+					 vlapic_maxphyaddr(vcpu), &fx))
+			r = -EINVAL;
+		vcpu->apic_base = vl->l.apic_base;
+		spin_unlock_irqrestore(&vl->lock, flags);
+	} else if (msr == KVMOD_MSR_TSC_DEADLINE) {
+		spin_lock_irqsave(&vl->lock, flags);
+		kvmod_lapic_set_tsc_deadline(&vl->l, val, &fx);
+		spin_unlock_irqrestore(&vl->lock, flags);
+	} else if (msr >= KVMOD_APIC_MSR_BASE && msr <= KVMOD_APIC_MSR_LAST) {
+		spin_lock_irqsave(&vl->lock, flags);
+		vlapic_sync_cr8(vl);
+		if (kvmod_lapic_wrmsr(&vl->l, msr, val, now_ns(), &fx))
+			r = -EINVAL;
+		vcpu->cr8 = kvmod_lapic_get_cr8(&vl->l);
+		spin_unlock_irqrestore(&vl->lock, flags);
+	} else {
+		return -ENOENT;
+	}
+	vlapic_effects(vl, &fx);
+	return r;
+}
+
+static int vlapic_local_mmio(struct kvmod_vcpu *vcpu, u64 addr, int len,
+			     void *val, bool write)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	struct kvmod_lapic_effects fx = {};
+	unsigned long flags;
+	u64 base;
+
+	if (!vl)
+		return -EOPNOTSUPP;
+	spin_lock_irqsave(&vl->lock, flags);
+	base = vl->l.apic_base & ~0xfffULL & GENMASK_ULL(51, 0);
+	/* Disabled or in x2APIC mode, the page is not the APIC's. */
+	if (!kvmod_lapic_hw_enabled(&vl->l) || kvmod_lapic_x2apic_mode(&vl->l) ||
+	    addr < base || addr + len > base + 0x1000) {
+		spin_unlock_irqrestore(&vl->lock, flags);
+		return -EOPNOTSUPP;
+	}
+	vlapic_sync_cr8(vl);
+	if (write) {
+		kvmod_lapic_mmio_write(&vl->l, addr - base, len, val, now_ns(),
+				       &fx);
+		vcpu->cr8 = kvmod_lapic_get_cr8(&vl->l);
+	} else {
+		kvmod_lapic_mmio_read(&vl->l, addr - base, len, val, now_ns());
+	}
+	spin_unlock_irqrestore(&vl->lock, flags);
+	vlapic_effects(vl, &fx);
+	return 0;
+}
+
+static void vlapic_init_signal(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	unsigned long flags;
+
+	if (!vl)
+		return;
+	hrtimer_cancel(&vl->timer);
+	spin_lock_irqsave(&vl->lock, flags);
+	kvmod_lapic_init_signal(&vl->l);
+	vcpu->apic_base = vl->l.apic_base;
+	vcpu->cr8 = 0;
+	spin_unlock_irqrestore(&vl->lock, flags);
+}
+
+const struct kvmod_irqchip_ops kvmod_irqchip_ops = {
+	.pending_vector = vlapic_pending_vector,
+	.ack = vlapic_ack,
+	.has_wakeup = vlapic_has_wakeup,
+	.get_msr = vlapic_get_msr,
+	.set_msr = vlapic_set_msr,
+	.local_mmio = vlapic_local_mmio,
+	.init_signal = vlapic_init_signal,
+};
+
+/**
+ * kvmod_vlapic_ioctl() - KVM_GET_LAPIC and KVM_SET_LAPIC
+ * @vcpu: the vCPU (its mutex held)
+ * @ioctl: the ioctl
+ * @argp: the user's struct kvm_lapic_state
+ *
+ * Return: 0, -EFAULT, -EINVAL, -ENOMEM, or -ENOTTY for other ioctls.
+ */
+long kvmod_vlapic_ioctl(struct kvmod_vcpu *vcpu, unsigned int ioctl,
+			void __user *argp)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	struct kvmod_lapic_effects fx = {};
+	struct kvm_lapic_state *s;
+	unsigned long flags;
+	long r = 0;
+
+	if (ioctl != KVM_GET_LAPIC && ioctl != KVM_SET_LAPIC)
+		return -ENOTTY;
+	if (!vl)
+		return -EINVAL;
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	if (ioctl == KVM_GET_LAPIC) {
+		spin_lock_irqsave(&vl->lock, flags);
+		vlapic_sync_cr8(vl);
+		kvmod_lapic_get_state(&vl->l, s, now_ns());
+		spin_unlock_irqrestore(&vl->lock, flags);
+		if (copy_to_user(argp, s, sizeof(*s)))
+			r = -EFAULT;
+	} else if (copy_from_user(s, argp, sizeof(*s))) {
+		r = -EFAULT;
+	} else {
+		spin_lock_irqsave(&vl->lock, flags);
+		if (kvmod_lapic_set_state(&vl->l, s, now_ns(), &fx))
+			r = -EINVAL;
+		vcpu->cr8 = kvmod_lapic_get_cr8(&vl->l);
+		fx.timer = true;
+		spin_unlock_irqrestore(&vl->lock, flags);
+		vlapic_effects(vl, &fx);
+		kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
+	}
+	kfree(s);
+	return r;
+}
+
+/**
+ * kvmod_vlapic_create() - give a new vCPU its local APIC
+ * @vcpu: the vCPU, not yet visible to userspace
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kvmod_vlapic_create(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_vlapic *vl;
+
+	vl = kzalloc(sizeof(*vl), GFP_KERNEL_ACCOUNT);
+	if (!vl)
+		return -ENOMEM;
+	vl->vcpu = vcpu;
+	spin_lock_init(&vl->lock);
+	hrtimer_init(&vl->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
+	vl->timer.function = vlapic_timer_fn;
+	kvmod_lapic_reset(&vl->l, vcpu->id, vcpu->id == 0);
+	vcpu->apic_base = vl->l.apic_base;
+	vcpu->irqchip_data = vl;
+	return 0;
+}
+
+/**
+ * kvmod_vlapic_destroy() - free a vCPU's local APIC
+ * @vcpu: the vCPU (none of its code runs any more)
+ */
+void kvmod_vlapic_destroy(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+
+	if (!vl)
+		return;
+	hrtimer_cancel(&vl->timer);
+	vcpu->irqchip_data = NULL;
+	kfree(vl);
+}
