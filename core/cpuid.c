@@ -25,7 +25,7 @@
 			 BIT(27) |	/* OSXSAVE */		\
 			 BIT(28))	/* AVX */
 #define L1_ECX_HYPERVISOR	BIT(31)
-/* Leaf 1 EDX: APIC (no in-kernel APIC yet), ACPI, TM, PBE. */
+/* Leaf 1 EDX: APIC (kvmod-irqchip offers it again), ACPI, TM, PBE. */
 #define L1_EDX_HIDE	(BIT(9) | BIT(22) | BIT(29) | BIT(31))
 /* Leaf 7 EBX: keep only features that need no state or host help. */
 #define L7_EBX_KEEP	(BIT(0) |	/* FSGSBASE */		\
@@ -43,8 +43,8 @@
 			 BIT(23) | BIT(24) | BIT(28))
 
 /* The host's answer with what kvmod does not virtualize taken out. */
-static void cpuid_filtered(u32 leaf, u32 subleaf, u32 apic_id, u32 *eax,
-			   u32 *ebx, u32 *ecx, u32 *edx)
+static void cpuid_host_filtered(u32 leaf, u32 subleaf, u32 apic_id, u32 *eax,
+				u32 *ebx, u32 *ecx, u32 *edx)
 {
 	u32 max_basic = cpuid_eax(0);
 	u32 max_ext = cpuid_eax(0x80000000);
@@ -105,6 +105,28 @@ static void cpuid_filtered(u32 leaf, u32 subleaf, u32 apic_id, u32 *eax,
 	}
 }
 
+/*
+ * What kvmod offers: the host's filtered answer and what the optional
+ * components add (the in-kernel APIC's bits...): those of @vm, or the
+ * components loaded now for KVM_GET_SUPPORTED_CPUID (@vm NULL).
+ */
+static void cpuid_filtered(struct kvmod_vm *vm, u32 leaf, u32 subleaf,
+			   u32 apic_id, u32 *eax, u32 *ebx, u32 *ecx, u32 *edx)
+{
+	u32 regs[4];
+
+	cpuid_host_filtered(leaf, subleaf, apic_id, eax, ebx, ecx, edx);
+	regs[0] = *eax;
+	regs[1] = *ebx;
+	regs[2] = *ecx;
+	regs[3] = *edx;
+	kvmod_components_cpuid(vm, leaf, subleaf, regs);
+	*eax = regs[0];
+	*ebx = regs[1];
+	*ecx = regs[2];
+	*edx = regs[3];
+}
+
 static const struct kvm_cpuid_entry2 *
 cpuid_find(const struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf)
 {
@@ -148,7 +170,7 @@ void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 		*ecx = e ? e->ecx : 0;
 		*edx = e ? e->edx : 0;
 	} else {
-		cpuid_filtered(leaf, subleaf, vcpu->id, eax, ebx, ecx, edx);
+		cpuid_filtered(vcpu->vm, leaf, subleaf, vcpu->id, eax, ebx, ecx, edx);
 	}
 	if (trace_kvmod_cpuid_enabled())
 		trace_kvmod_cpuid(vcpu->id, leaf, subleaf, *eax, *ebx, *ecx,
@@ -182,7 +204,7 @@ bool kvmod_guest_has_feature(struct kvmod_vcpu *vcpu, u32 leaf, int reg,
 		r[2] = e->ecx;
 		r[3] = e->edx;
 	} else {
-		cpuid_filtered(leaf, 0, vcpu->id, &r[0], &r[1], &r[2], &r[3]);
+		cpuid_filtered(vcpu->vm, leaf, 0, vcpu->id, &r[0], &r[1], &r[2], &r[3]);
 	}
 	return r[reg] & BIT(bit);
 }
@@ -205,7 +227,7 @@ int kvmod_guest_maxphyaddr(struct kvmod_vcpu *vcpu)
 		e = cpuid_find(vcpu, 0x80000008, 0);
 		eax = e ? e->eax : 0;
 	} else {
-		cpuid_filtered(0x80000008, 0, vcpu->id, &eax, &ebx, &ecx,
+		cpuid_filtered(vcpu->vm, 0x80000008, 0, vcpu->id, &eax, &ebx, &ecx,
 			       &edx);
 	}
 	return (eax & 0xff) ? (eax & 0xff) : 36;
@@ -229,7 +251,7 @@ static void add_entry(struct kvm_cpuid_entry2 *list, u32 *n, u32 leaf,
 	e->function = leaf;
 	e->index = subleaf;
 	e->flags = flags;
-	cpuid_filtered(leaf, subleaf, 0, &e->eax, &e->ebx, &e->ecx, &e->edx);
+	cpuid_filtered(NULL, leaf, subleaf, 0, &e->eax, &e->ebx, &e->ecx, &e->edx);
 }
 
 /* Fill @list (KVMOD_MAX_CPUID_ENTRIES) with what kvmod supports. */

@@ -299,8 +299,10 @@ bool kvmod_ready_for_interrupt(struct kvmod_vcpu *vcpu)
 {
 	struct kvmod_vcpu_events *e = &vcpu->ev;
 
-	if (vcpu->vm->irqchip)
+	if (vcpu->vm->pic_in_kernel)
 		return true;
+	if (vcpu->vm->irqchip && irqchip_pending(vcpu) >= 0)
+		return false;
 	return vcpu->vm->vendor->interrupt_allowed(vcpu) &&
 	       !e->irq.injected && !e->exception.pending &&
 	       !e->exception.injected && !e->nmi.injected;
@@ -314,15 +316,17 @@ bool kvmod_ready_for_interrupt(struct kvmod_vcpu *vcpu)
  * As in KVM, an interrupt queued earlier and not delivered yet is
  * replaced.
  *
- * Return: 0; -EINVAL for a vector above 255, -ENXIO with an in-kernel
- * irqchip.
+ * Return: 0; -EINVAL for a vector above 255, -ENXIO with the PIC in the
+ * kernel, -EEXIST with a split irqchip while the last one waits.
  */
 int kvmod_vcpu_interrupt(struct kvmod_vcpu *vcpu, u32 irq)
 {
 	if (irq > 255)
 		return -EINVAL;
-	if (vcpu->vm->irqchip)
+	if (vcpu->vm->pic_in_kernel)
 		return -ENXIO;
+	if (vcpu->vm->irqchip)
+		return vcpu->vm->irqchip->user_interrupt(vcpu, irq);
 	vcpu->ev.irq.injected = true;
 	vcpu->ev.irq.soft = false;
 	vcpu->ev.irq.vector = irq;
@@ -376,4 +380,90 @@ void kvmod_fill_run_events(struct kvmod_vcpu *vcpu)
 	run->ready_for_interrupt_injection = kvmod_ready_for_interrupt(vcpu);
 	run->cr8 = kvmod_get_cr8(vcpu);
 	run->apic_base = kvmod_get_apic_base(vcpu);
+}
+
+#define VCPU_EVENTS_FLAGS	(KVM_VCPUEVENT_VALID_NMI_PENDING |	\
+				 KVM_VCPUEVENT_VALID_SIPI_VECTOR |	\
+				 KVM_VCPUEVENT_VALID_SHADOW |		\
+				 KVM_VCPUEVENT_VALID_SMM)
+
+/**
+ * kvmod_get_vcpu_events() - KVM_GET_VCPU_EVENTS
+ * @vcpu: the vCPU
+ * @ev: filled in
+ *
+ * Without exception payloads (KVM_CAP_EXCEPTION_PAYLOAD), a pending
+ * exception is reported as injected, its payload already applied.
+ */
+void kvmod_get_vcpu_events(struct kvmod_vcpu *vcpu, struct kvm_vcpu_events *ev)
+{
+	const struct kvmod_vendor_ops *vendor = vcpu->vm->vendor;
+	typeof(vcpu->ev.exception) *e = &vcpu->ev.exception;
+
+	kvmod_process_nmis(vcpu);
+	memset(ev, 0, sizeof(*ev));
+	if (e->pending && e->has_payload) {
+		if (e->vector == X86_TRAP_PF)
+			vendor->set_cr2(vcpu, e->payload);
+		else if (e->vector == X86_TRAP_DB)
+			vcpu->dr6 = (vcpu->dr6 & ~0xfULL) | e->payload;
+		e->has_payload = false;
+	}
+	ev->exception.injected = e->pending || e->injected;
+	ev->exception.nr = e->vector;
+	ev->exception.has_error_code = e->has_error;
+	ev->exception.error_code = e->error;
+	ev->interrupt.injected = vcpu->ev.irq.injected && !vcpu->ev.irq.soft;
+	ev->interrupt.nr = vcpu->ev.irq.vector;
+	ev->interrupt.shadow = vendor->get_interrupt_shadow(vcpu);
+	ev->nmi.injected = vcpu->ev.nmi.injected;
+	ev->nmi.pending = vcpu->ev.nmi.pending != 0;
+	ev->nmi.masked = vendor->get_nmi_mask(vcpu);
+	ev->flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
+		    KVM_VCPUEVENT_VALID_SMM;
+}
+
+/**
+ * kvmod_set_vcpu_events() - KVM_SET_VCPU_EVENTS
+ * @vcpu: the vCPU
+ * @ev: the events
+ *
+ * Return: 0, or -EINVAL for unknown flags, an exception vector that is
+ * not one (above 31, or NMI), or SMM (not offered).
+ */
+int kvmod_set_vcpu_events(struct kvmod_vcpu *vcpu,
+			  const struct kvm_vcpu_events *ev)
+{
+	const struct kvmod_vendor_ops *vendor = vcpu->vm->vendor;
+	struct kvmod_vcpu_events *e = &vcpu->ev;
+
+	if (ev->flags & ~VCPU_EVENTS_FLAGS)
+		return -EINVAL;
+	if (ev->exception.injected &&
+	    (ev->exception.nr > 31 || ev->exception.nr == X86_TRAP_NMI))
+		return -EINVAL;
+	if ((ev->flags & KVM_VCPUEVENT_VALID_SMM) && ev->smi.smm)
+		return -EINVAL;
+	e->exception.pending = false;
+	e->exception.injected = ev->exception.injected;
+	e->exception.vector = ev->exception.nr;
+	e->exception.has_error = ev->exception.has_error_code;
+	e->exception.error = ev->exception.error_code;
+	e->exception.has_payload = false;
+	e->irq.injected = ev->interrupt.injected;
+	e->irq.vector = ev->interrupt.nr;
+	e->irq.soft = ev->interrupt.soft;
+	e->irq.insn_len = 0;
+	if (ev->flags & KVM_VCPUEVENT_VALID_SHADOW)
+		vendor->set_interrupt_shadow(vcpu, ev->interrupt.shadow);
+	e->nmi.injected = ev->nmi.injected;
+	if (ev->flags & KVM_VCPUEVENT_VALID_NMI_PENDING) {
+		atomic_set(&vcpu->nmi_queued, 0);
+		e->nmi.pending = ev->nmi.pending ? 1 : 0;
+	}
+	vendor->set_nmi_mask(vcpu, ev->nmi.masked);
+	if ((ev->flags & KVM_VCPUEVENT_VALID_SIPI_VECTOR) && vcpu->vm->irqchip)
+		vcpu->sipi_vector = ev->sipi_vector;
+	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
+	return 0;
 }

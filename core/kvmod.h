@@ -218,7 +218,10 @@ struct kvmod_mmu_ops {
  *	the others
  * @vcpu_create: a vCPU was created (before userspace can run it)
  * @vcpu_destroy: free what the component attached to the vCPU
- * @vm_destroy: free what it attached to the VM (after every vCPU)
+ * @vm_destroy: free what it attached to the VM (no vCPU runs; their
+ *	@vcpu_destroy calls come after)
+ * @cpuid: adjust the CPUID kvmod offers (@regs: EAX..EDX of @leaf,
+ *	@subleaf) for what the component implements
  *
  * Every VM pins the components registered when it was created, and asks
  * them in order of their kind.
@@ -234,6 +237,7 @@ struct kvmod_component_ops {
 	int (*vcpu_create)(struct kvmod_vcpu *vcpu);
 	void (*vcpu_destroy)(struct kvmod_vcpu *vcpu);
 	void (*vm_destroy)(struct kvmod_vm *vm);
+	void (*cpuid)(u32 leaf, u32 subleaf, u32 regs[4]);
 };
 
 enum kvmod_component_kind {
@@ -258,6 +262,8 @@ enum kvmod_component_kind {
  *	(its page moves with the vCPU's APIC base); 0 when handled,
  *	-EOPNOTSUPP when not its own
  * @init_signal: the vCPU takes an INIT: its local APIC too
+ * @user_interrupt: KVM_INTERRUPT with a split irqchip: an ExtINT from
+ *	userspace's PIC; 0, or -EEXIST while the last one waits
  */
 struct kvmod_irqchip_ops {
 	int (*pending_vector)(struct kvmod_vcpu *vcpu);
@@ -268,6 +274,7 @@ struct kvmod_irqchip_ops {
 	int (*local_mmio)(struct kvmod_vcpu *vcpu, u64 addr, int len,
 			  void *val, bool write);
 	void (*init_signal)(struct kvmod_vcpu *vcpu);
+	int (*user_interrupt)(struct kvmod_vcpu *vcpu, u8 vector);
 };
 
 /* The I/O bus (io_bus.c): ports and MMIO claimed by in-kernel devices. */
@@ -330,6 +337,7 @@ struct kvmod_vm {
 	const struct kvmod_component_ops *components[KVMOD_NR_COMPONENTS];
 	const struct kvmod_irqchip_ops *irqchip;	/* or NULL */
 	void *irqchip_data;
+	bool pic_in_kernel;		/* not split: no KVM_INTERRUPT */
 	struct kvmod_io_bus __rcu *buses[KVMOD_NR_BUSES];	/* vm->lock */
 	struct srcu_struct io_srcu;	/* readers of @buses */
 	enum kvmod_pt_format pt_format;

@@ -34,6 +34,9 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_ENABLE_CAP_VM:
 	case KVM_CAP_MP_STATE:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_INTR_SHADOW:
+	case KVM_CAP_GET_TSC_KHZ:
 		return 1;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |

@@ -59,6 +59,8 @@ static void vcpu_init_state(struct kvmod_vcpu *vcpu)
  */
 void kvmod_vcpu_send_init(struct kvmod_vcpu *vcpu)
 {
+	/* A SIPI that came before the INIT means nothing. */
+	WRITE_ONCE(vcpu->sipi_pending, false);
 	WRITE_ONCE(vcpu->init_pending, true);
 	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 	kvmod_vcpu_kick(vcpu);
@@ -96,8 +98,6 @@ bool kvmod_vcpu_accept_init_sipi(struct kvmod_vcpu *vcpu)
 
 	if (READ_ONCE(vcpu->init_pending)) {
 		WRITE_ONCE(vcpu->init_pending, false);
-		/* A SIPI sent before the INIT means nothing. */
-		WRITE_ONCE(vcpu->sipi_pending, false);
 		vcpu_init_state(vcpu);
 		vcpu->mp_state = (vcpu->apic_base & BIT_ULL(8)) ?
 				 KVM_MP_STATE_RUNNABLE :

@@ -173,6 +173,30 @@ long kvmod_components_check_extension(struct kvmod_vm *vm, long cap)
 	return r;
 }
 
+/**
+ * kvmod_components_cpuid() - CPUID bits the components add or take away
+ * @vm: the VM (its pinned components), or NULL for those registered now
+ * @leaf: CPUID leaf
+ * @subleaf: its index
+ * @regs: EAX, EBX, ECX, EDX, changed in place
+ */
+void kvmod_components_cpuid(struct kvmod_vm *vm, u32 leaf, u32 subleaf,
+			    u32 regs[4])
+{
+	const struct kvmod_component_ops *c;
+	int i;
+
+	if (!vm)
+		mutex_lock(&registry_lock);
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vm ? vm->components[i] : registered_comps[i];
+		if (c && c->cpuid)
+			c->cpuid(leaf, subleaf, regs);
+	}
+	if (!vm)
+		mutex_unlock(&registry_lock);
+}
+
 /*
  * Take the registered vendor and MMU and pin their modules. The MMU
  * module is loaded on demand when none is registered.

@@ -16,6 +16,8 @@ void kvmod_components_put(struct kvmod_components *c);
 int kvmod_get_components(struct kvmod_vm *vm);
 void kvmod_put_components(struct kvmod_vm *vm);
 long kvmod_components_check_extension(struct kvmod_vm *vm, long cap);
+void kvmod_components_cpuid(struct kvmod_vm *vm, u32 leaf, u32 subleaf,
+			    u32 regs[4]);
 
 /* main.c */
 int kvmod_dev_register(void);
@@ -62,6 +64,10 @@ bool kvmod_ready_for_interrupt(struct kvmod_vcpu *vcpu);
 int kvmod_vcpu_interrupt(struct kvmod_vcpu *vcpu, u32 irq);
 void kvmod_process_nmis(struct kvmod_vcpu *vcpu);
 void kvmod_fill_run_events(struct kvmod_vcpu *vcpu);
+void kvmod_get_vcpu_events(struct kvmod_vcpu *vcpu,
+			   struct kvm_vcpu_events *ev);
+int kvmod_set_vcpu_events(struct kvmod_vcpu *vcpu,
+			  const struct kvm_vcpu_events *ev);
 
 /* cpuid.c */
 int kvmod_get_supported_cpuid(struct kvm_cpuid2 __user *argp);

@@ -286,7 +286,7 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 		}
 		vcpu->cr8 = cr8;
 	}
-	vcpu->irq_window_exit = !vcpu->vm->irqchip &&
+	vcpu->irq_window_exit = !vcpu->vm->pic_in_kernel &&
 				READ_ONCE(run->request_interrupt_window);
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);

@@ -8,6 +8,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/tsc.h>
 
 #include "registry.h"
 #include "sregs_check.h"
@@ -205,6 +206,24 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 	case KVM_NMI:
 		kvmod_vcpu_send_nmi(vcpu);
 		return 0;
+	case KVM_GET_VCPU_EVENTS: {
+		struct kvm_vcpu_events ev;
+
+		kvmod_get_vcpu_events(vcpu, &ev);
+		if (copy_to_user(argp, &ev, sizeof(ev)))
+			return -EFAULT;
+		return 0;
+	}
+	case KVM_SET_VCPU_EVENTS: {
+		struct kvm_vcpu_events ev;
+
+		if (copy_from_user(&ev, argp, sizeof(ev)))
+			return -EFAULT;
+		return kvmod_set_vcpu_events(vcpu, &ev);
+	}
+	case KVM_GET_TSC_KHZ:
+		/* The guest's TSC runs at the host's rate (no scaling). */
+		return tsc_khz;
 	case KVM_GET_MP_STATE: {
 		struct kvm_mp_state mp;
 

@@ -23,12 +23,16 @@ static void kvmod_vm_destroy(struct kvmod_vm *vm)
 	 * looks at the vCPUs (none runs: every fd is gone).
 	 */
 	vm->mmu->vm_destroy(vm);
-	for (i = 0; i < vm->nr_vcpus; i++)
-		kvmod_vcpu_destroy(kvmod_get_vcpu(vm, i));
-	xa_destroy(&vm->vcpu_array);
+	/*
+	 * Components before the vCPUs: their interrupt sources (timers,
+	 * devices) stop before anything they deliver to goes away.
+	 */
 	for (i = 0; i < KVMOD_NR_COMPONENTS; i++)
 		if (vm->components[i] && vm->components[i]->vm_destroy)
 			vm->components[i]->vm_destroy(vm);
+	for (i = 0; i < vm->nr_vcpus; i++)
+		kvmod_vcpu_destroy(kvmod_get_vcpu(vm, i));
+	xa_destroy(&vm->vcpu_array);
 	kvmod_io_bus_destroy(vm);
 	vm->vendor->vm_destroy(vm);
 	kvmod_put_components(vm);

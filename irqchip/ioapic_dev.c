@@ -37,19 +37,44 @@ int kvmod_vioapic_set_irq(struct kvmod_virq *virq, int source, u32 pin,
 	return r;
 }
 
+/* Does an EOI of one of @pins acknowledge the PIT's tick (GSI 0)? */
+static bool vioapic_pit_pin(struct kvmod_virq *virq, u32 pins)
+{
+	const struct kvmod_irq_route_table *t;
+	bool hit = false;
+	int pin;
+
+	rcu_read_lock();
+	t = rcu_dereference(virq->routes);
+	for (pin = 0; t && pins && !hit; pin++, pins >>= 1)
+		hit = (pins & 1) && !kvmod_irq_routing_chip_pin_gsi(t,
+						KVM_IRQCHIP_IOAPIC, pin);
+	rcu_read_unlock();
+	return hit;
+}
+
 /**
- * kvmod_vioapic_eoi() - a local APIC EOI'd a level-triggered vector
+ * kvmod_vioapic_eoi() - a local APIC EOI'd a vector
  * @virq: the VM's irqchip
  * @vector: the vector
+ * @level: it was level-triggered and EOIs are broadcast: remote IRR
+ *	of the IOAPIC's entries with that vector is cleared
+ *
+ * An EOI of the PIT's pin also acknowledges its tick (reinjection).
  */
-void kvmod_vioapic_eoi(struct kvmod_virq *virq, u8 vector)
+void kvmod_vioapic_eoi(struct kvmod_virq *virq, u8 vector, bool level)
 {
 	unsigned long flags;
+	u32 pins;
 
 	spin_lock_irqsave(&virq->ioapic_lock, flags);
+	pins = kvmod_ioapic_vector_pins(&virq->ioapic, vector);
 	/* An EOI storm's delayed re-injection is not modelled: retry now. */
-	kvmod_ioapic_eoi(&virq->ioapic, vector, vioapic_deliver, virq);
+	if (level)
+		kvmod_ioapic_eoi(&virq->ioapic, vector, vioapic_deliver, virq);
 	spin_unlock_irqrestore(&virq->ioapic_lock, flags);
+	if (pins && virq->pit && vioapic_pit_pin(virq, pins))
+		kvmod_vpit_irq0_acked(virq);
 }
 
 /**
@@ -119,7 +144,6 @@ static const struct kvmod_io_ops vioapic_ops = {
  */
 int kvmod_vioapic_create(struct kvmod_virq *virq)
 {
-	spin_lock_init(&virq->ioapic_lock);
 	kvmod_ioapic_init(&virq->ioapic);
 	virq->ioapic_dev.ops = &vioapic_ops;
 	return kvmod_io_bus_register(virq->vm, KVMOD_MMIO_BUS,

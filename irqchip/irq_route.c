@@ -60,11 +60,9 @@ int kvmod_virq_set_irq(struct kvmod_virq *virq, int source, u32 gsi,
 						  routes[i].u.irqchip.pin,
 						  level, line_status);
 		} else {
+			/* Slave pins are stored as 8-15 in the table. */
 			r = kvmod_vpic_set_irq(virq, source,
-					       routes[i].u.irqchip.pin +
-					       (routes[i].u.irqchip.irqchip ==
-						KVM_IRQCHIP_PIC_SLAVE ? 8 : 0),
-					       level);
+					       routes[i].u.irqchip.pin, level);
 		}
 		if (r < 0)
 			continue;

@@ -37,6 +37,7 @@ struct kvmod_vlapic {
 	spinlock_t lock;		/* @l */
 	struct kvmod_lapic l;
 	struct hrtimer timer;
+	int user_extint;		/* split: KVM_INTERRUPT's vector, or -1 */
 };
 
 struct kvmod_vpit;
@@ -94,7 +95,7 @@ int kvmod_vioapic_create(struct kvmod_virq *virq);
 void kvmod_vioapic_destroy(struct kvmod_virq *virq);
 int kvmod_vioapic_set_irq(struct kvmod_virq *virq, int source, u32 pin,
 			  bool level, bool line_status);
-void kvmod_vioapic_eoi(struct kvmod_virq *virq, u8 vector);
+void kvmod_vioapic_eoi(struct kvmod_virq *virq, u8 vector, bool level);
 void kvmod_vioapic_set_state(struct kvmod_virq *virq,
 			     const struct kvm_ioapic_state *state);
 

@@ -29,6 +29,7 @@ static long irqchip_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_PIT2:
 	case KVM_CAP_PIT_STATE2:
 	case KVM_CAP_REINJECT_CONTROL:
+	case KVM_CAP_TSC_DEADLINE_TIMER:
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVMOD_MAX_IRQ_ROUTES;
@@ -37,69 +38,73 @@ static long irqchip_check_extension(struct kvmod_vm *vm, long cap)
 	}
 }
 
-/* Claim the VM's irqchip slot: none yet, and no vCPU. */
-static struct kvmod_virq *virq_claim(struct kvmod_vm *vm, int *err)
+/*
+ * The VM's irqchip state, made on first use and kept until the VM is
+ * destroyed (so ioctls racing with a failed KVM_CREATE_IRQCHIP never see
+ * it freed); vm->irqchip says whether an irqchip was created.
+ */
+static struct kvmod_virq *virq_get(struct kvmod_vm *vm)
 {
-	struct kvmod_virq *virq = NULL;
+	struct kvmod_virq *virq;
 
 	mutex_lock(&vm->lock);
-	if (vm->irqchip_data)
-		*err = -EEXIST;
-	else if (vm->nr_vcpus)
-		*err = -EINVAL;
-	else
+	virq = vm->irqchip_data;
+	if (!virq) {
 		virq = kzalloc(sizeof(*virq), GFP_KERNEL_ACCOUNT);
-	if (virq) {
-		virq->vm = vm;
-		mutex_init(&virq->lock);
-		vm->irqchip_data = virq;
-	} else if (!*err) {
-		*err = -ENOMEM;
+		if (virq) {
+			virq->vm = vm;
+			mutex_init(&virq->lock);
+			spin_lock_init(&virq->pic_lock);
+			spin_lock_init(&virq->ioapic_lock);
+			vm->irqchip_data = virq;
+		}
 	}
 	mutex_unlock(&vm->lock);
 	return virq;
 }
 
-static void virq_unclaim(struct kvmod_vm *vm, struct kvmod_virq *virq)
+/* With virq->lock: may an irqchip be made now? */
+static int virq_may_create(struct kvmod_vm *vm, int busy_err, int vcpu_err)
 {
-	kvmod_virq_free_routing(virq);
-	mutex_lock(&vm->lock);
-	vm->irqchip_data = NULL;
-	mutex_unlock(&vm->lock);
-	kfree(virq);
+	if (READ_ONCE(vm->irqchip))
+		return busy_err;
+	if (READ_ONCE(vm->nr_vcpus))
+		return vcpu_err;
+	return 0;
 }
 
 static int create_irqchip(struct kvmod_vm *vm)
 {
-	struct kvmod_virq *virq;
-	int r = 0;
+	struct kvmod_virq *virq = virq_get(vm);
+	int r;
 
-	virq = virq_claim(vm, &r);
 	if (!virq)
-		return r;
+		return -ENOMEM;
 	mutex_lock(&virq->lock);
-	virq->full = true;
+	r = virq_may_create(vm, -EEXIST, -EINVAL);
+	if (r)
+		goto out;
 	r = kvmod_vpic_create(virq);
 	if (r)
-		goto err;
+		goto out;
 	r = kvmod_vioapic_create(virq);
 	if (r)
 		goto err_pic;
 	r = kvmod_virq_default_routing(virq);
 	if (r)
 		goto err_ioapic;
-	mutex_unlock(&virq->lock);
+	virq->full = true;
+	vm->pic_in_kernel = true;
 	/* Core sees the irqchip (HLT in the kernel, no KVM_INTERRUPT). */
 	smp_store_release(&vm->irqchip, &kvmod_irqchip_ops);
-	return 0;
+	goto out;
 
 err_ioapic:
 	kvmod_vioapic_destroy(virq);
 err_pic:
 	kvmod_vpic_destroy(virq);
-err:
+out:
 	mutex_unlock(&virq->lock);
-	virq_unclaim(vm, virq);
 	return r;
 }
 
@@ -107,30 +112,26 @@ static int enable_split_irqchip(struct kvmod_vm *vm,
 				const struct kvm_enable_cap *cap)
 {
 	struct kvmod_virq *virq;
-	int r = 0;
+	int r;
 
 	if (cap->flags || cap->args[0] > KVMOD_MAX_SPLIT_IOAPIC_PINS)
 		return -EINVAL;
-	mutex_lock(&vm->lock);
-	if (vm->irqchip_data || vm->nr_vcpus)
-		r = -EEXIST;
-	mutex_unlock(&vm->lock);
-	if (r)
-		return r;
-	virq = virq_claim(vm, &r);
+	virq = virq_get(vm);
 	if (!virq)
-		return r == -EINVAL ? -EEXIST : r;
+		return -ENOMEM;
 	mutex_lock(&virq->lock);
-	virq->split = true;
-	virq->nr_ioapic_routes = cap->args[0];
-	r = kvmod_virq_default_routing(virq);
-	mutex_unlock(&virq->lock);
-	if (r) {
-		virq_unclaim(vm, virq);
-		return r;
+	r = virq_may_create(vm, -EEXIST, -EEXIST);
+	if (!r) {
+		virq->split = true;
+		virq->nr_ioapic_routes = cap->args[0];
+		r = kvmod_virq_default_routing(virq);
+		if (r)
+			virq->split = false;
+		else
+			smp_store_release(&vm->irqchip, &kvmod_irqchip_ops);
 	}
-	smp_store_release(&vm->irqchip, &kvmod_irqchip_ops);
-	return 0;
+	mutex_unlock(&virq->lock);
+	return r;
 }
 
 static long get_set_irqchip(struct kvmod_vm *vm, unsigned int ioctl,
@@ -144,7 +145,7 @@ static long get_set_irqchip(struct kvmod_vm *vm, unsigned int ioctl,
 	chip = memdup_user(argp, sizeof(*chip));
 	if (IS_ERR(chip))
 		return PTR_ERR(chip);
-	if (!virq || !virq->full || !READ_ONCE(vm->irqchip)) {
+	if (!virq || !smp_load_acquire(&vm->irqchip) || !virq->full) {
 		r = -ENXIO;
 		goto out;
 	}
@@ -218,7 +219,7 @@ static long irqchip_vcpu_ioctl(struct kvmod_vcpu *vcpu, unsigned int ioctl,
 
 static int irqchip_vcpu_create(struct kvmod_vcpu *vcpu)
 {
-	if (!READ_ONCE(vcpu->vm->irqchip_data))
+	if (!smp_load_acquire(&vcpu->vm->irqchip))
 		return 0;
 	return kvmod_vlapic_create(vcpu);
 }
@@ -245,6 +246,15 @@ static void irqchip_vm_destroy(struct kvmod_vm *vm)
 	kfree(virq);
 }
 
+/* The APIC, x2APIC and TSC-deadline timer are emulated whatever the host. */
+static void irqchip_cpuid(u32 leaf, u32 subleaf, u32 regs[4])
+{
+	if (leaf != 1)
+		return;
+	regs[2] |= BIT(21) | BIT(24);
+	regs[3] |= BIT(9);
+}
+
 static const struct kvmod_component_ops irqchip_component = {
 	.name = "irqchip",
 	.owner = THIS_MODULE,
@@ -254,6 +264,7 @@ static const struct kvmod_component_ops irqchip_component = {
 	.vcpu_create = irqchip_vcpu_create,
 	.vcpu_destroy = irqchip_vcpu_destroy,
 	.vm_destroy = irqchip_vm_destroy,
+	.cpuid = irqchip_cpuid,
 };
 
 static int __init kvmod_irqchip_init(void)

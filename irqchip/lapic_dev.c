@@ -126,16 +126,15 @@ static void vlapic_effects(struct kvmod_vlapic *vl,
 	}
 	if (fx->ipi)
 		kvmod_irq_deliver(vcpu->vm, &fx->ipi_msg, vl);
-	if (fx->eoi && fx->eoi_level && !fx->eoi_suppressed) {
-		if (virq->split) {
-			if (kvmod_virq_split_eoi_vector(virq, vcpu,
-							fx->eoi_vector)) {
-				vcpu->eoi_exit_vector = fx->eoi_vector;
-				kvmod_make_request(vcpu, KVMOD_REQ_IOAPIC_EOI);
-			}
-		} else {
-			kvmod_vioapic_eoi(virq, fx->eoi_vector);
+	if (fx->eoi && virq->split) {
+		if (fx->eoi_level && !fx->eoi_suppressed &&
+		    kvmod_virq_split_eoi_vector(virq, vcpu, fx->eoi_vector)) {
+			vcpu->eoi_exit_vector = fx->eoi_vector;
+			kvmod_make_request(vcpu, KVMOD_REQ_IOAPIC_EOI);
 		}
+	} else if (fx->eoi) {
+		kvmod_vioapic_eoi(virq, fx->eoi_vector,
+				  fx->eoi_level && !fx->eoi_suppressed);
 	}
 	if (fx->eval || fx->lvt || fx->eoi)
 		kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
@@ -158,13 +157,14 @@ static void vlapic_sync_cr8(struct kvmod_vlapic *vl)
  * @msg: the message (IOAPIC entry, MSI, or IPI)
  * @src: the sending APIC for an IPI (shorthands), NULL otherwise
  *
- * Return: the number of APICs that accepted it, or -1 when none matched.
+ * Return: the number of APICs that accepted it (0 when none did, as
+ * KVM's APIC map answers), or -1 when the VM has no APIC at all.
  */
 int kvmod_irq_deliver(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
 		      struct kvmod_vlapic *src)
 {
 	int i, n = smp_load_acquire(&vm->nr_vcpus), matched = 0, lowest = 0;
-	int accepted = 0, pick, r, nth = 0;
+	int accepted = 0, pick = 0, r, nth = 0, present = 0;
 	struct kvmod_vlapic *vl;
 	unsigned long flags;
 	bool hit;
@@ -183,13 +183,14 @@ int kvmod_irq_deliver(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
 			lowest += hit;
 		}
 		if (!lowest)
-			return -1;
+			return n ? 0 : -1;
 		pick = msg->vector % lowest;
 	}
 	for (i = 0; i < n; i++) {
 		vl = to_vlapic(kvmod_get_vcpu(vm, i));
 		if (!vl)
 			continue;
+		present++;
 		spin_lock_irqsave(&vl->lock, flags);
 		hit = kvmod_lapic_match_dest(&vl->l, msg, src ? &src->l : NULL);
 		if (hit && msg->delivery_mode == KVMOD_DM_LOWEST)
@@ -229,7 +230,7 @@ int kvmod_irq_deliver(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
 			break;
 		}
 	}
-	return matched ? accepted : -1;
+	return present ? accepted : -1;
 }
 
 /* Core's event delivery. */
@@ -254,6 +255,8 @@ static int vlapic_pending_vector(struct kvmod_vcpu *vcpu)
 	/* ExtINT from the PIC, through LINT0 (or a disabled APIC). */
 	if (pic_ok && virq->full && READ_ONCE(virq->pic.output))
 		return 256;
+	if (pic_ok && virq->split && READ_ONCE(vl->user_extint) >= 0)
+		return 256;
 	return -1;
 }
 
@@ -270,7 +273,14 @@ static int vlapic_ack(struct kvmod_vcpu *vcpu)
 	v = kvmod_lapic_ack(&vl->l);
 	pic_ok = kvmod_lapic_accepts_pic_intr(&vl->l);
 	spin_unlock_irqrestore(&vl->lock, flags);
-	if (v >= 0 || !pic_ok || !virq->full)
+	if (v >= 0 || !pic_ok)
+		return v;
+	if (virq->split) {
+		v = vl->user_extint;
+		vl->user_extint = -1;
+		return v;
+	}
+	if (!virq->full)
 		return v;
 	spin_lock_irqsave(&virq->pic_lock, flags);
 	if (kvmod_pic_intr(&virq->pic))
@@ -371,9 +381,11 @@ static int vlapic_local_mmio(struct kvmod_vcpu *vcpu, u64 addr, int len,
 		return -EOPNOTSUPP;
 	spin_lock_irqsave(&vl->lock, flags);
 	base = vl->l.apic_base & ~0xfffULL & GENMASK_ULL(51, 0);
-	/* Disabled or in x2APIC mode, the page is not the APIC's. */
-	if (!kvmod_lapic_hw_enabled(&vl->l) || kvmod_lapic_x2apic_mode(&vl->l) ||
-	    addr < base || addr + len > base + 0x1000) {
+	/*
+	 * The page at the APIC base is the APIC's even while it is disabled
+	 * or in x2APIC mode: it then reads as all ones (KVM's MMIO hole).
+	 */
+	if (addr < base || addr + len > base + 0x1000) {
 		spin_unlock_irqrestore(&vl->lock, flags);
 		return -EOPNOTSUPP;
 	}
@@ -387,6 +399,19 @@ static int vlapic_local_mmio(struct kvmod_vcpu *vcpu, u64 addr, int len,
 	}
 	spin_unlock_irqrestore(&vl->lock, flags);
 	vlapic_effects(vl, &fx);
+	return 0;
+}
+
+static int vlapic_user_interrupt(struct kvmod_vcpu *vcpu, u8 vector)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+
+	if (!vl)
+		return -ENXIO;
+	if (vl->user_extint >= 0)
+		return -EEXIST;
+	vl->user_extint = vector;
+	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 	return 0;
 }
 
@@ -413,6 +438,7 @@ const struct kvmod_irqchip_ops kvmod_irqchip_ops = {
 	.set_msr = vlapic_set_msr,
 	.local_mmio = vlapic_local_mmio,
 	.init_signal = vlapic_init_signal,
+	.user_interrupt = vlapic_user_interrupt,
 };
 
 /**
@@ -476,9 +502,12 @@ int kvmod_vlapic_create(struct kvmod_vcpu *vcpu)
 	if (!vl)
 		return -ENOMEM;
 	vl->vcpu = vcpu;
+	vl->user_extint = -1;
 	spin_lock_init(&vl->lock);
 	hrtimer_init(&vl->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	vl->timer.function = vlapic_timer_fn;
+	/* The TSC-deadline mode is offered (KVM_CAP_TSC_DEADLINE_TIMER). */
+	vl->l.cfg.tsc_deadline = true;
 	kvmod_lapic_reset(&vl->l, vcpu->id, vcpu->id == 0);
 	vcpu->apic_base = vl->l.apic_base;
 	vcpu->irqchip_data = vl;

@@ -133,7 +133,6 @@ int kvmod_vpic_create(struct kvmod_virq *virq)
 {
 	int r;
 
-	spin_lock_init(&virq->pic_lock);
 	kvmod_pic_reset(&virq->pic);
 	virq->pic_dev.ops = &vpic_ops;
 	r = kvmod_io_bus_register(virq->vm, KVMOD_PIO_BUS, 0x20, 2,
