@@ -13,7 +13,8 @@
 
 #include "registry.h"
 
-static void reset_seg(struct kvm_segment *s, u16 sel, u64 base, u8 type)
+static void reset_seg(struct kvm_segment *s, u16 sel, u64 base, u8 type,
+		      bool code_data)
 {
 	memset(s, 0, sizeof(*s));
 	s->selector = sel;
@@ -21,7 +22,7 @@ static void reset_seg(struct kvm_segment *s, u16 sel, u64 base, u8 type)
 	s->limit = 0xffff;
 	s->type = type;
 	s->present = 1;
-	s->s = type != 2 && type != 0xb;
+	s->s = code_data;
 }
 
 /* The register state INIT gives (SDM "Processor State After Reset"). */
@@ -30,14 +31,14 @@ static void vcpu_init_state(struct kvmod_vcpu *vcpu)
 	struct kvm_sregs s;
 
 	memset(&s, 0, sizeof(s));
-	reset_seg(&s.cs, 0xf000, 0xffff0000, 0xb);
-	reset_seg(&s.ds, 0, 0, 3);
-	reset_seg(&s.es, 0, 0, 3);
-	reset_seg(&s.fs, 0, 0, 3);
-	reset_seg(&s.gs, 0, 0, 3);
-	reset_seg(&s.ss, 0, 0, 3);
-	reset_seg(&s.tr, 0, 0, 0xb);
-	reset_seg(&s.ldt, 0, 0, 2);
+	reset_seg(&s.cs, 0xf000, 0xffff0000, 0xb, true);
+	reset_seg(&s.ds, 0, 0, 3, true);
+	reset_seg(&s.es, 0, 0, 3, true);
+	reset_seg(&s.fs, 0, 0, 3, true);
+	reset_seg(&s.gs, 0, 0, 3, true);
+	reset_seg(&s.ss, 0, 0, 3, true);
+	reset_seg(&s.tr, 0, 0, 0xb, false);
+	reset_seg(&s.ldt, 0, 0, 2, false);
 	s.gdt.limit = 0xffff;
 	s.idt.limit = 0xffff;
 	s.cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;

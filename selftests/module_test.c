@@ -174,4 +174,65 @@ TEST_F(module, rmmod_refused_while_in_use)
 	kt_guest_destroy(&fresh);
 }
 
+/*
+ * kvmod-irqchip is optional: while a VM uses it, it cannot be unloaded;
+ * with no VM and no /dev/kvm open it can, and then KVM_CHECK_EXTENSION
+ * reports no irqchip and KVM_CREATE_IRQCHIP is an unknown ioctl, while
+ * guests still run. Loading it again brings the capability back. Runs
+ * when $KVMOD_MODULES names kvmod_irqchip.
+ */
+TEST(irqchip_unload_when_unused)
+{
+	const char *mods = getenv("KVMOD_MODULES");
+	struct kt_guest g;
+	int sys_fd, vm_fd, r, err;
+
+	if (!mods || !strstr(mods, "kvmod_irqchip"))
+		SKIP(return, "KVMOD_MODULES does not name kvmod_irqchip");
+	ASSERT_TRUE(module_loaded("kvmod_irqchip"));
+
+	sys_fd = kt_open_dev();
+	ASSERT_LE(0, sys_fd);
+	ASSERT_EQ(1, ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP));
+	vm_fd = kt_create_vm(sys_fd);
+	ASSERT_LE(0, vm_fd);
+	ASSERT_EQ(0, ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0));
+	errno = 0;
+	r = syscall(SYS_delete_module, "kvmod_irqchip", O_NONBLOCK);
+	err = errno;
+	if (r == -1 && err == EPERM)
+		SKIP(return, "delete_module needs CAP_SYS_MODULE");
+	EXPECT_EQ(-1, r);
+	EXPECT_TRUE(err == EWOULDBLOCK || err == EBUSY);
+	close(vm_fd);
+	close(sys_fd);
+
+	ASSERT_EQ(0, syscall(SYS_delete_module, "kvmod_irqchip", O_NONBLOCK))
+		TH_LOG("unused kvmod_irqchip: %s", strerror(errno));
+	EXPECT_FALSE(module_loaded("kvmod_irqchip"));
+
+	sys_fd = kt_open_dev();
+	ASSERT_LE(0, sys_fd);
+	EXPECT_EQ(0, ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP));
+	EXPECT_EQ(0, ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_PIT2));
+	vm_fd = kt_create_vm(sys_fd);
+	ASSERT_LE(0, vm_fd);
+	EXPECT_EQ(0, ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP));
+	errno = 0;
+	EXPECT_EQ(-1, ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0));
+	EXPECT_EQ(ENOTTY, errno);
+	close(vm_fd);
+	close(sys_fd);
+	ASSERT_EQ(0, kt_guest_create(&g, mod_out_hlt,
+				     KT_CODE_LEN(mod_out_hlt)));
+	expect_guest_runs(_metadata, g.vcpu_fd, g.run);
+	kt_guest_destroy(&g);
+
+	ASSERT_EQ(0, system("modprobe kvmod-irqchip"));
+	sys_fd = kt_open_dev();
+	ASSERT_LE(0, sys_fd);
+	EXPECT_EQ(1, ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP));
+	close(sys_fd);
+}
+
 TEST_HARNESS_MAIN
