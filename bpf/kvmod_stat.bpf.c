@@ -14,6 +14,12 @@
  *   kvm:kvm_userspace_exit         KVM_RUN returns (in-tree KVM)
  *   syscalls:sys_enter_ioctl       KVM_RUN is entered again (in-tree KVM)
  *
+ * and, counted only (KVMOD_STAT_ISA_EVENT), interrupt events:
+ *
+ *   kvmod:kvmod_inj_irq, kvmod:kvmod_inj_nmi, kvmod:kvmod_halt (kvmod)
+ *   kvm:kvm_inj_virq (not re-injections), kvm:kvm_vcpu_wakeup (after a
+ *   wait)                                                     (in-tree KVM)
+ *
  * No kernel structure is dereferenced, so there is nothing to relocate
  * (CO-RE): the tracepoint records are a stable ABI that the loader checks
  * against tracefs. The per-thread state lives in task storage, which
@@ -110,6 +116,32 @@ struct tp_sys_enter_ioctl {
 	__u64 arg;
 };
 
+struct tp_kvmod_inj_irq {
+	struct tp_common common;
+	__u32 vcpu_id;
+	__u8 vector;
+};
+
+struct tp_kvmod_vcpu {		/* kvmod_inj_nmi, kvmod_halt */
+	struct tp_common common;
+	__u32 vcpu_id;
+	bool start;		/* kvmod_halt only */
+};
+
+struct tp_kvm_inj_virq {
+	struct tp_common common;
+	__u32 vector;
+	bool soft;
+	bool reinjected;
+};
+
+struct tp_kvm_vcpu_wakeup {
+	struct tp_common common;
+	__u64 ns;
+	bool waited;
+	bool valid;
+};
+
 /* Where the loader's check of the format files expects the fields. */
 #define ASSERT_AT(type, field, off) \
 	_Static_assert(offsetof(struct type, field) == (off), #type "." #field)
@@ -118,6 +150,10 @@ ASSERT_AT(tp_kvm_exit, isa, 24);
 ASSERT_AT(tp_kvm_exit, vcpu_id, 56);
 ASSERT_AT(tp_kvm_entry, vcpu_id, 8);
 ASSERT_AT(tp_sys_enter_ioctl, cmd, 24);
+ASSERT_AT(tp_kvmod_inj_irq, vector, 12);
+ASSERT_AT(tp_kvmod_vcpu, start, 12);
+ASSERT_AT(tp_kvm_inj_virq, reinjected, 13);
+ASSERT_AT(tp_kvm_vcpu_wakeup, waited, 16);
 ASSERT_AT(kvmod_exit_stats, host_hist, 56);
 _Static_assert(KVMOD_STAT_SLOTS == 32, "log2_slot(), hist_slot() cover 32");
 
@@ -307,4 +343,70 @@ int kvm_run_ioctl(struct tp_sys_enter_ioctl *ctx)
 	if ((__u32)ctx->cmd != KVMOD_STAT_KVM_RUN)
 		return 0;
 	return user_return();
+}
+
+/* An interrupt event: one more count under the pseudo isa. */
+static __always_inline int count_event(__u32 vcpu, __u32 what)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct kvmod_exit_stats *s;
+	struct kvmod_exit_key key;
+
+	if (pid_filtered(pid))
+		return 0;
+	if (filter_vcpu >= 0 && vcpu != (__u32)filter_vcpu)
+		return 0;
+	key.pid = pid;
+	key.vcpu = vcpu;
+	key.isa = KVMOD_STAT_ISA_EVENT;
+	key.reason = what;
+	s = stats_get(&key);
+	if (s)
+		__sync_fetch_and_add(&s->count, 1);
+	return 0;
+}
+
+/* In-tree KVM's records have no vCPU: that of this thread's last exit. */
+static __always_inline __u32 current_vcpu(void)
+{
+	struct kvmod_vcpu_state *st = state_get(false);
+
+	return st ? st->key.vcpu : 0;
+}
+
+SEC("tracepoint/kvmod/kvmod_inj_irq")
+int kvmod_inj_irq(struct tp_kvmod_inj_irq *ctx)
+{
+	return count_event(ctx->vcpu_id, KVMOD_STAT_EV_IRQ | ctx->vector);
+}
+
+SEC("tracepoint/kvmod/kvmod_inj_nmi")
+int kvmod_inj_nmi(struct tp_kvmod_vcpu *ctx)
+{
+	return count_event(ctx->vcpu_id, KVMOD_STAT_EV_NMI);
+}
+
+SEC("tracepoint/kvmod/kvmod_halt")
+int kvmod_halt(struct tp_kvmod_vcpu *ctx)
+{
+	if (!ctx->start)
+		return 0;
+	return count_event(ctx->vcpu_id, KVMOD_STAT_EV_HALT);
+}
+
+SEC("tracepoint/kvm/kvm_inj_virq")
+int kvm_inj_virq(struct tp_kvm_inj_virq *ctx)
+{
+	if (ctx->reinjected)
+		return 0;
+	return count_event(current_vcpu(),
+			   KVMOD_STAT_EV_IRQ | (ctx->vector & 0xff));
+}
+
+SEC("tracepoint/kvm/kvm_vcpu_wakeup")
+int kvm_vcpu_wakeup(struct tp_kvm_vcpu_wakeup *ctx)
+{
+	if (!ctx->waited)
+		return 0;
+	return count_event(current_vcpu(), KVMOD_STAT_EV_HALT);
 }

@@ -21,6 +21,15 @@
 #define KVMOD_STAT_ISA_VMX	1
 #define KVMOD_STAT_ISA_SVM	2
 
+/*
+ * Not an exit: interrupt events, counted (count only) in the exits map
+ * under this pseudo isa, reason KVMOD_STAT_EV_* | vector.
+ */
+#define KVMOD_STAT_ISA_EVENT	3
+#define KVMOD_STAT_EV_IRQ	0x100	/* an interrupt injected, | vector */
+#define KVMOD_STAT_EV_NMI	0x200	/* an NMI injected */
+#define KVMOD_STAT_EV_HALT	0x300	/* the vCPU slept in HLT */
+
 /* The KVM_RUN ioctl number, _IO(KVMIO, 0x80). */
 #define KVMOD_STAT_KVM_RUN	0xae80
 

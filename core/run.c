@@ -193,17 +193,18 @@ static bool vcpu_has_wakeup(struct kvmod_vcpu *vcpu)
 {
 	const struct kvmod_irqchip_ops *chip = vcpu->vm->irqchip;
 
+	if (READ_ONCE(vcpu->init_pending) || READ_ONCE(vcpu->sipi_pending))
+		return true;
+	/* An AP waiting for INIT and SIPI takes nothing else. */
+	if (vcpu->mp_state != KVM_MP_STATE_HALTED &&
+	    vcpu->mp_state != KVM_MP_STATE_RUNNABLE)
+		return false;
 	if (vcpu->ev.nmi.pending || atomic_read(&vcpu->nmi_queued) ||
 	    kvmod_event_delivering(vcpu) ||
 	    vcpu->ev.exception.pending)
 		return true;
 	if (test_bit(KVMOD_REQ_UNHALT, &vcpu->requests))
 		return true;
-	if (READ_ONCE(vcpu->init_pending) || READ_ONCE(vcpu->sipi_pending))
-		return true;
-	if (vcpu->mp_state != KVM_MP_STATE_HALTED &&
-	    vcpu->mp_state != KVM_MP_STATE_RUNNABLE)
-		return false;
 	return chip && chip->has_wakeup(vcpu);
 }
 
@@ -291,6 +292,12 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
+		if (signal_pending(current)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			r = -EINTR;
+			break;
+		}
+		cond_resched();
 		if (vcpu->vm->irqchip && !kvmod_vcpu_accept_init_sipi(vcpu)) {
 			/* An AP waiting for INIT and SIPI. */
 			r = vcpu_block(vcpu);
@@ -304,12 +311,6 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 				break;
 			continue;
 		}
-		if (signal_pending(current)) {
-			run->exit_reason = KVM_EXIT_INTR;
-			r = -EINTR;
-			break;
-		}
-		cond_resched();
 		r = vcpu_prepare_entry(vcpu);
 		if (r <= 0)
 			break;

@@ -8,6 +8,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/msr-index.h>
 #include <asm/tsc.h>
 
 #include "registry.h"
@@ -115,7 +116,15 @@ static int kvmod_set_sregs(struct kvmod_vcpu *vcpu,
 	if (r)
 		return r;
 	vcpu->cr8 = s->cr8 & 0xf;
-	vcpu->apic_base = s->apic_base;
+	/* An in-kernel APIC takes the base as KVM_SET_MSRS would. */
+	if (vcpu->vm->irqchip) {
+		r = vcpu->vm->irqchip->set_msr(vcpu, MSR_IA32_APICBASE,
+					       s->apic_base, true);
+		if (r && r != -ENOENT)
+			return -EINVAL;
+	}
+	if (!vcpu->vm->irqchip || r == -ENOENT)
+		vcpu->apic_base = s->apic_base;
 	vec = find_first_bit((const unsigned long *)s->interrupt_bitmap, 256);
 	if (vec < 256) {
 		vcpu->ev.irq.injected = true;

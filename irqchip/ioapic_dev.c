@@ -67,14 +67,30 @@ void kvmod_vioapic_eoi(struct kvmod_virq *virq, u8 vector, bool level)
 	unsigned long flags;
 	u32 pins;
 
+	bool storm = false;
+
 	spin_lock_irqsave(&virq->ioapic_lock, flags);
 	pins = kvmod_ioapic_vector_pins(&virq->ioapic, vector);
-	/* An EOI storm's delayed re-injection is not modelled: retry now. */
 	if (level)
-		kvmod_ioapic_eoi(&virq->ioapic, vector, vioapic_deliver, virq);
+		storm = kvmod_ioapic_eoi(&virq->ioapic, vector, vioapic_deliver,
+					 virq);
 	spin_unlock_irqrestore(&virq->ioapic_lock, flags);
+	/* Thousands of back-to-back re-deliveries: the next one in 10 ms. */
+	if (storm)
+		schedule_delayed_work(&virq->eoi_inject, msecs_to_jiffies(10));
 	if (pins && virq->pit && vioapic_pit_pin(virq, pins))
 		kvmod_vpit_irq0_acked(virq);
+}
+
+static void vioapic_eoi_inject(struct work_struct *work)
+{
+	struct kvmod_virq *virq = container_of(to_delayed_work(work),
+					       struct kvmod_virq, eoi_inject);
+	unsigned long flags;
+
+	spin_lock_irqsave(&virq->ioapic_lock, flags);
+	kvmod_ioapic_eoi_inject(&virq->ioapic, vioapic_deliver, virq);
+	spin_unlock_irqrestore(&virq->ioapic_lock, flags);
 }
 
 /**
@@ -145,6 +161,7 @@ static const struct kvmod_io_ops vioapic_ops = {
 int kvmod_vioapic_create(struct kvmod_virq *virq)
 {
 	kvmod_ioapic_init(&virq->ioapic);
+	INIT_DELAYED_WORK(&virq->eoi_inject, vioapic_eoi_inject);
 	virq->ioapic_dev.ops = &vioapic_ops;
 	return kvmod_io_bus_register(virq->vm, KVMOD_MMIO_BUS,
 				     KVMOD_IOAPIC_DEFAULT_BASE,
@@ -159,4 +176,5 @@ int kvmod_vioapic_create(struct kvmod_virq *virq)
 void kvmod_vioapic_destroy(struct kvmod_virq *virq)
 {
 	kvmod_io_bus_unregister(virq->vm, KVMOD_MMIO_BUS, &virq->ioapic_dev);
+	cancel_delayed_work_sync(&virq->eoi_inject);
 }

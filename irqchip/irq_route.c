@@ -178,8 +178,8 @@ static long set_gsi_routing(struct kvmod_virq *virq,
 	if (r)
 		return r;
 	if (hdr.nr) {
-		ue = vmemdup_user(argp->entries, array_size(sizeof(*ue),
-							      hdr.nr));
+		ue = vmemdup_user(argp->entries,
+				  array_size(sizeof(*ue), hdr.nr));
 		if (IS_ERR(ue))
 			return PTR_ERR(ue);
 	}

@@ -19,6 +19,7 @@
 #include <linux/hrtimer.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "kvmod.h"
 #include "irq_msg.h"
@@ -50,14 +51,15 @@ struct kvmod_virq {
 	bool full;			/* KVM_CREATE_IRQCHIP */
 	u32 nr_ioapic_routes;		/* split: GSIs of userspace's IOAPIC */
 
-	spinlock_t pic_lock;
+	spinlock_t pic_lock;		/* @pic, @pic_sources */
 	struct kvmod_pic pic;
 	u64 pic_sources[KVMOD_PIC_NUM_PINS];	/* levels, a bit per source */
 	struct kvmod_io_device pic_dev;
 
-	spinlock_t ioapic_lock;
+	spinlock_t ioapic_lock;		/* @ioapic */
 	struct kvmod_ioapic ioapic;
 	struct kvmod_io_device ioapic_dev;
+	struct delayed_work eoi_inject;	/* after an EOI storm (10 ms) */
 
 	struct kvmod_irq_route_table __rcu *routes;	/* under @lock */
 

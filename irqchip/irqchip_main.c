@@ -127,7 +127,7 @@ static int enable_split_irqchip(struct kvmod_vm *vm,
 		r = kvmod_virq_default_routing(virq);
 		if (r)
 			virq->split = false;
-		else
+		else	/* The set-up above is seen before the irqchip. */
 			smp_store_release(&vm->irqchip, &kvmod_irqchip_ops);
 	}
 	mutex_unlock(&virq->lock);
@@ -145,6 +145,7 @@ static long get_set_irqchip(struct kvmod_vm *vm, unsigned int ioctl,
 	chip = memdup_user(argp, sizeof(*chip));
 	if (IS_ERR(chip))
 		return PTR_ERR(chip);
+	/* Pairs with the release when the irqchip was made. */
 	if (!virq || !smp_load_acquire(&vm->irqchip) || !virq->full) {
 		r = -ENXIO;
 		goto out;
@@ -219,6 +220,7 @@ static long irqchip_vcpu_ioctl(struct kvmod_vcpu *vcpu, unsigned int ioctl,
 
 static int irqchip_vcpu_create(struct kvmod_vcpu *vcpu)
 {
+	/* Pairs with the release when the irqchip was made. */
 	if (!smp_load_acquire(&vcpu->vm->irqchip))
 		return 0;
 	return kvmod_vlapic_create(vcpu);

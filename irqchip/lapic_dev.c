@@ -85,10 +85,17 @@ static enum hrtimer_restart vlapic_timer_fn(struct hrtimer *t)
 	int mode;
 
 	spin_lock_irqsave(&vl->lock, flags);
-	/* Re-armed for later while this waited for the lock: not yet. */
-	if (kvmod_lapic_timer_next(&vl->l, &next) && next > now) {
+	/*
+	 * The vCPU re-programmed the timer while this waited for the lock:
+	 * it started the hrtimer anew, which owns the next expiry.
+	 */
+	if (hrtimer_is_queued(t)) {
 		spin_unlock_irqrestore(&vl->lock, flags);
+		return HRTIMER_NORESTART;
+	}
+	if (kvmod_lapic_timer_next(&vl->l, &next) && next > now) {
 		hrtimer_set_expires(t, ns_to_ktime(next));
+		spin_unlock_irqrestore(&vl->lock, flags);
 		return HRTIMER_RESTART;
 	}
 	mode = kvmod_lapic_timer_expired(&vl->l, now);
@@ -163,6 +170,7 @@ static void vlapic_sync_cr8(struct kvmod_vlapic *vl)
 int kvmod_irq_deliver(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
 		      struct kvmod_vlapic *src)
 {
+	/* Pairs with the release in kvmod_create_vcpu(). */
 	int i, n = smp_load_acquire(&vm->nr_vcpus), matched = 0, lowest = 0;
 	int accepted = 0, pick = 0, r, nth = 0, present = 0;
 	struct kvmod_vlapic *vl;

@@ -15,6 +15,7 @@
 void kvmod_vpic_kick(struct kvmod_virq *virq)
 {
 	struct kvmod_vm *vm = virq->vm;
+	/* Pairs with the release in kvmod_create_vcpu(). */
 	int i, n = smp_load_acquire(&vm->nr_vcpus);
 	struct kvmod_vcpu *vcpu;
 

@@ -94,6 +94,7 @@ u8 svm_get_interrupt_shadow(struct kvmod_vcpu *vcpu);
 void svm_set_interrupt_shadow(struct kvmod_vcpu *vcpu, u8 shadow);
 void svm_events_before_entry(struct kvmod_vcpu *vcpu);
 void svm_events_after_exit(struct kvmod_vcpu *vcpu);
+void svm_cancel_injection(struct kvmod_vcpu *vcpu);
 int svm_exit_iret(struct kvmod_vcpu *vcpu);
 int svm_exit_vintr(struct kvmod_vcpu *vcpu);
 bool svm_nmi_singlestep_done(struct kvmod_vcpu *vcpu);

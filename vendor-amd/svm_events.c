@@ -100,8 +100,12 @@ void svm_set_windows(struct kvmod_vcpu *vcpu, bool irq, bool nmi)
 	 * An NMI waits for the IRET intercept, unless that exit came and
 	 * the IRET (or a shadow) still blocks it: then step one instruction.
 	 */
+	/*
+	 * Not masked, yet not injected: a shadow or another event is in
+	 * the way; after one instruction the NMI can go.
+	 */
 	if (nmi && !svm->nmi_singlestep &&
-	    (svm->awaiting_iret || (!svm->nmi_masked && svm_in_shadow(svm)))) {
+	    (svm->awaiting_iret || !svm->nmi_masked)) {
 		svm->nmi_singlestep = true;
 		svm->guest_tf = vcpu->rflags & X86_EFLAGS_TF;
 	}
@@ -139,6 +143,42 @@ void svm_events_before_entry(struct kvmod_vcpu *vcpu)
 				(vcpu->cr8 & V_TPR_MASK);
 	if (svm->nmi_singlestep)
 		vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+}
+
+/**
+ * svm_cancel_injection() - the entry was cancelled: give the event back
+ * @vcpu: the vCPU
+ *
+ * Core handed over an event for this entry; it chooses again next time.
+ */
+void svm_cancel_injection(struct kvmod_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u32 inj = svm->event_inj;
+	struct kvmod_event ev = {
+		.vector = inj & SVM_EVTINJ_VEC_MASK,
+		.has_error = inj & SVM_EVTINJ_VALID_ERR,
+		.error = svm->event_inj_err,
+	};
+
+	if (!(inj & SVM_EVTINJ_VALID))
+		return;
+	svm->event_inj = 0;
+	switch (inj & SVM_EVTINJ_TYPE_MASK) {
+	case SVM_EVTINJ_TYPE_NMI:
+		ev.type = KVMOD_EVENT_NMI;
+		break;
+	case SVM_EVTINJ_TYPE_INTR:
+		ev.type = KVMOD_EVENT_IRQ;
+		break;
+	case SVM_EVTINJ_TYPE_SOFT:
+		ev.type = KVMOD_EVENT_SOFT_IRQ;
+		break;
+	default:
+		ev.type = KVMOD_EVENT_EXCEPTION;
+		break;
+	}
+	kvmod_event_interrupted(vcpu, &ev);
 }
 
 /**

@@ -58,6 +58,7 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 		/* Core's loop handles the request or signal, then re-enters. */
 		local_irq_enable();
 		preempt_enable();
+		svm_cancel_injection(vcpu);
 		return KVMOD_EXIT_RESUME;
 	}
 	if (enter == KVMOD_ENTER_FLUSH_TLB)

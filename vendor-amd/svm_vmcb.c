@@ -67,9 +67,12 @@ void svm_vmcb_reset(struct kvmod_vcpu *vcpu)
 
 	memset(vmcb, 0, PAGE_SIZE);
 	svm_set_intercepts(vmcb);
-	/* Userspace owns the TPR without an in-kernel APIC (SET_TPR exits). */
-	if (!vcpu->vm->irqchip)
-		set_intercept(vmcb, INTERCEPT_CR8_WRITE);
+	/*
+	 * CR8 writes exit: without an in-kernel APIC a lowered TPR goes to
+	 * userspace (KVM_EXIT_SET_TPR); with one, it may let a pending
+	 * interrupt through, which must not wait for an unrelated exit.
+	 */
+	set_intercept(vmcb, INTERCEPT_CR8_WRITE);
 	ctl->iopm_base_pa = svm_iopm_pa;
 	ctl->msrpm_base_pa = svm_msrpm_pa;
 	ctl->int_ctl = V_INTR_MASKING_MASK;

@@ -30,6 +30,11 @@ void vmx_inject_event(struct kvmod_vcpu *vcpu, const struct kvmod_event *ev)
 		}
 		break;
 	case KVMOD_EVENT_NMI:
+		/* VM entry blocks NMIs itself when it delivers one. */
+		if (vmx->intr_state & GUEST_INTR_STATE_NMI) {
+			vmx->intr_state &= ~GUEST_INTR_STATE_NMI;
+			vmx->intr_state_dirty = true;
+		}
 		info |= INTR_TYPE_NMI_INTR;
 		break;
 	case KVMOD_EVENT_IRQ:
@@ -85,9 +90,6 @@ void vmx_set_nmi_mask(struct kvmod_vcpu *vcpu, bool masked)
 	/* Without virtual NMIs the CPU keeps no such state for a guest. */
 	if (masked && (vmx_caps.pin & PIN_BASED_VIRTUAL_NMIS))
 		state |= GUEST_INTR_STATE_NMI;
-	/* Injecting the NMI sets the blocking itself at entry. */
-	if (masked)
-		return;
 	if (state != vmx->intr_state) {
 		vmx->intr_state = state;
 		vmx->intr_state_dirty = true;

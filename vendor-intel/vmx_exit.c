@@ -154,6 +154,17 @@ static int vmx_exit_ept_violation(struct kvmod_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
+	/*
+	 * The fault came from an IRET that unblocked NMIs (qualification
+	 * bit 12): it runs again, so NMIs stay blocked until it completes.
+	 */
+	if (!(vmx->idt_info & VECTORING_INFO_VALID_MASK) &&
+	    (vmx->exit_qual & BIT(12)) &&
+	    (vmx_caps.pin & PIN_BASED_VIRTUAL_NMIS)) {
+		vmx->intr_state |= GUEST_INTR_STATE_NMI;
+		vmx->intr_state_dirty = true;
+	}
+
 	return kvmod_handle_gpa_fault(vcpu, vmx->exit_gpa,
 				      vmx->exit_qual & EPT_VIOLATION_ACC_WRITE,
 				      vmx->exit_qual);

@@ -7,6 +7,13 @@
  *
  * Exits it provokes on purpose: port I/O (inb, outb, rep outsb, rep insb),
  * CR0/CR3/CR4 writes, CPUID, RDMSR/WRMSR of EFER and a final HLT.
+ *
+ * With an in-kernel irqchip (the VMM sets PARAM_TICKS) the 64-bit part
+ * then takes timer interrupts: an IDT, the local APIC enabled (SVR), its
+ * timer periodic at PARAM_TMICT ns (LVTT, TDCR, TMICT), and STI; HLT until
+ * PARAM_TICKS interrupts came, each counted and EOIed by the handler.
+ * That adds interrupt exits, interrupt windows, HLTs handled in the kernel
+ * and APIC MMIO (the EOI writes).  The count goes to TICKS_PORT.
  */
 #include "guest.h"
 
@@ -19,6 +26,8 @@
 
 #define PTE_P		(1 << 0)
 #define PTE_W		(1 << 1)
+#define PTE_PWT		(1 << 3)
+#define PTE_PCD		(1 << 4)
 #define PTE_PS		(1 << 7)
 
 #define SEL_CODE32	0x08
@@ -142,13 +151,20 @@ prot32:
 	movl	$msg_to_long_len, %ecx
 	call	write32
 
-	/* Page tables: PML4[0] -> PDPT[0] -> PD, 512 x 2 MiB identity. */
+	/*
+	 * Page tables: PML4[0] -> PDPT[0] -> PD, 512 x 2 MiB identity;
+	 * PDPT[3] -> PD_HI with only the 2 MiB page of the local APIC,
+	 * identity and uncached.
+	 */
 	movl	$GUEST_PML4, %edi
-	movl	$(3 * 4096 / 4), %ecx
+	movl	$(4 * 4096 / 4), %ecx
 	xorl	%eax, %eax
 	rep stosl
 	movl	$(GUEST_PDPT | PTE_P | PTE_W), GUEST_PML4
 	movl	$(GUEST_PD | PTE_P | PTE_W), GUEST_PDPT
+	movl	$(GUEST_PD_HI | PTE_P | PTE_W), GUEST_PDPT + 3 * 8
+	movl	$((APIC_BASE & 0xffe00000) | PTE_P | PTE_W | PTE_PWT | PTE_PCD | PTE_PS), \
+		GUEST_PD_HI + ((APIC_BASE >> 21) & 511) * 8
 	movl	$GUEST_PD, %edi
 	movl	$(PTE_P | PTE_W | PTE_PS), %eax
 	movl	$512, %ecx
@@ -209,10 +225,136 @@ long64:
 	leaq	msg_long(%rip), %rsi
 	call	puts64
 
+	cmpl	$0, PARAM_TICKS
+	je	no_timer
+	call	timer_test
+
 	movb	$STAGE_DONE, %al
 	outb	%al, $STAGE_PORT
+	outb	%al, $EXIT_PORT		/* HLT would not leave the kernel */
+	jmp	stop64
+
+no_timer:
+	leaq	msg_no_timer(%rip), %rsi
+	call	puts64
+	movb	$STAGE_DONE, %al
+	outb	%al, $STAGE_PORT
+stop64:
+	cli
 1:	hlt
 	jmp	1b
+
+/*
+ * Take PARAM_TICKS periodic LAPIC timer interrupts, then stop the timer
+ * and report the count on TICKS_PORT.  The handler is the only code that
+ * runs with interrupts enabled.
+ */
+timer_test:
+	/* IDT: every vector to its stub in vector_stubs, but two. */
+	movq	$GUEST_IDT, %rdi
+	leaq	vector_stubs(%rip), %rdx
+	xorl	%ecx, %ecx
+1:	movq	%rdx, %rax
+	cmpl	$TIMER_VECTOR, %ecx
+	jne	2f
+	leaq	timer_handler(%rip), %rax
+2:	cmpl	$SPURIOUS_VECTOR, %ecx
+	jne	3f
+	leaq	spurious_handler(%rip), %rax
+3:	call	set_gate
+	addq	$16, %rdi
+	addq	$VECTOR_STUB_SIZE, %rdx
+	incl	%ecx
+	cmpl	$256, %ecx
+	jb	1b
+	lidt	idt_desc(%rip)
+
+	leaq	msg_timer(%rip), %rsi
+	call	puts64
+
+	movl	$APIC_BASE, %ebx
+	movl	$(APIC_SVR_ENABLE | SPURIOUS_VECTOR), APIC_SVR(%rbx)
+	movl	$APIC_TDCR_DIV1, APIC_TDCR(%rbx)
+	movl	$(APIC_LVTT_PERIODIC | TIMER_VECTOR), APIC_LVTT(%rbx)
+
+	movb	$STAGE_TIMER, %al
+	outb	%al, $STAGE_PORT
+	movl	PARAM_TMICT, %eax
+	movl	%eax, APIC_TMICT(%rbx)	/* starts the timer */
+
+	/* STI's interrupt shadow covers HLT: no tick is lost in between. */
+1:	sti
+	hlt
+	cli
+	movl	ticks(%rip), %eax
+	cmpl	PARAM_TICKS, %eax
+	jb	1b
+
+	/*
+	 * Interrupts stay off from here: a tick counted after the loop's
+	 * last check came with IF=0, a hypervisor bug.  Several ticks can
+	 * come before a CLI, though (the handler's IRETQ sets IF again).
+	 */
+	movl	%eax, %ecx
+	movl	$(APIC_LVT_MASKED | TIMER_VECTOR), APIC_LVTT(%rbx)
+	movl	$0, APIC_TMICT(%rbx)
+	movl	ticks(%rip), %eax
+	outl	%eax, $TICKS_PORT
+	cmpl	%eax, %ecx
+	je	1f
+	movl	%ecx, %eax
+	outl	%eax, $IF0_TICKS_PORT
+	jmp	stop64
+1:
+
+	leaq	msg_timer_done(%rip), %rsi
+	call	puts64
+	ret
+
+/* Interrupt gate at %rdi: handler %rax, 64-bit code, DPL 0, no IST. */
+set_gate:
+	movw	%ax, (%rdi)
+	movw	$SEL_CODE64, 2(%rdi)
+	movw	$0x8e00, 4(%rdi)	/* present, interrupt gate */
+	shrq	$16, %rax
+	movw	%ax, 6(%rdi)
+	shrq	$16, %rax
+	movl	%eax, 8(%rdi)
+	movl	$0, 12(%rdi)
+	ret
+
+timer_handler:
+	pushq	%rax
+	incl	ticks(%rip)
+	movl	$APIC_BASE, %eax
+	movl	$0, APIC_EOI(%rax)
+	popq	%rax
+	iretq
+
+/* A spurious interrupt is not EOIed. */
+spurious_handler:
+	incl	spurious(%rip)
+	iretq
+
+/*
+ * Any other vector: report it on BAD_VECTOR_PORT and stop.  One stub per
+ * vector, VECTOR_STUB_SIZE bytes each, pushing its number.
+ */
+	VECTOR_STUB_SIZE = 16
+	.balign	VECTOR_STUB_SIZE
+vector_stubs:
+	vec = 0
+	.rept	256
+	.balign	VECTOR_STUB_SIZE
+	pushq	$vec
+	jmp	bad_vector
+	vec = vec + 1
+	.endr
+
+bad_vector:
+	popq	%rax
+	outb	%al, $BAD_VECTOR_PORT
+	jmp	stop64
 
 /* Print the NUL-terminated string at %rsi, one polled outb per byte. */
 puts64:
@@ -269,6 +411,23 @@ msg_no_long:
 	msg_no_long_len = . - msg_no_long
 msg_long:
 	.asciz	"Hello from 64-bit long mode\n"
+msg_no_timer:
+	.asciz	"No in-kernel irqchip: no timer interrupts\n"
+msg_timer:
+	.asciz	"  arming the LAPIC timer (periodic), HLT until the ticks are in\n"
+msg_timer_done:
+	.asciz	"Timer interrupts taken, LAPIC timer stopped\n"
+
+	.balign	8
+idt_desc:
+	.word	256 * 16 - 1
+	.quad	GUEST_IDT
+
+	.balign	4
+ticks:
+	.long	0
+spurious:
+	.long	0
 
 insb_buf:
 	.fill	16, 1, 0

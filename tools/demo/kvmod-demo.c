@@ -4,9 +4,12 @@
  *
  * One VM, one 2 MiB memslot at GPA 0, one vCPU started in real mode at
  * 0:GUEST_LOAD running the embedded guest (guest.S), a minimal 16550 UART
- * at COM1 and a POST code port at 0x80.  Runs until the guest halts, then
- * prints the exit profile.  Any unexpected exit is reported with the vCPU
- * state and makes the program exit non-zero.
+ * at COM1 and a POST code port at 0x80.  With KVM_CAP_IRQCHIP the VM gets
+ * an in-kernel irqchip (KVM_CREATE_IRQCHIP) and the guest takes LAPIC
+ * timer interrupts before it is done.  Runs until the guest halts (or,
+ * with the irqchip, writes EXIT_PORT), then prints the exit profile.  Any
+ * unexpected exit is reported with the vCPU state and makes the program
+ * exit non-zero.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -55,6 +58,15 @@ struct profile {
 	double in_run;			/* seconds spent inside KVM_RUN */
 	unsigned long guest_bytes;	/* bytes written to the UART */
 	int stage;			/* last POST code */
+	bool irqchip;			/* KVM_CREATE_IRQCHIP done */
+	bool ticks_reported;		/* the guest wrote TICKS_PORT */
+	uint32_t ticks;			/* timer interrupts the guest took */
+	double timer_start;		/* STAGE_TIMER written */
+	double timer_ms;		/* from STAGE_TIMER to TICKS_PORT */
+	int bad_vector;			/* from BAD_VECTOR_PORT, -1: none */
+	bool if0_ticks_reported;	/* the guest wrote IF0_TICKS_PORT */
+	uint32_t if0_ticks;		/* ticks at its loop's last check */
+	bool exit_port;			/* the guest wrote EXIT_PORT */
 };
 
 struct options {
@@ -63,6 +75,9 @@ struct options {
 	const char *json;
 	const char *guest;
 	unsigned int timeout;
+	unsigned int ticks;		/* timer interrupts to ask for */
+	unsigned int tick_us;		/* timer period */
+	bool no_irqchip;
 	bool quiet;
 };
 
@@ -124,6 +139,7 @@ static const char * const stage_names[] = {
 	[STAGE_CPUID]	= "CPUID",
 	[STAGE_LONG]	= "64-bit long mode",
 	[STAGE_DONE]	= "done",
+	[STAGE_TIMER]	= "waiting for timer interrupts",
 };
 
 static volatile sig_atomic_t timed_out;
@@ -138,7 +154,7 @@ static const char *exit_name(unsigned int reason)
 
 static const char *stage_name(int stage)
 {
-	if (stage >= 0 && stage <= STAGE_DONE)
+	if (stage >= 0 && stage <= STAGE_TIMER)
 		return stage_names[stage];
 	return "unknown";
 }
@@ -272,10 +288,17 @@ static uint8_t uart_in(struct uart *u, unsigned int reg)
 static void port_out(struct uart *u, uint16_t port, uint8_t val,
 		     const struct options *opt, struct profile *prof)
 {
-	if (port >= COM1_BASE && port < COM1_BASE + 8)
+	if (port >= COM1_BASE && port < COM1_BASE + 8) {
 		uart_out(u, port - COM1_BASE, val, opt, prof);
-	else if (port == STAGE_PORT)
+	} else if (port == STAGE_PORT) {
 		prof->stage = val;
+		if (val == STAGE_TIMER)
+			prof->timer_start = now();
+	} else if (port == EXIT_PORT) {
+		prof->exit_port = true;
+	} else if (port == BAD_VECTOR_PORT) {
+		prof->bad_vector = val;
+	}
 	/* anything else: ignored */
 }
 
@@ -305,6 +328,22 @@ static void handle_io(struct vm *vm, struct uart *u, const struct options *opt,
 	if (run->io.count > 1)
 		prof->io_string++;
 	prof->io_items += run->io.count;
+
+	/* The tick count: one 32-bit OUT. */
+	if (run->io.port == TICKS_PORT && run->io.size == 4 &&
+	    run->io.direction == KVM_EXIT_IO_OUT) {
+		memcpy(&prof->ticks, data, 4);
+		prof->ticks_reported = true;
+		if (prof->timer_start)
+			prof->timer_ms = (now() - prof->timer_start) * 1e3;
+		return;
+	}
+	if (run->io.port == IF0_TICKS_PORT && run->io.size == 4 &&
+	    run->io.direction == KVM_EXIT_IO_OUT) {
+		memcpy(&prof->if0_ticks, data, 4);
+		prof->if0_ticks_reported = true;
+		return;
+	}
 
 	for (i = 0; i < run->io.count; i++) {
 		for (j = 0; j < run->io.size; j++, data++) {
@@ -347,8 +386,40 @@ static void setup_cpuid(struct vm *vm)
 	free(cpuid);
 }
 
+/*
+ * An in-kernel irqchip (PIC, IOAPIC, a LAPIC per vCPU), before the vCPU
+ * is created.  Returns whether the VM has one.
+ */
+static bool setup_irqchip(struct vm *vm, const struct options *opt)
+{
+	int ret;
+
+	if (opt->no_irqchip) {
+		error("note: --no-irqchip: no in-kernel irqchip, no timer interrupts");
+		return false;
+	}
+	ret = ioctl(vm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP);
+	if (ret <= 0) {
+		error("note: no KVM_CAP_IRQCHIP (%s): no in-kernel irqchip, no timer interrupts",
+		      ret < 0 ? strerror(errno) : "extension not available");
+		return false;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		error("warning: KVM_CREATE_IRQCHIP: %s (no timer interrupts)",
+		      strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void write_u32(struct vm *vm, uint64_t gpa, uint32_t val)
+{
+	memcpy(vm->mem + gpa, &val, sizeof(val));
+}
+
 static void setup_vm(struct vm *vm, const struct options *opt,
-		     const unsigned char *image, size_t image_size)
+		     const unsigned char *image, size_t image_size,
+		     struct profile *prof)
 {
 	struct kvm_userspace_memory_region region;
 	struct kvm_sregs sregs;
@@ -390,6 +461,11 @@ static void setup_vm(struct vm *vm, const struct options *opt,
 		die_errno("KVM_SET_USER_MEMORY_REGION");
 
 	memcpy(vm->mem + GUEST_LOAD, image, image_size);
+
+	prof->irqchip = setup_irqchip(vm, opt);
+	/* The LAPIC timer counts ns with TDCR = divide by 1. */
+	write_u32(vm, PARAM_TICKS, prof->irqchip ? opt->ticks : 0);
+	write_u32(vm, PARAM_TMICT, opt->tick_us * 1000);
 
 	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0)
@@ -530,10 +606,33 @@ static int run_vcpu(struct vm *vm, const struct options *opt,
 
 		if (vm->run->exit_reason == KVM_EXIT_IO) {
 			handle_io(vm, &uart, opt, prof);
-			continue;
+			if (prof->bad_vector >= 0) {
+				error("guest took unexpected vector %d (%s) in stage %d (%s)",
+				      prof->bad_vector,
+				      prof->bad_vector < 32 ? "exception" :
+				      "interrupt", prof->stage,
+				      stage_name(prof->stage));
+				dump_vcpu(vm);
+				ret = 1;
+				break;
+			}
+			if (prof->if0_ticks_reported) {
+				error("guest took timer interrupts with RFLAGS.IF=0: %u ticks at its last check with interrupts off, %u in the end",
+				      prof->if0_ticks, prof->ticks);
+				dump_vcpu(vm);
+				ret = 1;
+				break;
+			}
+			if (!prof->exit_port)
+				continue;
 		}
-		if (vm->run->exit_reason == KVM_EXIT_HLT) {
-			if (prof->stage == STAGE_DONE) {
+		if (vm->run->exit_reason == KVM_EXIT_HLT || prof->exit_port) {
+			if (prof->stage == STAGE_DONE && prof->irqchip &&
+			    !opt->guest && prof->ticks < opt->ticks) {
+				error("guest took %u timer interrupts, expected %u",
+				      prof->ticks, opt->ticks);
+				ret = 1;
+			} else if (prof->stage == STAGE_DONE) {
 				ret = 0;
 			} else {
 				error("guest halted early, in stage %d (%s)",
@@ -578,6 +677,22 @@ static void print_profile(const struct profile *prof)
 	printf("  guest stage: %d (%s)\n", prof->stage, stage_name(prof->stage));
 }
 
+static void print_timer(const struct profile *prof, const struct options *opt)
+{
+	printf("\n");
+	if (!prof->irqchip) {
+		printf("no in-kernel irqchip: the guest took no timer interrupts\n");
+		return;
+	}
+	if (!prof->ticks_reported) {
+		printf("in-kernel irqchip, but the guest reported no timer interrupts\n");
+		return;
+	}
+	printf("guest took %u timer interrupts in %.3f ms (LAPIC timer, periodic, %u us: %.3f ms expected)\n",
+	       prof->ticks, prof->timer_ms, opt->tick_us,
+	       prof->ticks * opt->tick_us / 1e3);
+}
+
 static void json_string(FILE *f, const char *s)
 {
 	for (; *s; s++) {
@@ -614,6 +729,10 @@ static void json_profile(FILE *f, const struct profile *prof, int status)
 
 	fprintf(f, "{\n  \"status\": %d,\n  \"stage\": %d,\n", status,
 		prof->stage);
+	fprintf(f, "  \"irqchip\": %s,\n", prof->irqchip ? "true" : "false");
+	if (prof->ticks_reported)
+		fprintf(f, "  \"timer_ticks\": %u,\n  \"timer_ms\": %.3f,\n",
+			prof->ticks, prof->timer_ms);
 	fprintf(f, "  \"kvm_run_calls\": %lu,\n", prof->runs);
 	fprintf(f, "  \"wall_ms\": %.3f,\n  \"in_kvm_run_ms\": %.3f,\n",
 		prof->wall * 1e3, prof->in_run * 1e3);
@@ -754,6 +873,9 @@ static void usage(FILE *f)
 		"  --json FILE       also write the exit profile as JSON\n"
 		"  --quiet           do not print the guest's output\n"
 		"  --timeout SEC     give up after SEC seconds (default 30, 0: never)\n"
+		"  --ticks N         timer interrupts the guest waits for (default 100)\n"
+		"  --tick-us US      LAPIC timer period (default 1000)\n"
+		"  --no-irqchip      no in-kernel irqchip: no timer interrupts\n"
 		"  --guest FILE      run this flat binary instead of the built-in\n"
 		"                    guest (loaded and entered at 0:0x%x)\n"
 		"  --help            this text\n", GUEST_LOAD);
@@ -797,6 +919,9 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "timeout",	required_argument,	NULL, 't' },
 		{ "guest",	required_argument,	NULL, 'g' },
+		{ "ticks",	required_argument,	NULL, 'T' },
+		{ "tick-us",	required_argument,	NULL, 'U' },
+		{ "no-irqchip",	no_argument,		NULL, 'N' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -806,8 +931,10 @@ static void parse_options(int argc, char **argv, struct options *opt)
 
 	opt->dev = "/dev/kvm";
 	opt->timeout = 30;
+	opt->ticks = 100;
+	opt->tick_us = 1000;
 
-	while ((c = getopt_long(argc, argv, "d:s:j:qt:g:h", longopts,
+	while ((c = getopt_long(argc, argv, "d:s:j:qt:g:T:U:Nh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -834,6 +961,28 @@ static void parse_options(int argc, char **argv, struct options *opt)
 		case 'g':
 			opt->guest = optarg;
 			break;
+		case 'T':
+			val = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || val < 1 ||
+			    val > 1000000) {
+				error("bad --ticks %s", optarg);
+				exit(2);
+			}
+			opt->ticks = val;
+			break;
+		case 'U':
+			/* TMICT is 32 bits of ns */
+			val = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || val < 1 ||
+			    val > 4000000) {
+				error("bad --tick-us %s", optarg);
+				exit(2);
+			}
+			opt->tick_us = val;
+			break;
+		case 'N':
+			opt->no_irqchip = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -854,7 +1003,7 @@ int main(int argc, char **argv)
 	const unsigned char *image = guest_image;
 	size_t image_size = guest_image_end - guest_image;
 	unsigned char *loaded = NULL;
-	struct profile prof = { 0 };
+	struct profile prof = { .bad_vector = -1 };
 	struct options opt = { 0 };
 	struct sigaction sa;
 	struct vm vm;
@@ -868,7 +1017,7 @@ int main(int argc, char **argv)
 		image = loaded;
 	}
 
-	setup_vm(&vm, &opt, image, image_size);
+	setup_vm(&vm, &opt, image, image_size, &prof);
 	free(loaded);
 
 	if (opt.timeout) {
@@ -885,6 +1034,8 @@ int main(int argc, char **argv)
 	alarm(0);
 
 	print_profile(&prof);
+	if (!opt.guest)
+		print_timer(&prof, &opt);
 
 	if (opt.json) {
 		json = fopen(opt.json, "w");

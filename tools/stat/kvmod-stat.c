@@ -9,6 +9,11 @@
  * kvm:kvm_entry with the same records. Exit reasons are decoded by the isa
  * field (SVM or VMX) with the tables of the system's <asm/svm.h> and
  * <asm/vmx.h>.
+ *
+ * Interrupt events, not exits, are counted beside them: interrupts
+ * injected (by vector), NMIs injected and HLTs the vCPU slept in
+ * (kvmod:kvmod_inj_irq/_inj_nmi/_halt; kvm:kvm_inj_virq/_vcpu_wakeup on
+ * the in-tree KVM, which has no NMI tracepoint).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -112,7 +117,8 @@ static const char help_text[] =
 	"\n"
 	"VM exits (kvm:kvm_exit) per VM (pid), vCPU and exit reason: count, rate,\n"
 	"host handling latency (exit to next entry: p50, p99, max) and time in\n"
-	"userspace for exits that leave the kernel, aggregated in the kernel by BPF.\n"
+	"userspace for exits that leave the kernel, aggregated in the kernel by BPF;\n"
+	"and interrupt events: interrupts injected (by vector), NMIs, HLT sleeps.\n"
 	"\n"
 	"  -p, --pid PID         only the VM whose VMM process is PID\n"
 	"  -v, --vcpu N          only vCPU N\n"
@@ -234,6 +240,26 @@ static const char *reason_name(char *buf, size_t len, __u32 isa, __u32 code)
 	}
 	snprintf(buf, len, "%s_0x%x", isa == KVMOD_STAT_ISA_VMX ? "vmx" : "svm",
 		 code);
+	return buf;
+}
+
+/* Interrupt events: "irq 0x20", "nmi", "halt". */
+static const char *event_name(char *buf, size_t len, __u32 what)
+{
+	switch (what & ~0xffu) {
+	case KVMOD_STAT_EV_IRQ:
+		snprintf(buf, len, "irq 0x%02x", what & 0xff);
+		break;
+	case KVMOD_STAT_EV_NMI:
+		snprintf(buf, len, "nmi");
+		break;
+	case KVMOD_STAT_EV_HALT:
+		snprintf(buf, len, "halt");
+		break;
+	default:
+		snprintf(buf, len, "event_0x%x", what);
+		break;
+	}
 	return buf;
 }
 
@@ -372,6 +398,10 @@ static const struct field_req fields[] = {
 	{ "kvm/kvm_exit", "vcpu_id", 56, 4 },
 	{ "kvm/kvm_entry", "vcpu_id", 8, 4 },
 	{ "syscalls/sys_enter_ioctl", "cmd", 24, 8 },
+	{ "kvmod/kvmod_inj_irq", "vector", 12, 1 },
+	{ "kvmod/kvmod_halt", "start", 12, 1 },
+	{ "kvm/kvm_inj_virq", "reinjected", 13, 1 },
+	{ "kvm/kvm_vcpu_wakeup", "waited", 16, 1 },
 };
 
 /* Find "field:TYPE NAME;\toffset:N;\tsize:S;" in a format file. */
@@ -458,6 +488,12 @@ static bool prog_wanted(const char *sec)
 		return event_exists("kvm/kvm_userspace_exit") &&
 		       event_exists(tp);
 	return event_exists(tp);
+}
+
+static bool is_event_prog(const char *sec)
+{
+	return strstr(sec, "_inj_") || strstr(sec, "kvmod_halt") ||
+	       strstr(sec, "kvm_vcpu_wakeup");
 }
 
 static int preflight(bool need_hypervisor)
@@ -754,6 +790,7 @@ static void json_lat(const char *name, __u64 n, __u64 sum, __u64 max,
 }
 
 static void print_json(const struct entry *rows, size_t n,
+		       const struct entry *ev, size_t nev,
 		       const struct kvmod_exit_stats *tot, double secs,
 		       bool cumulative, __u64 dropped)
 {
@@ -790,6 +827,21 @@ static void print_json(const struct entry *rows, size_t n,
 			 e->s.user_max_ns, e->s.user_hist);
 		fputc('}', out);
 	}
+	fprintf(out, "],\"events\":[");
+	for (i = 0; i < nev; i++) {
+		__u32 what = ev[i].key.reason;
+
+		event_name(name, sizeof(name), what);
+		fprintf(out, "%s{\"pid\":%u,\"vcpu\":%u,\"event\":\"%.*s\",",
+			i ? "," : "", ev[i].key.pid, ev[i].key.vcpu,
+			(int)strcspn(name, " "), name);
+		if ((what & ~0xffu) == KVMOD_STAT_EV_IRQ)
+			fprintf(out, "\"vector\":%u,", what & 0xff);
+		fprintf(out, "\"count\":%llu,\"rate\":",
+			(unsigned long long)ev[i].s.count);
+		json_rate(ev[i].s.count, secs);
+		fputc('}', out);
+	}
 	fprintf(out, "],\"total\":{\"count\":%llu,\"rate\":",
 		(unsigned long long)tot->count);
 	json_rate(tot->count, secs);
@@ -801,6 +853,7 @@ static void print_json(const struct entry *rows, size_t n,
 }
 
 static void print_table(const struct entry *rows, size_t n,
+			const struct entry *ev, size_t nev,
 			const struct kvmod_exit_stats *tot, double secs,
 			bool cumulative, __u64 dropped)
 {
@@ -867,6 +920,22 @@ static void print_table(const struct entry *rows, size_t n,
 	}
 	if (!n)
 		fprintf(out, "%7s (no exits)\n", "");
+	if (nev) {
+		fprintf(out, "\ninterrupt events (not exits): injected, by vector; HLTs the vCPU slept in\n");
+		fprintf(out, "%7s %4s %-20s %9s %9s\n", "PID", "VCPU", "EVENT",
+			"COUNT", "RATE/s");
+	}
+	for (i = 0; i < nev; i++) {
+		if (secs > 0)
+			snprintf(rate, sizeof(rate), "%.1f",
+				 ev[i].s.count / secs);
+		else
+			snprintf(rate, sizeof(rate), "-");
+		fprintf(out, "%7u %4u %-20s %9llu %9s\n", ev[i].key.pid,
+			ev[i].key.vcpu,
+			event_name(name, sizeof(name), ev[i].key.reason),
+			(unsigned long long)ev[i].s.count, rate);
+	}
 
 	if (opt.hist == HIST_TOTAL) {
 		print_hist("host handling latency, exit to next entry (all reasons):",
@@ -903,29 +972,35 @@ static void report(struct snapshot *cur, const struct snapshot *prev,
 		   double secs, bool cumulative, __u64 dropped)
 {
 	struct kvmod_exit_stats tot;
-	struct entry *rows;
-	size_t i, n = 0;
+	struct entry *rows, *ev;
+	size_t i, n = 0, nev = 0;
 
 	if (!cumulative && prev)
 		snapshot_delta(cur, prev);
-	rows = calloc(cur->n ? cur->n : 1, sizeof(*rows));
+	/* Exits in rows, interrupt events (in key order) in ev. */
+	rows = calloc(cur->n ? 2 * cur->n : 1, sizeof(*rows));
 	if (!rows) {
 		err("out of memory");
 		return;
 	}
+	ev = rows + cur->n;
 	memset(&tot, 0, sizeof(tot));
 	for (i = 0; i < cur->n; i++) {
 		if (!cur->e[i].s.count && !cur->e[i].s.user_count &&
 		    !cur->e[i].s.host_count)
 			continue;
+		if (cur->e[i].key.isa == KVMOD_STAT_ISA_EVENT) {
+			ev[nev++] = cur->e[i];
+			continue;
+		}
 		rows[n++] = cur->e[i];
 		stats_add(&tot, &cur->e[i].s);
 	}
 	qsort(rows, n, sizeof(*rows), row_cmp);
 	if (opt.json)
-		print_json(rows, n, &tot, secs, cumulative, dropped);
+		print_json(rows, n, ev, nev, &tot, secs, cumulative, dropped);
 	else
-		print_table(rows, n, &tot, secs, cumulative, dropped);
+		print_table(rows, n, ev, nev, &tot, secs, cumulative, dropped);
 	fflush(out);
 	free(rows);
 }
@@ -1034,7 +1109,11 @@ static int cmd_attach(const char *dir)
 	bpf_object__for_each_program(p, skel->obj) {
 		const char *sec = bpf_program__section_name(p);
 
-		if (!prog_wanted(sec))
+		/*
+		 * The exit programs only: interrupt events are shown when
+		 * kvmod-stat loads the programs itself.
+		 */
+		if (!prog_wanted(sec) || is_event_prog(sec))
 			continue;
 		if (attach_one(dir, bpf_program__name(p), sec + 11)) {
 			r = 1;
