@@ -16,15 +16,7 @@
 #include <stdlib.h>
 
 #include "insn_len.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: check failed: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz_check.h"
 
 static bool is_prefix(u8 b, bool long64)
 {

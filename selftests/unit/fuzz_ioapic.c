@@ -32,15 +32,7 @@
 
 #include "ioapic.h"
 #include "msi.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: check failed: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz_check.h"
 
 #define RO_BITS	(KVMOD_IOAPIC_REMOTE_IRR | KVMOD_IOAPIC_DELIV_STATUS)
 

@@ -32,15 +32,7 @@
 #include <string.h>
 
 #include "pit.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: check failed: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz_check.h"
 
 static const u16 ports[] = { 0x40, 0x41, 0x42, 0x43, 0x61, 0x44 };
 
