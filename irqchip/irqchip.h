@@ -20,6 +20,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 #include "kvmod.h"
 #include "irq_msg.h"
@@ -64,6 +65,7 @@ struct kvmod_virq {
 	struct kvmod_irq_route_table __rcu *routes;	/* under @lock */
 
 	struct kvmod_vpit *pit;		/* KVM_CREATE_PIT2, or NULL */
+	struct xarray apic_by_id;	/* vCPU id -> its struct kvmod_vlapic */
 };
 
 static inline struct kvmod_virq *to_virq(struct kvmod_vm *vm)

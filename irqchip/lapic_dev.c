@@ -158,6 +158,35 @@ static void vlapic_sync_cr8(struct kvmod_vlapic *vl)
 		kvmod_lapic_set_cr8(&vl->l, cr8);
 }
 
+/*
+ * A physical destination names one APIC: in x2APIC mode the ID is the
+ * vCPU id and read-only, so the vCPU with that id is the only one that
+ * can match, found without looking at the others. (xAPIC IDs can be
+ * written and repeat beyond 255 vCPUs: those take the full scan.)
+ */
+static struct kvmod_vlapic *deliver_fast_target(struct kvmod_vm *vm,
+					       const struct kvmod_irq_msg *msg,
+					       struct kvmod_vlapic *src)
+{
+	struct kvmod_virq *virq = to_virq(vm);
+	struct kvmod_vlapic *vl;
+	unsigned long flags;
+	bool hit;
+
+	if (msg->logical || msg->shorthand != KVMOD_SH_NONE ||
+	    msg->delivery_mode == KVMOD_DM_LOWEST ||
+	    msg->dest == 0xffffffffu || !virq)
+		return NULL;
+	vl = xa_load(&virq->apic_by_id, msg->dest);
+	if (!vl)
+		return NULL;
+	spin_lock_irqsave(&vl->lock, flags);
+	hit = kvmod_lapic_x2apic_mode(&vl->l) &&
+	      kvmod_lapic_match_dest(&vl->l, msg, src ? &src->l : NULL);
+	spin_unlock_irqrestore(&vl->lock, flags);
+	return hit ? vl : NULL;
+}
+
 /**
  * kvmod_irq_deliver() - send an interrupt message to the APICs of a VM
  * @vm: the VM
@@ -177,6 +206,8 @@ int kvmod_irq_deliver(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
 	unsigned long flags;
 	bool hit;
 
+	struct kvmod_vlapic *fast = deliver_fast_target(vm, msg, src);
+
 	if (msg->delivery_mode == KVMOD_DM_LOWEST) {
 		/* One target: the (vector % n)-th enabled match, as KVM. */
 		for (i = 0; i < n; i++) {
@@ -195,7 +226,9 @@ int kvmod_irq_deliver(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
 		pick = msg->vector % lowest;
 	}
 	for (i = 0; i < n; i++) {
-		vl = to_vlapic(kvmod_get_vcpu(vm, i));
+		vl = fast ? fast : to_vlapic(kvmod_get_vcpu(vm, i));
+		if (fast)
+			i = n;
 		if (!vl)
 			continue;
 		present++;
@@ -505,6 +538,7 @@ long kvmod_vlapic_ioctl(struct kvmod_vcpu *vcpu, unsigned int ioctl,
 int kvmod_vlapic_create(struct kvmod_vcpu *vcpu)
 {
 	struct kvmod_vlapic *vl;
+	int r;
 
 	vl = kzalloc(sizeof(*vl), GFP_KERNEL_ACCOUNT);
 	if (!vl)
@@ -518,6 +552,13 @@ int kvmod_vlapic_create(struct kvmod_vcpu *vcpu)
 	vl->l.cfg.tsc_deadline = true;
 	kvmod_lapic_reset(&vl->l, vcpu->id, vcpu->id == 0);
 	vcpu->apic_base = vl->l.apic_base;
+	r = xa_insert(&to_virq(vcpu->vm)->apic_by_id, vcpu->id, vl,
+		      GFP_KERNEL_ACCOUNT);
+	if (r) {
+		kfree(vl);
+		/* Another vCPU has this id: core answers that as KVM does. */
+		return r == -EBUSY ? -EEXIST : r;
+	}
 	vcpu->irqchip_data = vl;
 	return 0;
 }
@@ -533,6 +574,8 @@ void kvmod_vlapic_destroy(struct kvmod_vcpu *vcpu)
 	if (!vl)
 		return;
 	hrtimer_cancel(&vl->timer);
+	if (to_virq(vcpu->vm))
+		xa_erase(&to_virq(vcpu->vm)->apic_by_id, vcpu->id);
 	vcpu->irqchip_data = NULL;
 	kfree(vl);
 }

@@ -149,6 +149,67 @@ g_irq_handler:
 	movl	$0, APIC_EOI
 	iret
 
+/*
+ * ipi, vCPU 0: enable the xAPIC, aim the ICR at APIC ID 1, then per
+ * operation send IPI_VECTOR and halt with interrupts on until vCPU 1's
+ * answer (IRQ_VECTOR, g_irq_handler) has bumped GUEST_COUNTER.
+ */
+	.globl	g_ipi_ping
+g_ipi_ping:
+	movl	$0x1ff, APIC_SVR
+	movl	$(1 << 24), APIC_ICR_HI
+1:	DITHER
+	cli
+	movl	GUEST_COUNTER, %ebx
+	movl	$(APIC_ICR_ASSERT | IPI_VECTOR), APIC_ICR_LO
+2:	sti
+	hlt
+	cli
+	cmpl	GUEST_COUNTER, %ebx
+	je	2b
+	decl	%esi
+	jnz	1b
+	jmp	guest_done
+
+/* ipi, vCPU 1: enable the xAPIC, aim the ICR at APIC ID 0, halt for good. */
+	.globl	g_ipi_pong
+g_ipi_pong:
+	movl	$0x1ff, APIC_SVR
+	movl	$0, APIC_ICR_HI
+1:	sti
+	hlt
+	jmp	1b
+
+/* IPI_VECTOR on vCPU 1: EOI, answer vCPU 0. */
+	.globl	g_ipi_handler
+g_ipi_handler:
+	movl	$0, APIC_EOI
+	movl	$(APIC_ICR_ASSERT | IRQ_VECTOR), APIC_ICR_LO
+	iret
+
+/*
+ * LAPIC timer: enable the xAPIC, one-shot timer on IRQ_VECTOR, divide by
+ * 1; per operation write EDI to TMICT and halt with interrupts on until
+ * g_irq_handler has counted the interrupt (and EOId it).
+ */
+	.globl	g_timer_hlt
+g_timer_hlt:
+	movl	$0x1ff, APIC_SVR
+	movl	$0xb, APIC_TDCR
+	movl	$IRQ_VECTOR, APIC_LVTT
+1:	DITHER
+	cli
+	movl	GUEST_COUNTER, %ebx
+	movl	%edi, APIC_TMICT
+2:	sti
+	hlt
+	cli
+	cmpl	GUEST_COUNTER, %ebx
+	je	2b
+	decl	%esi
+	jnz	1b
+	jmp	guest_done
+
 bench_guest_end:
 
 	.section .note.GNU-stack, "", @progbits

@@ -8,7 +8,8 @@
  * off.  Every entry point takes its arguments in registers:
  *   ESI  number of operations (> 0)
  *   EDX  the benchmark I/O port
- *   EDI  an address (MMIO address, first page to touch)
+ *   EDI  an address (MMIO address, first page to touch), or g_timer_hlt's
+ *        timer count
  *   EAX  the value g_touch writes
  * and ends with an OUT to DONE_PORT.
  */
@@ -23,6 +24,7 @@
 #define GUEST_CODE_END		0x8000
 #define GUEST_COUNTER		0x9000	/* incremented by the IRQ handler */
 #define GUEST_STACK		0x10000	/* initial ESP */
+#define GUEST_STACK1		0xe000	/* initial ESP of vCPU 1 (ipi) */
 
 #define GUEST_CS		0x08
 #define GUEST_DS		0x10
@@ -41,7 +43,16 @@
 #define APIC_BASE		0xfee00000
 #define APIC_EOI		(APIC_BASE + 0xb0)
 #define APIC_SVR		(APIC_BASE + 0xf0)
+#define APIC_ICR_LO		(APIC_BASE + 0x300)
+#define APIC_ICR_HI		(APIC_BASE + 0x310)
+#define APIC_LVTT		(APIC_BASE + 0x320)
+#define APIC_TMICT		(APIC_BASE + 0x380)
+#define APIC_TDCR		(APIC_BASE + 0x3e0)
+#define APIC_ICR_ASSERT		0x4000	/* fixed, physical, no shorthand */
+/* g_irq_handler: counts, EOIs.  The ipi workload's answer comes back on it. */
 #define IRQ_VECTOR		0x40
+/* g_ipi_handler (ipi, vCPU 1): EOIs, sends IRQ_VECTOR to APIC ID 0. */
+#define IPI_VECTOR		0x41
 
 #define BENCH_PORT		0x500
 #define DONE_PORT		0x501
@@ -57,6 +68,8 @@ extern const unsigned char g_pio_out[], g_pio_in[];
 extern const unsigned char g_mmio_write[], g_mmio_read[];
 extern const unsigned char g_hlt[], g_touch[], g_halt_forever[];
 extern const unsigned char g_irq_wait[], g_irq_handler[];
+extern const unsigned char g_ipi_ping[], g_ipi_pong[], g_ipi_handler[];
+extern const unsigned char g_timer_hlt[];
 #endif
 
 #endif

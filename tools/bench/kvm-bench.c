@@ -97,6 +97,8 @@ struct vm {
 	int fd;
 	int vcpu_fd;
 	struct kvm_run *run;
+	int vcpu1_fd;			/* the ipi workload's second vCPU */
+	struct kvm_run *run1;
 	u8 *mem;
 	bool irqchip;
 };
@@ -116,6 +118,7 @@ struct bctx {
 	unsigned long user_exits;	/* exits to userspace, last run */
 	struct waker *waker;
 	int max_vcpus;
+	double idle_ns;			/* timer-hlt: CPU idle per op, last run */
 };
 
 struct workload {
@@ -130,6 +133,9 @@ struct workload {
 	void (*finish)(struct bctx *c);
 	const unsigned char *entry;	/* guest loop, if any */
 	bool irqchip;			/* the VM needs an in-kernel irqchip */
+	unsigned int vcpus;		/* 0 or 1: one vCPU; 2: two */
+	bool idle;			/* record the CPU's idle time per op */
+	bool no_halt_poll;		/* KVM_CAP_HALT_POLL 0 where supported */
 	/* The heavy (1 GiB) workloads: */
 	unsigned int max_runs;		/* at most this many runs (0: --repeat) */
 	bool no_warmup;			/* no untimed first run */
@@ -147,6 +153,8 @@ struct result {
 	double ns[MAX_REPEAT];
 	double median, min, max;
 	unsigned long user_exits;
+	double idle_ns[MAX_REPEAT];	/* workloads with .idle */
+	double idle_median;
 };
 
 static struct options opt = {
@@ -298,18 +306,26 @@ static void set_seg(struct kvm_segment *s, uint16_t sel, u8 type)
 	s->g = 1;
 }
 
-static void write_descriptors(u8 *mem, const unsigned char *handler)
+/* A 32-bit interrupt gate, DPL 0, to handler. */
+static void set_gate(u8 *mem, unsigned int vector,
+		     const unsigned char *handler)
 {
-	u64 *gdt = (u64 *)(mem + GUEST_GDT);
 	u32 *idt = (u32 *)(mem + GUEST_IDT);
 	u32 off = GUEST_CODE + (handler - bench_guest_start);
+
+	idt[vector * 2] = (GUEST_CS << 16) | (off & 0xffff);
+	idt[vector * 2 + 1] = (off & 0xffff0000) | 0x8e00;
+}
+
+static void write_descriptors(u8 *mem)
+{
+	u64 *gdt = (u64 *)(mem + GUEST_GDT);
 
 	gdt[0] = 0;
 	gdt[GUEST_CS >> 3] = 0x00cf9b000000ffffULL;	/* code, 32-bit, flat */
 	gdt[GUEST_DS >> 3] = 0x00cf93000000ffffULL;	/* data, flat */
-	/* One 32-bit interrupt gate, DPL 0, at IRQ_VECTOR. */
-	idt[IRQ_VECTOR * 2] = (GUEST_CS << 16) | (off & 0xffff);
-	idt[IRQ_VECTOR * 2 + 1] = (off & 0xffff0000) | 0x8e00;
+	set_gate(mem, IRQ_VECTOR, g_irq_handler);
+	set_gate(mem, IPI_VECTOR, g_ipi_handler);
 }
 
 static void vm_destroy(struct vm *vm)
@@ -318,6 +334,10 @@ static void vm_destroy(struct vm *vm)
 		munmap(vm->run, run_size);
 	if (vm->vcpu_fd >= 0)
 		close(vm->vcpu_fd);
+	if (vm->run1)
+		munmap(vm->run1, run_size);
+	if (vm->vcpu1_fd >= 0)
+		close(vm->vcpu1_fd);
 	if (vm->fd >= 0)
 		close(vm->fd);
 	if (vm->mem)
@@ -325,16 +345,54 @@ static void vm_destroy(struct vm *vm)
 	memset(vm, 0, sizeof(*vm));
 	vm->fd = -1;
 	vm->vcpu_fd = -1;
+	vm->vcpu1_fd = -1;
 }
 
-static int vm_create(struct bctx *c, struct vm *vm, bool irqchip)
+/* vCPU id in flat 32-bit protected mode, its kvm_run mapped. */
+static int vcpu_create(struct bctx *c, struct vm *vm, unsigned int id,
+		       int *fd, struct kvm_run **run)
+{
+	struct kvm_sregs sregs;
+
+	*fd = ioctl(vm->fd, KVM_CREATE_VCPU, id);
+	if (*fd < 0)
+		return failed(c, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+	*run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (*run == MAP_FAILED) {
+		*run = NULL;
+		return failed(c, "mmap kvm_run: %s", strerror(errno));
+	}
+
+	if (ioctl(*fd, KVM_GET_SREGS, &sregs) < 0)
+		return failed(c, "KVM_GET_SREGS: %s", strerror(errno));
+	set_seg(&sregs.cs, GUEST_CS, 0xb);
+	set_seg(&sregs.ds, GUEST_DS, 0x3);
+	sregs.es = sregs.ds;
+	sregs.fs = sregs.ds;
+	sregs.gs = sregs.ds;
+	sregs.ss = sregs.ds;
+	sregs.gdt.base = GUEST_GDT;
+	sregs.gdt.limit = 3 * 8 - 1;
+	sregs.idt.base = GUEST_IDT;
+	sregs.idt.limit = 256 * 8 - 1;
+	sregs.cr0 = 0x11;	/* PE, ET */
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	if (ioctl(*fd, KVM_SET_SREGS, &sregs) < 0)
+		return failed(c, "KVM_SET_SREGS: %s", strerror(errno));
+	return 0;
+}
+
+static int vm_create(struct bctx *c, struct vm *vm, bool irqchip,
+		     unsigned int vcpus)
 {
 	struct kvm_userspace_memory_region region = { 0 };
-	struct kvm_sregs sregs;
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
 	size_t len = bench_guest_end - bench_guest_start;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->vcpu_fd = -1;
+	vm->vcpu1_fd = -1;
 	vm->fd = ioctl(sys_fd, KVM_CREATE_VM, 0);
 	if (vm->fd < 0)
 		return failed(c, "KVM_CREATE_VM: %s", strerror(errno));
@@ -348,7 +406,7 @@ static int vm_create(struct bctx *c, struct vm *vm, bool irqchip)
 	if (len > GUEST_CODE_END - GUEST_CODE)
 		return failed(c, "guest image too large (%zu bytes)", len);
 	memcpy(vm->mem + GUEST_CODE, bench_guest_start, len);
-	write_descriptors(vm->mem, g_irq_handler);
+	write_descriptors(vm->mem);
 
 	region.slot = 0;
 	region.guest_phys_addr = 0;
@@ -366,38 +424,23 @@ static int vm_create(struct bctx *c, struct vm *vm, bool irqchip)
 		vm->irqchip = true;
 	}
 
-	vm->vcpu_fd = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
-	if (vm->vcpu_fd < 0)
-		return failed(c, "KVM_CREATE_VCPU: %s", strerror(errno));
-	vm->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       vm->vcpu_fd, 0);
-	if (vm->run == MAP_FAILED) {
-		vm->run = NULL;
-		return failed(c, "mmap kvm_run: %s", strerror(errno));
-	}
-
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-		return failed(c, "KVM_GET_SREGS: %s", strerror(errno));
-	set_seg(&sregs.cs, GUEST_CS, 0xb);
-	set_seg(&sregs.ds, GUEST_DS, 0x3);
-	sregs.es = sregs.ds;
-	sregs.fs = sregs.ds;
-	sregs.gs = sregs.ds;
-	sregs.ss = sregs.ds;
-	sregs.gdt.base = GUEST_GDT;
-	sregs.gdt.limit = 3 * 8 - 1;
-	sregs.idt.base = GUEST_IDT;
-	sregs.idt.limit = 256 * 8 - 1;
-	sregs.cr0 = 0x11;	/* PE, ET */
-	sregs.cr4 = 0;
-	sregs.efer = 0;
-	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-		return failed(c, "KVM_SET_SREGS: %s", strerror(errno));
+	if (vcpu_create(c, vm, 0, &vm->vcpu_fd, &vm->run))
+		return -1;
+	if (vcpus < 2)
+		return 0;
+	if (vcpu_create(c, vm, 1, &vm->vcpu1_fd, &vm->run1))
+		return -1;
+	/*
+	 * With an in-kernel irqchip an AP waits for INIT/SIPI: start it in
+	 * protected mode right away instead.
+	 */
+	if (ioctl(vm->vcpu1_fd, KVM_SET_MP_STATE, &mp) < 0)
+		return ioctl_failed(c, "KVM_SET_MP_STATE (vCPU 1)");
 	return 0;
 }
 
-static int set_entry(struct bctx *c, const unsigned char *entry,
-		     unsigned long n, u32 edi)
+static int set_entry_on(struct bctx *c, int vcpu_fd, u32 esp,
+			const unsigned char *entry, unsigned long n, u32 edi)
 {
 	struct kvm_regs regs = { 0 };
 
@@ -406,12 +449,18 @@ static int set_entry(struct bctx *c, const unsigned char *entry,
 	regs.rdx = BENCH_PORT;
 	regs.rdi = edi;
 	regs.rax = c->eax;
-	regs.rsp = GUEST_STACK;
+	regs.rsp = esp;
 	regs.rbp = opt.dither ? 0x2545f491 : 0;	/* DITHER seed in guest.S */
 	regs.rflags = 0x2;
-	if (ioctl(c->vm.vcpu_fd, KVM_SET_REGS, &regs) < 0)
+	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		return failed(c, "KVM_SET_REGS: %s", strerror(errno));
 	return 0;
+}
+
+static int set_entry(struct bctx *c, const unsigned char *entry,
+		     unsigned long n, u32 edi)
+{
+	return set_entry_on(c, c->vm.vcpu_fd, GUEST_STACK, entry, n, edi);
 }
 
 /*
@@ -491,8 +540,22 @@ done:
 
 static int prepare_vm(struct bctx *c)
 {
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_HALT_POLL };
+
 	c->have_vm = true;
-	return vm_create(c, &c->vm, c->w->irqchip);
+	if (vm_create(c, &c->vm, c->w->irqchip, c->w->vcpus))
+		return -1;
+	/*
+	 * A halted vCPU of in-tree KVM polls for up to halt_poll_ns (200 us)
+	 * before it sleeps: where that would only burn the wait for a timer
+	 * as instructions, turn it off for the VM (kvmod does not poll).
+	 */
+	if (c->w->no_halt_poll &&
+	    ioctl(c->vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_HALT_POLL) > 0 &&
+	    ioctl(c->vm.fd, KVM_ENABLE_CAP, &cap) < 0)
+		return failed(c, "KVM_ENABLE_CAP(KVM_CAP_HALT_POLL, 0): %s",
+			      strerror(errno));
+	return 0;
 }
 
 static void finish_vm(struct bctx *c)
@@ -939,6 +1002,8 @@ struct waker {
 	u64 t_return;		/* CLOCK_MONOTONIC of the last return */
 	int efd;		/* one count per return */
 	struct bctx *c;
+	int vcpu_fd;		/* the vCPU the thread runs */
+	struct kvm_run *run;
 };
 
 static void kick_handler(int sig)
@@ -949,14 +1014,14 @@ static void kick_handler(int sig)
 static void *vcpu_thread(void *arg)
 {
 	struct waker *wk = arg;
-	struct kvm_run *run = wk->c->vm.run;
+	struct kvm_run *run = wk->run;
 	u64 one = 1;
 	int r;
 
 	atomic_store(&wk->tid, (int)syscall(SYS_gettid));
 	while (!atomic_load(&wk->stop)) {
 		atomic_store(&wk->in_run, 1);
-		r = ioctl(wk->c->vm.vcpu_fd, KVM_RUN, 0);
+		r = ioctl(wk->vcpu_fd, KVM_RUN, 0);
 		wk->t_return = now_ns();
 		atomic_store(&wk->in_run, 0);
 		if (r < 0 && errno != EINTR)
@@ -979,7 +1044,11 @@ static int waker_error(struct bctx *c, struct waker *wk)
 		errno = e;
 		return ioctl_failed(c, "KVM_RUN");
 	}
-	return unexpected_exit(c, c->vm.run);
+	if (wk->vcpu_fd != c->vm.vcpu_fd)
+		return unsupported(c, "vCPU 1: exit %s (%u)",
+				   exit_name(wk->run->exit_reason),
+				   wk->run->exit_reason);
+	return unexpected_exit(c, wk->run);
 }
 
 /* The state letter of the vCPU thread from /proc (S: sleeping). */
@@ -1020,25 +1089,27 @@ static int wait_halted(struct bctx *c, struct waker *wk)
 	}
 }
 
-static int prepare_waker(struct bctx *c)
+/*
+ * A thread that runs vcpu_fd from entry (stack at esp) and waits until
+ * the guest has halted in the kernel.
+ */
+static int start_waker(struct bctx *c, int vcpu_fd, struct kvm_run *run,
+		       u32 esp, const unsigned char *entry)
 {
 	struct sigaction sa = { .sa_handler = kick_handler };
 	struct waker *wk;
 	sigset_t block, old;
 	int r;
 
-	if (prepare_vm(c))
-		return -1;
-	if (c->w->entry == g_irq_wait &&
-	    ioctl(c->vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI) <= 0)
-		return unsupported(c, "no KVM_CAP_SIGNAL_MSI");
-	if (set_entry(c, c->w->entry, 1, 0))
+	if (set_entry_on(c, vcpu_fd, esp, entry, 1, 0))
 		return -1;
 
 	wk = calloc(1, sizeof(*wk));
 	if (!wk)
 		return failed(c, "out of memory");
 	wk->c = c;
+	wk->vcpu_fd = vcpu_fd;
+	wk->run = run;
 	wk->efd = eventfd(0, 0);
 	if (wk->efd < 0) {
 		free(wk);
@@ -1058,6 +1129,26 @@ static int prepare_waker(struct bctx *c)
 	}
 	c->waker = wk;
 	return wait_halted(c, wk);
+}
+
+static int prepare_waker(struct bctx *c)
+{
+	if (prepare_vm(c))
+		return -1;
+	if (c->w->entry == g_irq_wait &&
+	    ioctl(c->vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI) <= 0)
+		return unsupported(c, "no KVM_CAP_SIGNAL_MSI");
+	return start_waker(c, c->vm.vcpu_fd, c->vm.run, GUEST_STACK,
+			   c->w->entry);
+}
+
+/* ipi: vCPU 1 in a thread, halted in g_ipi_pong; vCPU 0 is the caller's. */
+static int prepare_ipi(struct bctx *c)
+{
+	if (prepare_vm(c))
+		return -1;
+	return start_waker(c, c->vm.vcpu1_fd, c->vm.run1, GUEST_STACK1,
+			   g_ipi_pong);
 }
 
 static void finish_waker(struct bctx *c)
@@ -1156,6 +1247,92 @@ static int run_hlt_irq(struct bctx *c, unsigned long n, double *ns)
 	return 0;
 }
 
+/*
+ * IPI round trips: vCPU 0 (this thread) sends IPI_VECTOR to vCPU 1 and
+ * halts until vCPU 1's handler has answered with IRQ_VECTOR.  vCPU 1's
+ * thread stays in KVM_RUN.
+ */
+static int run_ipi(struct bctx *c, unsigned long n, double *ns)
+{
+	struct waker *wk = c->waker;
+	u32 start = guest_counter(c);
+
+	if (run_in_kernel(c, n, ns)) {
+		/* vCPU 0 waits in vain when vCPU 1 failed: say why. */
+		if (atomic_load(&wk->err)) {
+			c->status = ST_OK;
+			waker_error(c, wk);
+		}
+		return -1;
+	}
+	if (atomic_load(&wk->err))
+		return waker_error(c, wk);
+	if (guest_counter(c) - start != n)
+		return unsupported(c, "%u answers counted for %lu IPIs",
+				   guest_counter(c) - start, n);
+	return 0;
+}
+
+/*
+ * Idle time of the CPUs in ns: the sum of the tick's idle_sleeptime in
+ * /proc/timer_list (updated whenever a CPU leaves idle; the caller's CPU
+ * is not idle while it reads).  -1 if not available.
+ */
+static double idle_ns(void)
+{
+	char line[256];
+	unsigned long long v;
+	double sum = 0;
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/timer_list", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " .idle_sleeptime : %llu nsecs", &v) == 1) {
+			sum += v;
+			found = true;
+		}
+	fclose(f);
+	return found ? sum : -1;
+}
+
+/*
+ * One-shot LAPIC timer of TIMER_HLT_NS to a halted vCPU.  The vCPU sleeps
+ * until the timer fires and the one CPU of the test VM idles meanwhile;
+ * under -icount idle time is not instructions, so with one CPU online the
+ * result is elapsed minus idle time, per operation (the idle time goes to
+ * c->idle_ns).
+ */
+#define TIMER_HLT_NS	20000
+static int run_timer_hlt(struct bctx *c, unsigned long n, double *ns)
+{
+	u32 start = guest_counter(c);
+	double i0, i1;
+
+	i0 = idle_ns();
+	if (i0 < 0)
+		return failed(c, "no idle_sleeptime in /proc/timer_list");
+	if (guest_loop(c, c->w->entry, n, TIMER_HLT_NS, ns))
+		return -1;
+	i1 = idle_ns();
+	if (c->user_exits)
+		return unsupported(c, "%lu exits to userspace for %lu ops",
+				   c->user_exits, n);
+	if (guest_counter(c) - start != n)
+		return unsupported(c, "%u interrupts counted for %lu timers",
+				   guest_counter(c) - start, n);
+	/* Each operation waits for at least the timer's period. */
+	if (*ns < TIMER_HLT_NS)
+		return unsupported(c, "%.0f ns per op: timer shorter than %d ns",
+				   *ns, TIMER_HLT_NS);
+	c->idle_ns = (i1 - i0) / n;
+	if (sysconf(_SC_NPROCESSORS_ONLN) == 1)
+		*ns -= c->idle_ns;
+	return 0;
+}
+
 /* ------------------------------------------------------------------------
  * The workloads, in table order.
  */
@@ -1188,6 +1365,13 @@ static const struct workload workloads[] = {
 	  HALTED(run_hlt_signal, g_halt_forever) },
 	{ "hlt-irq", "halted in the kernel (irqchip), woken by an MSI", 500,
 	  HALTED(run_hlt_irq, g_irq_wait) },
+	{ "ipi", "IPI round trip between two vCPUs (irqchip, xAPIC ICR)", 1000,
+	  .prepare = prepare_ipi, .run = run_ipi, .finish = finish_waker,
+	  .entry = g_ipi_ping, .irqchip = true, .vcpus = 2 },
+	{ "timer-hlt", "LAPIC one-shot timer to a halted vCPU, EOI (busy ns)",
+	  1000, .prepare = prepare_vm, .run = run_timer_hlt,
+	  .finish = finish_vm, .entry = g_timer_hlt, .irqchip = true,
+	  .idle = true, .no_halt_poll = true },
 	{ "first-touch", "guest write to a never-touched 4 KiB page", 1024,
 	  GUEST_LOOP(run_first_touch, NULL), .pages_per_op = 1 },
 	{ "touch-1g", "guest write to each never-touched 4 KiB page of 1 GiB",
@@ -1226,16 +1410,24 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void summarize(struct result *res)
+static double median_of(const double *v, unsigned int n, double *min,
+			double *max)
 {
 	double s[MAX_REPEAT];
-	unsigned int n = res->runs;
 
-	memcpy(s, res->ns, n * sizeof(s[0]));
+	memcpy(s, v, n * sizeof(s[0]));
 	qsort(s, n, sizeof(s[0]), cmp_double);
-	res->min = s[0];
-	res->max = s[n - 1];
-	res->median = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	if (min)
+		*min = s[0];
+	if (max)
+		*max = s[n - 1];
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static void summarize(struct result *res)
+{
+	res->median = median_of(res->ns, res->runs, &res->min, &res->max);
+	res->idle_median = median_of(res->idle_ns, res->runs, NULL, NULL);
 }
 
 static void run_workload(const struct workload *w, struct result *res)
@@ -1248,6 +1440,7 @@ static void run_workload(const struct workload *w, struct result *res)
 
 	c.vm.fd = -1;
 	c.vm.vcpu_fd = -1;
+	c.vm.vcpu1_fd = -1;
 	memset(res, 0, sizeof(*res));
 	res->iterations = n;
 	if (w->max_runs && runs > w->max_runs)
@@ -1262,8 +1455,10 @@ static void run_workload(const struct workload *w, struct result *res)
 		alarm(opt.timeout);
 		if (w->run(&c, n, &ns))
 			goto out;
-		if (i > 0)
+		if (i > 0) {
+			res->idle_ns[res->runs] = c.idle_ns;
 			res->ns[res->runs++] = ns;
+		}
 	}
 	res->user_exits = c.user_exits;
 	summarize(res);
@@ -1337,6 +1532,14 @@ static int write_json(const char *path, const struct workload **sel,
 			for (j = 0; j < r->runs; j++)
 				fprintf(f, "%s%.1f", j ? ", " : "", r->ns[j]);
 			fprintf(f, "]");
+			if (sel[i]->idle) {
+				fprintf(f, ", \"idle_median_ns\": %.1f, \"idle_samples_ns\": [",
+					r->idle_median);
+				for (j = 0; j < r->runs; j++)
+					fprintf(f, "%s%.1f", j ? ", " : "",
+						r->idle_ns[j]);
+				fprintf(f, "]");
+			}
 		} else {
 			fprintf(f, ", \"reason\": ");
 			json_string(f, r->reason);
@@ -1548,7 +1751,11 @@ int main(int argc, char **argv)
 		if (kept_dirty.mem &&
 		    (i + 1 == nsel || !sel[i + 1]->reuses_dirty_vm))
 			dirty_vm_free(&kept_dirty);
-		if (r->status == ST_OK)
+		if (r->status == ST_OK && sel[i]->idle)
+			say("kvm-bench: end %s ok %lux%u median %.1f min %.1f max %.1f ns/op, idle %.1f ns/op\n",
+			    sel[i]->name, r->iterations, r->runs, r->median,
+			    r->min, r->max, r->idle_median);
+		else if (r->status == ST_OK)
 			say("kvm-bench: end %s ok %lux%u median %.1f min %.1f max %.1f ns/op\n",
 			    sel[i]->name, r->iterations, r->runs, r->median,
 			    r->min, r->max);
