@@ -116,6 +116,9 @@ static void cpuid_filtered(struct kvmod_vm *vm, u32 leaf, u32 subleaf,
 	u32 regs[4];
 
 	cpuid_host_filtered(leaf, subleaf, apic_id, eax, ebx, ecx, edx);
+	/* Most leaves no component touches: skip the lookup. */
+	if (vm && (leaf >= 64 || !(vm->cpuid_leaves & BIT_ULL(leaf))))
+		return;
 	regs[0] = *eax;
 	regs[1] = *ebx;
 	regs[2] = *ecx;

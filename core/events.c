@@ -74,6 +74,7 @@ static void queue_exception(struct kvmod_vcpu *vcpu, u8 vector,
 	e->error = error;
 	e->has_payload = has_payload;
 	e->payload = payload;
+	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 }
 
 /**
@@ -107,15 +108,15 @@ void kvmod_queue_page_fault(struct kvmod_vcpu *vcpu, u64 cr2, u32 error)
 EXPORT_SYMBOL_GPL(kvmod_queue_page_fault);
 
 /**
- * kvmod_event_interrupted() - an exit interrupted the delivery of an event
+ * kvmod_event_deferred() - the vendor cannot deliver an event now
  * @vcpu: the vCPU
- * @ev: the event (exception, NMI, interrupt or software interrupt)
+ * @ev: the event core handed over this entry
  *
- * Vendors call this from their exit handling; the event is delivered
- * again at the next entry.
+ * It goes back to core's state, to be delivered when the window core asks
+ * for opens (VM entry refuses an interrupt while IF is 0 on VMX).
  */
-void kvmod_event_interrupted(struct kvmod_vcpu *vcpu,
-			     const struct kvmod_event *ev)
+void kvmod_event_deferred(struct kvmod_vcpu *vcpu,
+			  const struct kvmod_event *ev)
 {
 	struct kvmod_vcpu_events *e = &vcpu->ev;
 
@@ -139,6 +140,23 @@ void kvmod_event_interrupted(struct kvmod_vcpu *vcpu,
 		e->irq.insn_len = ev->insn_len;
 		break;
 	}
+}
+EXPORT_SYMBOL_GPL(kvmod_event_deferred);
+
+/**
+ * kvmod_event_interrupted() - an exit interrupted the delivery of an event
+ * @vcpu: the vCPU
+ * @ev: the event (exception, NMI, interrupt or software interrupt)
+ *
+ * Vendors call this from their exit handling, and when an entry was
+ * cancelled after core handed them the event; it is delivered again at
+ * the next entry.
+ */
+void kvmod_event_interrupted(struct kvmod_vcpu *vcpu,
+			     const struct kvmod_event *ev)
+{
+	kvmod_event_deferred(vcpu, ev);
+	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 }
 EXPORT_SYMBOL_GPL(kvmod_event_interrupted);
 
@@ -168,20 +186,6 @@ void kvmod_nmi_window_open(struct kvmod_vcpu *vcpu)
 	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 }
 EXPORT_SYMBOL_GPL(kvmod_nmi_window_open);
-
-/**
- * kvmod_advance_rip() - complete the current instruction
- * @vcpu: the vCPU
- * @next_rip: the address of the next instruction
- *
- * Ends an interrupt shadow (STI, MOV SS) as the CPU would.
- */
-void kvmod_advance_rip(struct kvmod_vcpu *vcpu, u64 next_rip)
-{
-	vcpu->rip = next_rip;
-	vcpu->vm->vendor->set_interrupt_shadow(vcpu, 0);
-}
-EXPORT_SYMBOL_GPL(kvmod_advance_rip);
 
 static void deliver_exception(struct kvmod_vcpu *vcpu)
 {
@@ -266,7 +270,7 @@ void kvmod_inject_events(struct kvmod_vcpu *vcpu)
 		trace_kvmod_inj_nmi(vcpu->id);
 		deliver_nmi(vcpu);
 	} else if (irqchip_pending(vcpu) >= 0 &&
-		   vendor->interrupt_allowed(vcpu)) {
+		   kvmod_interrupt_allowed(vcpu)) {
 		vector = vcpu->vm->irqchip->ack(vcpu);
 		if (vector >= 0) {
 			trace_kvmod_inj_irq(vcpu->id, vector);
@@ -301,9 +305,11 @@ bool kvmod_ready_for_interrupt(struct kvmod_vcpu *vcpu)
 
 	if (vcpu->vm->pic_in_kernel)
 		return true;
+	if (!(vcpu->rflags & X86_EFLAGS_IF))
+		return false;
 	if (vcpu->vm->irqchip && irqchip_pending(vcpu) >= 0)
 		return false;
-	return vcpu->vm->vendor->interrupt_allowed(vcpu) &&
+	return kvmod_interrupt_allowed(vcpu) &&
 	       !e->irq.injected && !e->exception.pending &&
 	       !e->exception.injected && !e->nmi.injected;
 }
@@ -368,19 +374,6 @@ void kvmod_process_nmis(struct kvmod_vcpu *vcpu)
 	vcpu->ev.nmi.pending = min(n, limit);
 }
 
-/**
- * kvmod_fill_run_events() - the event fields of kvm_run at an exit
- * @vcpu: the vCPU, leaving KVM_RUN
- */
-void kvmod_fill_run_events(struct kvmod_vcpu *vcpu)
-{
-	struct kvm_run *run = vcpu->run;
-
-	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
-	run->ready_for_interrupt_injection = kvmod_ready_for_interrupt(vcpu);
-	run->cr8 = kvmod_get_cr8(vcpu);
-	run->apic_base = kvmod_get_apic_base(vcpu);
-}
 
 #define VCPU_EVENTS_FLAGS	(KVM_VCPUEVENT_VALID_NMI_PENDING |	\
 				 KVM_VCPUEVENT_VALID_SIPI_VECTOR |	\

@@ -16,14 +16,31 @@
  * kvmod_skip_insn() - step over the instruction that caused the exit
  * @vcpu: the vCPU
  *
- * Return: KVMOD_EXIT_RESUME, or an emulation-failure exit when the vendor
- * cannot tell the instruction's length.
+ * The vendor's next_rip when the hardware gave one, else the length
+ * decoded from the instruction; the interrupt shadow ends.
+ *
+ * Return: KVMOD_EXIT_RESUME, or an emulation-failure exit when the
+ * instruction cannot be read or decoded.
  */
 int kvmod_skip_insn(struct kvmod_vcpu *vcpu)
 {
-	if (vcpu->vm->vendor->skip_insn(vcpu))
-		return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
-					   0, vcpu->rip);
+	u64 next = vcpu->next_rip;
+	u8 insn[KVMOD_INSN_MAX];
+	bool long64;
+	int n, len;
+
+	if (!next) {
+		n = kvmod_fetch_insn(vcpu, insn, &long64);
+		len = n > 0 ? kvmod_insn_len(insn, n, long64) : -1;
+		if (len < 0)
+			return kvmod_exit_internal(vcpu,
+					KVM_INTERNAL_ERROR_EMULATION, 0,
+					vcpu->rip);
+		next = vcpu->rip + len;
+		if (!long64)
+			next = (u32)next;
+	}
+	kvmod_advance_rip(vcpu, next);
 	return KVMOD_EXIT_RESUME;
 }
 EXPORT_SYMBOL_GPL(kvmod_skip_insn);

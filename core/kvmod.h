@@ -21,6 +21,7 @@
 #include <linux/xarray.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
+#include <asm/processor-flags.h>
 
 #include "pagewalk.h"
 #include "x86_regs.h"
@@ -128,19 +129,16 @@ struct kvmod_vcpu_events {
  * @get_exit_info: the last exit's reason, qualifications and the event
  *	being delivered, for exit data and tracing
  * @set_cr2: set the guest's CR2 (the address of a #PF it is to take)
- * @skip_insn: step RIP over the instruction that caused the exit (ending
- *	any interrupt shadow); 0, or -errno when it cannot be decoded
  * @inject_event: deliver @ev at the next entry (core decides which event
  *	and when: see events.c)
- * @interrupt_allowed: RFLAGS.IF set, no interrupt shadow, nothing else
- *	blocking a maskable interrupt
  * @nmi_allowed: no NMI blocking and no interrupt shadow
  * @get_nmi_mask: NMIs blocked (an NMI handler runs until its IRET)
  * @set_nmi_mask: block or unblock NMIs
  * @set_windows: exit as soon as an interrupt (@irq) or an NMI (@nmi)
  *	could be delivered; called before every entry with what core wants
  * @get_interrupt_shadow: KVM_X86_SHADOW_INT_STI / _MOV_SS bits
- * @set_interrupt_shadow: set them (0 ends the shadow)
+ * @set_interrupt_shadow: set them (0 ends the shadow); keeps
+ *	vcpu->interrupt_shadow in step
  * @get_msr: read an MSR of the guest; -EINVAL if not supported
  * @set_msr: write one; @host for KVM_SET_MSRS (fewer checks, e.g. LMA)
  * @exit_name: name of a hardware exit reason, for statistics
@@ -162,10 +160,8 @@ struct kvmod_vendor_ops {
 	void (*get_exit_info)(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
 			      u64 *info2, u32 *intr_info, u32 *error_code);
 	void (*set_cr2)(struct kvmod_vcpu *vcpu, u64 cr2);
-	int (*skip_insn)(struct kvmod_vcpu *vcpu);
 	void (*inject_event)(struct kvmod_vcpu *vcpu,
 			     const struct kvmod_event *ev);
-	bool (*interrupt_allowed)(struct kvmod_vcpu *vcpu);
 	bool (*nmi_allowed)(struct kvmod_vcpu *vcpu);
 	bool (*get_nmi_mask)(struct kvmod_vcpu *vcpu);
 	void (*set_nmi_mask)(struct kvmod_vcpu *vcpu, bool masked);
@@ -207,6 +203,13 @@ struct kvmod_mmu_ops {
 	u64 (*root)(struct kvmod_vm *vm);
 };
 
+/* Bits a component adds to a CPUID leaf (subleaf 0). */
+struct kvmod_cpuid_bits {
+	u32 leaf;
+	u8 reg;				/* 0-3: EAX, EBX, ECX, EDX */
+	u32 set;
+};
+
 /**
  * struct kvmod_component_ops - an optional component (irqchip, para)
  * @name: short name, e.g. "irqchip"
@@ -220,8 +223,9 @@ struct kvmod_mmu_ops {
  * @vcpu_destroy: free what the component attached to the vCPU
  * @vm_destroy: free what it attached to the VM (no vCPU runs; their
  *	@vcpu_destroy calls come after)
- * @cpuid: adjust the CPUID kvmod offers (@regs: EAX..EDX of @leaf,
- *	@subleaf) for what the component implements
+ * @cpuid_bits: CPUID bits the component implements, offered on top of
+ *	the host's (@nr_cpuid_bits entries)
+ * @nr_cpuid_bits: entries at @cpuid_bits
  *
  * Every VM pins the components registered when it was created, and asks
  * them in order of their kind.
@@ -237,7 +241,8 @@ struct kvmod_component_ops {
 	int (*vcpu_create)(struct kvmod_vcpu *vcpu);
 	void (*vcpu_destroy)(struct kvmod_vcpu *vcpu);
 	void (*vm_destroy)(struct kvmod_vm *vm);
-	void (*cpuid)(u32 leaf, u32 subleaf, u32 regs[4]);
+	const struct kvmod_cpuid_bits *cpuid_bits;
+	unsigned int nr_cpuid_bits;
 };
 
 enum kvmod_component_kind {
@@ -335,6 +340,7 @@ struct kvmod_vm {
 	const struct kvmod_vendor_ops *vendor;
 	const struct kvmod_mmu_ops *mmu;
 	const struct kvmod_component_ops *components[KVMOD_NR_COMPONENTS];
+	u64 cpuid_leaves;		/* leaves < 64 the components add to */
 	const struct kvmod_irqchip_ops *irqchip;	/* or NULL */
 	void *irqchip_data;
 	bool pic_in_kernel;		/* not split: no KVM_INTERRUPT */
@@ -413,6 +419,14 @@ struct kvmod_vcpu {
 	u64 regs[KVMOD_NR_GPRS];
 	u64 rip;
 	u64 rflags;
+	/*
+	 * Set by the vendor at each exit: the address of the next
+	 * instruction when the hardware tells it (0: core decodes), and
+	 * whether an interrupt shadow is on (so that completing an
+	 * instruction asks the vendor to end it only then).
+	 */
+	u64 next_rip;
+	u8 interrupt_shadow;
 	u64 dr[4];			/* guest DR0-3 (never in hardware) */
 	u64 dr6;
 	u64 dr7;
@@ -461,6 +475,53 @@ struct kvmod_vcpu {
 static inline struct kvmod_vcpu *kvmod_get_vcpu(struct kvmod_vm *vm, int i)
 {
 	return xa_load(&vm->vcpu_array, i);
+}
+
+/**
+ * kvmod_get_apic_base() - the guest's IA32_APIC_BASE
+ * @vcpu: the vCPU
+ *
+ * Return: the value (kvm_run.apic_base, KVM_GET_SREGS).
+ */
+static inline u64 kvmod_get_apic_base(struct kvmod_vcpu *vcpu)
+{
+	return vcpu->apic_base;
+}
+
+/**
+ * kvmod_get_cr8() - the guest's task priority (CR8)
+ * @vcpu: the vCPU
+ *
+ * Return: CR8 (kvm_run.cr8, KVM_GET_SREGS).
+ */
+static inline u64 kvmod_get_cr8(struct kvmod_vcpu *vcpu)
+{
+	return vcpu->cr8;
+}
+
+/**
+ * kvmod_interrupt_allowed() - may the guest take a maskable interrupt?
+ * @vcpu: the vCPU (its RFLAGS and interrupt shadow as of the last exit)
+ *
+ * Return: RFLAGS.IF is set and no STI/MOV SS shadow is on.
+ */
+static inline bool kvmod_interrupt_allowed(struct kvmod_vcpu *vcpu)
+{
+	return (vcpu->rflags & X86_EFLAGS_IF) && !vcpu->interrupt_shadow;
+}
+
+/**
+ * kvmod_advance_rip() - complete the current instruction
+ * @vcpu: the vCPU
+ * @next_rip: the address of the next instruction
+ *
+ * Ends an interrupt shadow (STI, MOV SS) as the CPU would.
+ */
+static inline void kvmod_advance_rip(struct kvmod_vcpu *vcpu, u64 next_rip)
+{
+	vcpu->rip = next_rip;
+	if (unlikely(vcpu->interrupt_shadow))
+		vcpu->vm->vendor->set_interrupt_shadow(vcpu, 0);
 }
 
 /* registry.c */
@@ -536,9 +597,10 @@ void kvmod_queue_exception(struct kvmod_vcpu *vcpu, u8 vector,
 void kvmod_queue_page_fault(struct kvmod_vcpu *vcpu, u64 cr2, u32 error);
 void kvmod_event_interrupted(struct kvmod_vcpu *vcpu,
 			     const struct kvmod_event *ev);
+void kvmod_event_deferred(struct kvmod_vcpu *vcpu,
+			  const struct kvmod_event *ev);
 void kvmod_nmi_window_open(struct kvmod_vcpu *vcpu);
 bool kvmod_event_delivering(struct kvmod_vcpu *vcpu);
-void kvmod_advance_rip(struct kvmod_vcpu *vcpu, u64 next_rip);
 
 /* exit.c: exits handled the same way on every vendor */
 int kvmod_emulate_cpuid(struct kvmod_vcpu *vcpu);
@@ -583,8 +645,7 @@ int kvmod_guest_maxphyaddr(struct kvmod_vcpu *vcpu);
 /* msr.c: guest MSRs, and checks both vendors make on writes */
 int kvmod_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host);
 int kvmod_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
-u64 kvmod_get_apic_base(struct kvmod_vcpu *vcpu);
-u64 kvmod_get_cr8(struct kvmod_vcpu *vcpu);
+
 bool kvmod_msr_canonical(u64 addr);
 bool kvmod_pat_valid(u64 pat);
 bool kvmod_efer_allowed(struct kvmod_vcpu *vcpu, u64 val);

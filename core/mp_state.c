@@ -119,8 +119,10 @@ bool kvmod_vcpu_accept_init_sipi(struct kvmod_vcpu *vcpu)
 			vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
 		}
 	}
-	return vcpu->mp_state != KVM_MP_STATE_UNINITIALIZED &&
-	       vcpu->mp_state != KVM_MP_STATE_INIT_RECEIVED;
+	if (vcpu->mp_state == KVM_MP_STATE_UNINITIALIZED ||
+	    vcpu->mp_state == KVM_MP_STATE_INIT_RECEIVED)
+		return false;
+	return true;
 }
 
 /**

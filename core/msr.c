@@ -69,28 +69,6 @@ EXPORT_SYMBOL_GPL(kvmod_efer_allowed);
 #define APIC_BASE_RESERVED(maxphy) \
 	(GENMASK_ULL(63, (maxphy)) | GENMASK_ULL(7, 0) | BIT_ULL(9))
 
-/**
- * kvmod_get_apic_base() - the guest's IA32_APIC_BASE
- * @vcpu: the vCPU
- *
- * Return: the value (kvm_run.apic_base, KVM_GET_SREGS).
- */
-u64 kvmod_get_apic_base(struct kvmod_vcpu *vcpu)
-{
-	return vcpu->apic_base;
-}
-
-/**
- * kvmod_get_cr8() - the guest's task priority (CR8)
- * @vcpu: the vCPU
- *
- * Return: CR8 (kvm_run.cr8, KVM_GET_SREGS).
- */
-u64 kvmod_get_cr8(struct kvmod_vcpu *vcpu)
-{
-	return vcpu->cr8;
-}
-
 #define APIC_BASE_EXTD		BIT_ULL(10)
 #define APIC_BASE_EN		BIT_ULL(11)
 

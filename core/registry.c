@@ -179,19 +179,26 @@ long kvmod_components_check_extension(struct kvmod_vm *vm, long cap)
  * @leaf: CPUID leaf
  * @subleaf: its index
  * @regs: EAX, EBX, ECX, EDX, changed in place
+ *
+ * Component CPUID leaves must be below 64 (vm->cpuid_leaves).
  */
 void kvmod_components_cpuid(struct kvmod_vm *vm, u32 leaf, u32 subleaf,
 			    u32 regs[4])
 {
 	const struct kvmod_component_ops *c;
+	unsigned int j;
 	int i;
 
+	if (subleaf)
+		return;
 	if (!vm)
 		mutex_lock(&registry_lock);
 	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
 		c = vm ? vm->components[i] : registered_comps[i];
-		if (c && c->cpuid)
-			c->cpuid(leaf, subleaf, regs);
+		for (j = 0; c && j < c->nr_cpuid_bits; j++)
+			if (c->cpuid_bits[j].leaf == leaf)
+				regs[c->cpuid_bits[j].reg & 3] |=
+					c->cpuid_bits[j].set;
 	}
 	if (!vm)
 		mutex_unlock(&registry_lock);
@@ -252,12 +259,19 @@ int kvmod_get_components(struct kvmod_vm *vm)
 {
 	struct kvmod_components c;
 	int r = kvmod_components_get(&c);
+	unsigned int j;
+	int i;
 
 	if (r)
 		return r;
 	vm->vendor = c.vendor;
 	vm->mmu = c.mmu;
 	memcpy(vm->components, c.comps, sizeof(vm->components));
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++)
+		for (j = 0; c.comps[i] && j < c.comps[i]->nr_cpuid_bits; j++)
+			if (c.comps[i]->cpuid_bits[j].leaf < 64)
+				vm->cpuid_leaves |=
+					BIT_ULL(c.comps[i]->cpuid_bits[j].leaf);
 	return 0;
 }
 

@@ -63,7 +63,6 @@ void kvmod_inject_events(struct kvmod_vcpu *vcpu);
 bool kvmod_ready_for_interrupt(struct kvmod_vcpu *vcpu);
 int kvmod_vcpu_interrupt(struct kvmod_vcpu *vcpu, u32 irq);
 void kvmod_process_nmis(struct kvmod_vcpu *vcpu);
-void kvmod_fill_run_events(struct kvmod_vcpu *vcpu);
 void kvmod_get_vcpu_events(struct kvmod_vcpu *vcpu,
 			   struct kvm_vcpu_events *ev);
 int kvmod_set_vcpu_events(struct kvmod_vcpu *vcpu,

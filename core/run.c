@@ -188,6 +188,19 @@ int kvmod_exit_internal(struct kvmod_vcpu *vcpu, u32 suberror, u64 data0,
 }
 EXPORT_SYMBOL_GPL(kvmod_exit_internal);
 
+/* The event fields of kvm_run at an exit to userspace. */
+static inline void fill_run_events(struct kvmod_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	bool if_flag = vcpu->rflags & X86_EFLAGS_IF;
+
+	run->if_flag = if_flag;
+	run->ready_for_interrupt_injection = vcpu->vm->pic_in_kernel ||
+		(if_flag && kvmod_ready_for_interrupt(vcpu));
+	run->cr8 = kvmod_get_cr8(vcpu);
+	run->apic_base = kvmod_get_apic_base(vcpu);
+}
+
 /* Something that ends a halt: an NMI, an interrupt the guest takes. */
 static bool vcpu_has_wakeup(struct kvmod_vcpu *vcpu)
 {
@@ -225,6 +238,7 @@ static int vcpu_block(struct kvmod_vcpu *vcpu)
 	if (vcpu_has_wakeup(vcpu)) {
 		if (vcpu->mp_state == KVM_MP_STATE_HALTED)
 			vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+		kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 		return KVMOD_EXIT_RESUME;
 	}
 	vcpu->run->exit_reason = KVM_EXIT_INTR;
@@ -232,10 +246,18 @@ static int vcpu_block(struct kvmod_vcpu *vcpu)
 }
 
 /* Requests and events, before the vendor enters the guest. */
+/*
+ * Requests and events, before the vendor enters the guest. Events are
+ * looked at only when something asked for it (KVMOD_REQ_EVENT): whatever
+ * can make an event deliverable raises that request, so the common exit
+ * (nothing pending) costs one load here.
+ */
 static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
 {
-	kvmod_check_request(vcpu, KVMOD_REQ_EVENT);
-	kvmod_process_nmis(vcpu);
+	if (likely(!READ_ONCE(vcpu->requests)))
+		return KVMOD_EXIT_RESUME;
+	kvmod_check_request(vcpu, KVMOD_REQ_UNHALT);
+	kvmod_check_request(vcpu, KVMOD_REQ_TLB_FLUSH);
 	if (kvmod_check_request(vcpu, KVMOD_REQ_IOAPIC_EOI)) {
 		vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
 		vcpu->run->eoi.vector = vcpu->eoi_exit_vector;
@@ -247,7 +269,10 @@ static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
 		vcpu->ev.exception.injected = false;
 		return kvmod_exit_shutdown(vcpu);
 	}
-	kvmod_inject_events(vcpu);
+	if (kvmod_check_request(vcpu, KVMOD_REQ_EVENT)) {
+		kvmod_process_nmis(vcpu);
+		kvmod_inject_events(vcpu);
+	}
 	return KVMOD_EXIT_RESUME;
 }
 
@@ -289,6 +314,8 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 	}
 	vcpu->irq_window_exit = !vcpu->vm->pic_in_kernel &&
 				READ_ONCE(run->request_interrupt_window);
+	if (vcpu->irq_window_exit)
+		kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
@@ -325,7 +352,7 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 	}
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 out:
-	kvmod_fill_run_events(vcpu);
+	fill_run_events(vcpu);
 	if (r >= 0 || r == -EINTR)
 		count_user_exit(vcpu, run->exit_reason);
 	if (trace_kvmod_userspace_exit_enabled())

@@ -181,6 +181,8 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 		if (copy_from_user(&regs, argp, sizeof(regs)))
 			return -EFAULT;
 		kvmod_set_regs(vcpu, &regs);
+		/* RFLAGS.IF may let an event through now. */
+		kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 		return 0;
 	}
 	case KVM_GET_SREGS: {
@@ -296,7 +298,12 @@ static long kvmod_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return -EIO;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
-	r = kvmod_vcpu_ioctl_locked(vcpu, ioctl, (void __user *)arg, arg);
+	/* KVM_RUN first: the one on the exit path. */
+	if (likely(ioctl == KVM_RUN))
+		r = arg ? -EINVAL : kvmod_vcpu_run(vcpu);
+	else
+		r = kvmod_vcpu_ioctl_locked(vcpu, ioctl, (void __user *)arg,
+					    arg);
 	mutex_unlock(&vcpu->mutex);
 	return r;
 }
@@ -368,6 +375,8 @@ void kvmod_vcpu_reset_regs(struct kvmod_vcpu *vcpu)
 	vcpu->dr6 = 0xffff0ff0;
 	vcpu->dr7 = 0x400;
 	vcpu->cr8 = 0;
+	vcpu->next_rip = 0;
+	vcpu->interrupt_shadow = 0;
 	memset(&vcpu->ev, 0, sizeof(vcpu->ev));
 }
 EXPORT_SYMBOL_GPL(kvmod_vcpu_reset_regs);

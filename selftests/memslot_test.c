@@ -562,6 +562,14 @@ static void *vcpu_thread(void *p)
 				put64(run->mmio.data, MARKER);
 			continue;
 		}
+		if (r == KVM_EXIT_INTERNAL_ERROR) {
+			snprintf(err, 160,
+				 "exit %d (%s) suberror %u data %#llx %#llx",
+				 r, exit_str(r), run->internal.suberror,
+				 (unsigned long long)run->internal.data[0],
+				 (unsigned long long)run->internal.data[1]);
+			break;
+		}
 		if (r != KVM_EXIT_IO || run->io.port != PORT_DONE) {
 			snprintf(err, 160, "exit %d (%s)", r, exit_str(r));
 			break;

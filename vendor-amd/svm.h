@@ -79,21 +79,18 @@ void kvmod_svm_vmrun(u64 vmcb_pa, u64 *regs, u64 host_save_pa);
 
 /* svm_exit.c */
 int svm_handle_exit(struct kvmod_vcpu *vcpu);
-int svm_skip_insn(struct kvmod_vcpu *vcpu);
 void svm_get_exit_info(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
 		       u64 *info2, u32 *intr_info, u32 *error_code);
 
 /* svm_events.c */
 void svm_inject_event(struct kvmod_vcpu *vcpu, const struct kvmod_event *ev);
-bool svm_interrupt_allowed(struct kvmod_vcpu *vcpu);
 bool svm_nmi_allowed(struct kvmod_vcpu *vcpu);
 bool svm_get_nmi_mask(struct kvmod_vcpu *vcpu);
 void svm_set_nmi_mask(struct kvmod_vcpu *vcpu, bool masked);
 void svm_set_windows(struct kvmod_vcpu *vcpu, bool irq, bool nmi);
 u8 svm_get_interrupt_shadow(struct kvmod_vcpu *vcpu);
 void svm_set_interrupt_shadow(struct kvmod_vcpu *vcpu, u8 shadow);
-void svm_events_before_entry(struct kvmod_vcpu *vcpu);
-void svm_events_after_exit(struct kvmod_vcpu *vcpu);
+void svm_nmi_after_exit(struct kvmod_vcpu *vcpu);
 void svm_cancel_injection(struct kvmod_vcpu *vcpu);
 int svm_exit_iret(struct kvmod_vcpu *vcpu);
 int svm_exit_vintr(struct kvmod_vcpu *vcpu);
@@ -108,5 +105,45 @@ int svm_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
 int svm_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
 
 #define SVM_NR_EXIT_CODES	0x401	/* up to and including NPF */
+
+/**
+ * svm_events_before_entry() - the VMCB's event fields for the entry
+ * @vcpu: the vCPU (its RFLAGS already in the VMCB)
+ *
+ * Inline: on the path of every entry.
+ */
+static inline void svm_events_before_entry(struct kvmod_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+
+	vmcb->control.event_inj = svm->event_inj;
+	vmcb->control.event_inj_err = svm->event_inj_err;
+	svm->event_inj = 0;
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+				(vcpu->cr8 & V_TPR_MASK);
+	if (unlikely(svm->nmi_singlestep))
+		vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+}
+
+/**
+ * svm_events_after_exit() - take the guest's TPR and event state back
+ * @vcpu: the vCPU (RIP and RFLAGS already copied from the VMCB)
+ *
+ * Inline: on the path of every exit.
+ */
+static inline void svm_events_after_exit(struct kvmod_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control_area *ctl = &svm->vmcb->control;
+
+	vcpu->cr8 = ctl->int_ctl & V_TPR_MASK;
+	vcpu->next_rip = svm_caps.nrips ? ctl->next_rip : 0;
+	vcpu->interrupt_shadow = (ctl->int_state & SVM_INTERRUPT_SHADOW_MASK) ?
+				 KVM_X86_SHADOW_INT_STI : 0;
+	if (unlikely(svm->awaiting_iret || svm->nmi_singlestep))
+		svm_nmi_after_exit(vcpu);
+}
+
 
 #endif /* KVMOD_SVM_H */

@@ -47,11 +47,6 @@ static bool svm_in_shadow(struct svm_vcpu *svm)
 	return svm->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK;
 }
 
-bool svm_interrupt_allowed(struct kvmod_vcpu *vcpu)
-{
-	return (vcpu->rflags & X86_EFLAGS_IF) && !svm_in_shadow(to_svm(vcpu));
-}
-
 bool svm_nmi_allowed(struct kvmod_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -125,24 +120,7 @@ void svm_set_interrupt_shadow(struct kvmod_vcpu *vcpu, u8 shadow)
 		ctl->int_state |= SVM_INTERRUPT_SHADOW_MASK;
 	else
 		ctl->int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
-}
-
-/**
- * svm_events_before_entry() - the VMCB's event fields for the entry
- * @vcpu: the vCPU (its RFLAGS already in the VMCB)
- */
-void svm_events_before_entry(struct kvmod_vcpu *vcpu)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb *vmcb = svm->vmcb;
-
-	vmcb->control.event_inj = svm->event_inj;
-	vmcb->control.event_inj_err = svm->event_inj_err;
-	svm->event_inj = 0;
-	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
-				(vcpu->cr8 & V_TPR_MASK);
-	if (svm->nmi_singlestep)
-		vmcb->save.rflags |= X86_EFLAGS_TF | X86_EFLAGS_RF;
+	vcpu->interrupt_shadow = shadow;
 }
 
 /**
@@ -182,14 +160,13 @@ void svm_cancel_injection(struct kvmod_vcpu *vcpu)
 }
 
 /**
- * svm_events_after_exit() - take the guest's TPR and NMI state back
- * @vcpu: the vCPU (RIP and RFLAGS already copied from the VMCB)
+ * svm_nmi_after_exit() - NMI blocking after an exit (the rare part)
+ * @vcpu: the vCPU, waiting for an NMI handler's IRET or single-stepping
  */
-void svm_events_after_exit(struct kvmod_vcpu *vcpu)
+void svm_nmi_after_exit(struct kvmod_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 
-	vcpu->cr8 = svm->vmcb->control.int_ctl & V_TPR_MASK;
 	if (svm->awaiting_iret && vcpu->rip != svm->iret_rip) {
 		/* The NMI handler's IRET has run: NMIs are open again. */
 		svm->awaiting_iret = false;

@@ -20,45 +20,6 @@ void svm_get_exit_info(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
 	*error_code = ctl->exit_int_info_err;
 }
 
-/* Step over @len bytes of instruction; that ends any interrupt shadow. */
-static void svm_advance_rip(struct kvmod_vcpu *vcpu, int len, bool long64)
-{
-	vcpu->rip += len;
-	if (!long64)
-		vcpu->rip = (u32)vcpu->rip;
-	to_svm(vcpu)->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
-}
-
-/**
- * svm_skip_insn() - step over the intercepted instruction
- * @vcpu: the vCPU
- *
- * Uses next_rip when the CPU saves it, otherwise decodes the length.
- *
- * Return: 0, or -errno when the instruction cannot be read or decoded.
- */
-int svm_skip_insn(struct kvmod_vcpu *vcpu)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	u8 insn[KVMOD_INSN_MAX];
-	bool long64;
-	int n, len;
-
-	if (svm_caps.nrips && svm->vmcb->control.next_rip) {
-		vcpu->rip = svm->vmcb->control.next_rip;
-		svm->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
-		return 0;
-	}
-	n = kvmod_fetch_insn(vcpu, insn, &long64);
-	if (n <= 0)
-		return -EFAULT;
-	len = kvmod_insn_len(insn, n, long64);
-	if (len < 0)
-		return -EINVAL;
-	svm_advance_rip(vcpu, len, long64);
-	return 0;
-}
-
 static int svm_exit_ioio(struct kvmod_vcpu *vcpu)
 {
 	u64 info = to_svm(vcpu)->vmcb->control.exit_info_1;
@@ -245,6 +206,17 @@ int svm_handle_exit(struct kvmod_vcpu *vcpu)
 	kvmod_count_exit(vcpu, code);
 	svm_save_interrupted_event(svm);
 
+	/* The most frequent exits: direct calls, no retpoline. */
+	if (code == SVM_EXIT_IOIO)
+		return svm_exit_ioio(vcpu);
+	if (code == SVM_EXIT_NPF)
+		return svm_exit_npf(vcpu);
+	if (code == SVM_EXIT_CPUID)
+		return kvmod_emulate_cpuid(vcpu);
+	if (code == SVM_EXIT_HLT)
+		return kvmod_emulate_halt(vcpu);
+	if (code == SVM_EXIT_INTR)
+		return KVMOD_EXIT_RESUME;
 	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
 		return svm_exit_handlers[code](vcpu);
 	return kvmod_exit_internal(vcpu,

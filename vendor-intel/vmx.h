@@ -316,7 +316,6 @@ void kvmod_vmx_call_nmi(unsigned long entry);
 
 /* vmx_exit.c */
 int vmx_handle_exit(struct kvmod_vcpu *vcpu);
-int vmx_skip_insn(struct kvmod_vcpu *vcpu);
 void vmx_get_exit_info(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
 		       u64 *info2, u32 *intr_info, u32 *error_code);
 void vmx_inject_event(struct kvmod_vcpu *vcpu, const struct kvmod_event *ev);

@@ -44,7 +44,7 @@ void vmx_inject_event(struct kvmod_vcpu *vcpu, const struct kvmod_event *ev)
 		 * waits for the interrupt window instead.
 		 */
 		if (!vmx_interrupt_allowed(vcpu)) {
-			kvmod_event_interrupted(vcpu, ev);
+			kvmod_event_deferred(vcpu, ev);
 			return;
 		}
 		info |= INTR_TYPE_EXT_INTR;
@@ -135,4 +135,5 @@ void vmx_set_interrupt_shadow(struct kvmod_vcpu *vcpu, u8 shadow)
 		vmx->intr_state = state;
 		vmx->intr_state_dirty = true;
 	}
+	vcpu->interrupt_shadow = shadow;
 }

@@ -54,34 +54,12 @@ void vmx_get_exit_info(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
 /* Moving past an instruction ends a STI or MOV SS interrupt shadow. */
 static void vmx_clear_intr_shadow(struct vmx_vcpu *vmx)
 {
-	if (vmx->intr_state & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)) {
-		vmx->intr_state &= ~(GUEST_INTR_STATE_STI |
-				     GUEST_INTR_STATE_MOV_SS);
-		vmx->intr_state_dirty = true;
-	}
-}
-
-/**
- * vmx_skip_insn() - step over the instruction that caused the exit
- * @vcpu: the vCPU
- *
- * VMX reports the length of every instruction it intercepts.
- */
-int vmx_skip_insn(struct kvmod_vcpu *vcpu)
-{
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
-
-	vcpu->rip += vmx->exit_insn_len;
-	if (!vmx->long64)
-		vcpu->rip = (u32)vcpu->rip;
-	vmx_clear_intr_shadow(vmx);
-	return 0;
+	vmx_set_interrupt_shadow(vmx->vcpu, 0);
 }
 
 static int vmx_skip(struct kvmod_vcpu *vcpu)
 {
-	vmx_skip_insn(vcpu);
-	return KVMOD_EXIT_RESUME;
+	return kvmod_skip_insn(vcpu);
 }
 
 static int vmx_inject_gp(struct vmx_vcpu *vmx)
@@ -352,7 +330,7 @@ static int vmx_exit_exception(struct kvmod_vcpu *vcpu)
 			    (vmx->exit_qual & DR6_FROM_EXIT);
 		/* INT1 is a trap: the guest resumes after it. */
 		if (type == INTR_TYPE_PRIV_SW_EXCEPTION)
-			vmx_skip_insn(vcpu);
+			kvmod_skip_insn(vcpu);
 		kvmod_queue_exception(vcpu, DB_VECTOR, false, 0);
 		return KVMOD_EXIT_RESUME;
 	case AC_VECTOR:

@@ -211,6 +211,18 @@ static void vmx_read_exit(struct vmx_vcpu *vmx)
 		vmx->entry_ctls = vmcs_read(VM_ENTRY_CONTROLS);
 	vmx->long64 = (vmx->efer & EFER_LMA) &&
 		      (vmcs_read(GUEST_CS_AR_BYTES) & VMX_AR_L_MASK);
+	/* For core: where the exiting instruction ends; the shadow. */
+	vcpu->next_rip = 0;
+	if (vmx->exit_insn_len) {
+		vcpu->next_rip = vcpu->rip + vmx->exit_insn_len;
+		if (!vmx->long64)
+			vcpu->next_rip = (u32)vcpu->next_rip;
+	}
+	vcpu->interrupt_shadow = 0;
+	if (vmx->intr_state & GUEST_INTR_STATE_STI)
+		vcpu->interrupt_shadow |= KVM_X86_SHADOW_INT_STI;
+	if (vmx->intr_state & GUEST_INTR_STATE_MOV_SS)
+		vcpu->interrupt_shadow |= KVM_X86_SHADOW_INT_MOV_SS;
 	basic = (u16)vmx->exit_reason;
 	if (basic == EXIT_REASON_EPT_VIOLATION ||
 	    basic == EXIT_REASON_EPT_MISCONFIG)
