@@ -374,7 +374,6 @@ void kvmod_process_nmis(struct kvmod_vcpu *vcpu)
 	vcpu->ev.nmi.pending = min(n, limit);
 }
 
-
 #define VCPU_EVENTS_FLAGS	(KVM_VCPUEVENT_VALID_NMI_PENDING |	\
 				 KVM_VCPUEVENT_VALID_SIPI_VECTOR |	\
 				 KVM_VCPUEVENT_VALID_SHADOW |		\

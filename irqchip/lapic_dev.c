@@ -164,9 +164,9 @@ static void vlapic_sync_cr8(struct kvmod_vlapic *vl)
  * can match, found without looking at the others. (xAPIC IDs can be
  * written and repeat beyond 255 vCPUs: those take the full scan.)
  */
-static struct kvmod_vlapic *deliver_fast_target(struct kvmod_vm *vm,
-					       const struct kvmod_irq_msg *msg,
-					       struct kvmod_vlapic *src)
+static struct kvmod_vlapic *
+deliver_fast_target(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
+		    struct kvmod_vlapic *src)
 {
 	struct kvmod_virq *virq = to_virq(vm);
 	struct kvmod_vlapic *vl;
