@@ -66,6 +66,8 @@ struct kvmod_virq {
 
 	struct kvmod_vpit *pit;		/* KVM_CREATE_PIT2, or NULL */
 	struct xarray apic_by_id;	/* vCPU id -> its struct kvmod_vlapic */
+	bool apic_ids_moved;		/* an xAPIC ID is not its vCPU's id */
+	bool high_ids;			/* a vCPU id above 0xfe (xAPIC IDs alias) */
 };
 
 static inline struct kvmod_virq *to_virq(struct kvmod_vm *vm)

@@ -108,6 +108,21 @@ static enum hrtimer_restart vlapic_timer_fn(struct hrtimer *t)
 	return ret;
 }
 
+/* After a change of ID, LDR or mode: may the fast path still be used? */
+static void vlapic_check_id(struct kvmod_vlapic *vl)
+{
+	struct kvmod_virq *virq = to_virq(vl->vcpu->vm);
+	u32 id, want = (vl->vcpu->id & 0xff) << 24;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vl->lock, flags);
+	id = kvmod_lapic_x2apic_mode(&vl->l) ? want :
+	     kvmod_lapic_read(&vl->l, KVMOD_APIC_ID, 0);
+	spin_unlock_irqrestore(&vl->lock, flags);
+	if (id != want)
+		WRITE_ONCE(virq->apic_ids_moved, true);
+}
+
 /*
  * Carry out what a register write asked for, with no LAPIC lock held:
  * IPIs, EOIs to the IOAPIC, the timer, the vCPU's own state.
@@ -123,6 +138,7 @@ static void vlapic_effects(struct kvmod_vlapic *vl,
 		spin_lock_irqsave(&vl->lock, flags);
 		vcpu->apic_base = vl->l.apic_base;
 		spin_unlock_irqrestore(&vl->lock, flags);
+		vlapic_check_id(vl);
 	}
 	if (fx->timer) {
 		u64 tsc = guest_tsc(vcpu);
@@ -159,10 +175,13 @@ static void vlapic_sync_cr8(struct kvmod_vlapic *vl)
 }
 
 /*
- * A physical destination names one APIC: in x2APIC mode the ID is the
- * vCPU id and read-only, so the vCPU with that id is the only one that
- * can match, found without looking at the others. (xAPIC IDs can be
- * written and repeat beyond 255 vCPUs: those take the full scan.)
+ * A physical destination names one APIC, found through the vCPU-id index
+ * instead of a scan of every vCPU, when nothing can make another APIC
+ * match too: a destination above 0xff matches only the x2APIC (or, as
+ * KVM, the vCPU) with that id; one below 0xff only the vCPU with that
+ * id, while no xAPIC ID was changed and no vCPU id reaches 0xff (whose
+ * xAPIC ID would alias). Broadcasts (0xff, 0xffffffff), logical and
+ * lowest-priority messages and shorthands take the scan.
  */
 static struct kvmod_vlapic *
 deliver_fast_target(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
@@ -174,15 +193,17 @@ deliver_fast_target(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
 	bool hit;
 
 	if (msg->logical || msg->shorthand != KVMOD_SH_NONE ||
-	    msg->delivery_mode == KVMOD_DM_LOWEST ||
-	    msg->dest == 0xffffffffu || !virq)
+	    msg->delivery_mode == KVMOD_DM_LOWEST || !virq ||
+	    msg->dest == 0xff || msg->dest == 0xffffffffu)
+		return NULL;
+	if (msg->dest < 0xff &&
+	    (READ_ONCE(virq->apic_ids_moved) || READ_ONCE(virq->high_ids)))
 		return NULL;
 	vl = xa_load(&virq->apic_by_id, msg->dest);
 	if (!vl)
 		return NULL;
 	spin_lock_irqsave(&vl->lock, flags);
-	hit = kvmod_lapic_x2apic_mode(&vl->l) &&
-	      kvmod_lapic_match_dest(&vl->l, msg, src ? &src->l : NULL);
+	hit = kvmod_lapic_match_dest(&vl->l, msg, src ? &src->l : NULL);
 	spin_unlock_irqrestore(&vl->lock, flags);
 	return hit ? vl : NULL;
 }
@@ -552,6 +573,8 @@ int kvmod_vlapic_create(struct kvmod_vcpu *vcpu)
 	vl->l.cfg.tsc_deadline = true;
 	kvmod_lapic_reset(&vl->l, vcpu->id, vcpu->id == 0);
 	vcpu->apic_base = vl->l.apic_base;
+	if (vcpu->id >= 0xff)
+		WRITE_ONCE(to_virq(vcpu->vm)->high_ids, true);
 	r = xa_insert(&to_virq(vcpu->vm)->apic_by_id, vcpu->id, vl,
 		      GFP_KERNEL_ACCOUNT);
 	if (r) {

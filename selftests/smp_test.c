@@ -32,6 +32,7 @@
 #define VEC_BUT_SELF	0x46
 #define VEC_LOWEST	0x47
 #define VEC_NOBODY	0x48
+#define VEC_MOVED_ID	0x49
 #define NMI_VEC		2
 
 #define DFR_FLAT	0xffffffffU
@@ -262,6 +263,18 @@ static void bsp_ipis(void)
 	expect_receivers(VEC_NOBODY, 0);
 	GUEST_SYNC(8);
 
+	/*
+	 * vCPU 0 moves to xAPIC ID 9: an IPI to 9 reaches it, one to its
+	 * old ID 0 nobody.
+	 */
+	xapic_write(APIC_ID, 9U << 24);
+	xapic_send_ipi(9, VEC_MOVED_ID);
+	expect_receivers(VEC_MOVED_ID, 0x1);
+	xapic_send_ipi(0, VEC_MOVED_ID);
+	expect_receivers(VEC_MOVED_ID, 0x1);
+	xapic_write(APIC_ID, 0);
+	GUEST_SYNC(9);
+
 	stop = true;
 	xapic_send_ipi(0, APIC_DEST_ALL_BUT_SELF | VEC_WAKE);
 }
@@ -353,7 +366,7 @@ FIXTURE_SETUP(smp)
 	kg_set_handler(vm, VEC_WAKE, just_eoi);
 	kg_set_handler(vm, VEC_RECONF, reconfigure);
 	kg_set_handler(vm, NMI_VEC, count_nmi);
-	for (i = VEC_PHYS; i <= VEC_NOBODY; i++)
+	for (i = VEC_PHYS; i <= VEC_MOVED_ID; i++)
 		kg_set_handler(vm, i, count_ipi);
 	if (kt_check_cap(vm->sys_fd, KVM_CAP_GET_TSC_KHZ) > 0)
 		khz = ioctl(vm->v[0].fd, KVM_GET_TSC_KHZ);
@@ -544,7 +557,7 @@ TEST_F_TIMEOUT(smp, ipis, 180)
 	}
 	start_threads(_metadata, self);
 	join_threads(_metadata, self);
-	EXPECT_EQ(8, self->t[0].nsyncs);
+	EXPECT_EQ(9, self->t[0].nsyncs);
 	EXPECT_EQ(1, KG_GUEST(vm, recv[2][VEC_PHYS]));
 	EXPECT_EQ(1, KG_GUEST(vm, nmis[3]));
 }
