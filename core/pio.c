@@ -126,20 +126,25 @@ static bool pio_in_kernel(struct kvmod_vcpu *vcpu)
 	return true;
 }
 
-static int pio_exit_to_user(struct kvmod_vcpu *vcpu)
+/* A device on the bus took the access: complete it here. Out of line. */
+static noinline int pio_done_in_kernel(struct kvmod_vcpu *vcpu)
+{
+	int r = kvmod_complete_pio(vcpu);
+
+	if (r)
+		return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
+					   vcpu->pio.port, r);
+	return KVMOD_EXIT_RESUME;
+}
+
+static inline int pio_exit_to_user(struct kvmod_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	struct kvmod_pio_pending *p = &vcpu->pio;
-	int r;
 
-	if (rcu_access_pointer(vcpu->vm->buses[KVMOD_PIO_BUS]) &&
-	    pio_in_kernel(vcpu)) {
-		r = kvmod_complete_pio(vcpu);
-		if (r)
-			return kvmod_exit_internal(vcpu,
-				KVM_INTERNAL_ERROR_EMULATION, p->port, r);
-		return KVMOD_EXIT_RESUME;
-	}
+	if (unlikely(rcu_access_pointer(vcpu->vm->buses[KVMOD_PIO_BUS])) &&
+	    pio_in_kernel(vcpu))
+		return pio_done_in_kernel(vcpu);
 
 	if (trace_kvmod_pio_enabled() || trace_kvm_pio_enabled())
 		trace_pio_exit(vcpu);

@@ -39,8 +39,9 @@ int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
 	 * IN_GUEST and send an IPI.
 	 */
 	smp_mb();
-	if (READ_ONCE(vcpu->requests) || signal_pending(current) ||
-	    need_resched()) {
+	if (READ_ONCE(vcpu->requests) ||
+	    (read_thread_flags() & (_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL |
+				    _TIF_NEED_RESCHED))) {
 		WRITE_ONCE(vcpu->mode, KVMOD_OUTSIDE_GUEST);
 		return KVMOD_ENTER_CANCEL;
 	}

@@ -20,7 +20,7 @@ void svm_get_exit_info(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
 	*error_code = ctl->exit_int_info_err;
 }
 
-static int svm_exit_ioio(struct kvmod_vcpu *vcpu)
+static inline int svm_exit_ioio(struct kvmod_vcpu *vcpu)
 {
 	u64 info = to_svm(vcpu)->vmcb->control.exit_info_1;
 	struct kvmod_pio_exit io = {
