@@ -7,7 +7,7 @@
  * claims becomes KVM_EXIT_IO or KVM_EXIT_MMIO.
  *
  * Each bus is an array of ranges sorted by address, replaced as a whole
- * under vm->lock and read under SRCU, so devices may be added and removed
+ * under vm->bus_lock and read under SRCU, so devices may be added and removed
  * while vCPUs run, and a handler may sleep.
  */
 #include <linux/slab.h>
@@ -29,7 +29,7 @@ struct kvmod_io_bus {
 static struct kvmod_io_bus *bus_get(struct kvmod_vm *vm, enum kvmod_bus idx)
 {
 	return srcu_dereference_check(vm->buses[idx], &vm->io_srcu,
-				      lockdep_is_held(&vm->lock));
+				      lockdep_is_held(&vm->bus_lock));
 }
 
 /**
@@ -51,14 +51,14 @@ int kvmod_io_bus_register(struct kvmod_vm *vm, enum kvmod_bus idx, u64 addr,
 
 	if (idx >= KVMOD_NR_BUSES || !len || addr + len < addr)
 		return -EINVAL;
-	mutex_lock(&vm->lock);
+	mutex_lock(&vm->bus_lock);
 	old = bus_get(vm, idx);
 	nr = old ? old->nr : 0;
 	for (pos = 0; pos < nr; pos++) {
 		const struct kvmod_io_range *r = &old->range[pos];
 
 		if (addr < r->addr + r->len && r->addr < addr + len) {
-			mutex_unlock(&vm->lock);
+			mutex_unlock(&vm->bus_lock);
 			return -EEXIST;
 		}
 		if (r->addr > addr)
@@ -66,7 +66,7 @@ int kvmod_io_bus_register(struct kvmod_vm *vm, enum kvmod_bus idx, u64 addr,
 	}
 	new = kzalloc(struct_size(new, range, nr + 1), GFP_KERNEL_ACCOUNT);
 	if (!new) {
-		mutex_unlock(&vm->lock);
+		mutex_unlock(&vm->bus_lock);
 		return -ENOMEM;
 	}
 	new->nr = nr + 1;
@@ -78,7 +78,7 @@ int kvmod_io_bus_register(struct kvmod_vm *vm, enum kvmod_bus idx, u64 addr,
 	for (i = pos; i < nr; i++)
 		new->range[i + 1] = old->range[i];
 	rcu_assign_pointer(vm->buses[idx], new);
-	mutex_unlock(&vm->lock);
+	mutex_unlock(&vm->bus_lock);
 	synchronize_srcu_expedited(&vm->io_srcu);
 	kfree(old);
 	return 0;
@@ -101,10 +101,10 @@ void kvmod_io_bus_unregister(struct kvmod_vm *vm, enum kvmod_bus idx,
 
 	if (idx >= KVMOD_NR_BUSES)
 		return;
-	mutex_lock(&vm->lock);
+	mutex_lock(&vm->bus_lock);
 	old = bus_get(vm, idx);
 	if (!old) {
-		mutex_unlock(&vm->lock);
+		mutex_unlock(&vm->bus_lock);
 		return;
 	}
 	/* Shrinking never needs memory: the old array serves as the new. */
@@ -120,7 +120,7 @@ void kvmod_io_bus_unregister(struct kvmod_vm *vm, enum kvmod_bus idx,
 			if (old->range[i].dev == dev)
 				WRITE_ONCE(old->range[i].len, 0);
 	}
-	mutex_unlock(&vm->lock);
+	mutex_unlock(&vm->bus_lock);
 	synchronize_srcu_expedited(&vm->io_srcu);
 	if (new)
 		kfree(old);

@@ -337,6 +337,7 @@ struct kvmod_vm {
 	int slots_end;			/* highest slot in use + 1 */
 	struct xarray vcpu_array;	/* by creation order, 0..nr_vcpus-1 */
 	int nr_vcpus;
+	int created_vcpus;		/* @lock: being made or made */
 	const struct kvmod_vendor_ops *vendor;
 	const struct kvmod_mmu_ops *mmu;
 	const struct kvmod_component_ops *components[KVMOD_NR_COMPONENTS];
@@ -344,7 +345,8 @@ struct kvmod_vm {
 	const struct kvmod_irqchip_ops *irqchip;	/* or NULL */
 	void *irqchip_data;
 	bool pic_in_kernel;		/* not split: no KVM_INTERRUPT */
-	struct kvmod_io_bus __rcu *buses[KVMOD_NR_BUSES];	/* vm->lock */
+	struct kvmod_io_bus __rcu *buses[KVMOD_NR_BUSES];	/* @bus_lock */
+	struct mutex bus_lock;		/* changes of @buses */
 	struct srcu_struct io_srcu;	/* readers of @buses */
 	enum kvmod_pt_format pt_format;
 	void *vendor_data;

@@ -391,15 +391,12 @@ static bool vcpu_id_taken(struct kvmod_vm *vm, u32 id)
 	return false;
 }
 
-int kvmod_create_vcpu(struct kvmod_vm *vm, unsigned long id)
+static int vcpu_create_reserved(struct kvmod_vm *vm, unsigned long id)
 {
 	struct kvmod_vcpu *vcpu;
 	struct file *file;
 	char name[32];
 	int fd, r;
-
-	if (id >= KVMOD_MAX_VCPU_ID)
-		return -EINVAL;
 
 	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
 	if (!vcpu)
@@ -487,5 +484,39 @@ err_pages:
 	free_page((unsigned long)vcpu->pio_data);
 	free_page((unsigned long)vcpu->run);
 	kfree(vcpu);
+	return r;
+}
+
+/**
+ * kvmod_create_vcpu() - KVM_CREATE_VCPU
+ * @vm: the VM
+ * @id: the vCPU id
+ *
+ * The vCPU counts as created from the start (vm->created_vcpus, under
+ * vm->lock), so that set-up that must come before any vCPU (an in-kernel
+ * irqchip) sees it.
+ *
+ * Return: the vCPU fd, or -EINVAL (id too large, too many vCPUs),
+ * -EEXIST (id taken), -ENOMEM, ...
+ */
+int kvmod_create_vcpu(struct kvmod_vm *vm, unsigned long id)
+{
+	int r;
+
+	if (id >= KVMOD_MAX_VCPU_ID)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (vm->created_vcpus >= KVMOD_MAX_VCPUS) {
+		mutex_unlock(&vm->lock);
+		return -EINVAL;
+	}
+	vm->created_vcpus++;
+	mutex_unlock(&vm->lock);
+	r = vcpu_create_reserved(vm, id);
+	if (r < 0) {
+		mutex_lock(&vm->lock);
+		vm->created_vcpus--;
+		mutex_unlock(&vm->lock);
+	}
 	return r;
 }

@@ -191,6 +191,7 @@ int kvmod_create_vm(unsigned long type)
 	}
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->lock);
+	mutex_init(&vm->bus_lock);
 	xa_init(&vm->vcpu_array);
 	mutex_init(&vm->slots_lock);
 	spin_lock_init(&vm->slots_spin);

@@ -41,53 +41,51 @@ static long irqchip_check_extension(struct kvmod_vm *vm, long cap)
 /*
  * The VM's irqchip state, made on first use and kept until the VM is
  * destroyed (so ioctls racing with a failed KVM_CREATE_IRQCHIP never see
- * it freed); vm->irqchip says whether an irqchip was created.
+ * it freed); vm->irqchip says whether an irqchip was created. Called with
+ * vm->lock held.
  */
 static struct kvmod_virq *virq_get(struct kvmod_vm *vm)
 {
-	struct kvmod_virq *virq;
+	struct kvmod_virq *virq = vm->irqchip_data;
 
-	mutex_lock(&vm->lock);
-	virq = vm->irqchip_data;
-	if (!virq) {
-		virq = kzalloc(sizeof(*virq), GFP_KERNEL_ACCOUNT);
-		if (virq) {
-			virq->vm = vm;
-			mutex_init(&virq->lock);
-			xa_init(&virq->apic_by_id);
-			spin_lock_init(&virq->pic_lock);
-			spin_lock_init(&virq->ioapic_lock);
-			vm->irqchip_data = virq;
-		}
-	}
-	mutex_unlock(&vm->lock);
+	lockdep_assert_held(&vm->lock);
+	if (virq)
+		return virq;
+	virq = kzalloc(sizeof(*virq), GFP_KERNEL_ACCOUNT);
+	if (!virq)
+		return NULL;
+	virq->vm = vm;
+	mutex_init(&virq->lock);
+	xa_init(&virq->apic_by_id);
+	spin_lock_init(&virq->pic_lock);
+	spin_lock_init(&virq->ioapic_lock);
+	vm->irqchip_data = virq;
 	return virq;
 }
 
-/* With virq->lock: may an irqchip be made now? */
-static int virq_may_create(struct kvmod_vm *vm, int busy_err, int vcpu_err)
-{
-	if (READ_ONCE(vm->irqchip))
-		return busy_err;
-	if (READ_ONCE(vm->nr_vcpus))
-		return vcpu_err;
-	return 0;
-}
-
+/*
+ * vm->lock is held from the check to the end of the set-up, as KVM does:
+ * KVM_CREATE_VCPU counts its vCPU under it first, so no vCPU is made
+ * without the LAPIC an irqchip VM gives every vCPU.
+ */
 static int create_irqchip(struct kvmod_vm *vm)
 {
-	struct kvmod_virq *virq = virq_get(vm);
+	struct kvmod_virq *virq;
 	int r;
 
-	if (!virq)
-		return -ENOMEM;
-	mutex_lock(&virq->lock);
-	r = virq_may_create(vm, -EEXIST, -EINVAL);
+	mutex_lock(&vm->lock);
+	r = vm->irqchip ? -EEXIST : vm->created_vcpus ? -EINVAL : 0;
 	if (r)
 		goto out;
+	virq = virq_get(vm);
+	if (!virq) {
+		r = -ENOMEM;
+		goto out;
+	}
+	mutex_lock(&virq->lock);
 	r = kvmod_vpic_create(virq);
 	if (r)
-		goto out;
+		goto out_virq;
 	r = kvmod_vioapic_create(virq);
 	if (r)
 		goto err_pic;
@@ -98,14 +96,16 @@ static int create_irqchip(struct kvmod_vm *vm)
 	vm->pic_in_kernel = true;
 	/* Core sees the irqchip (HLT in the kernel, no KVM_INTERRUPT). */
 	smp_store_release(&vm->irqchip, &kvmod_irqchip_ops);
-	goto out;
+	goto out_virq;
 
 err_ioapic:
 	kvmod_vioapic_destroy(virq);
 err_pic:
 	kvmod_vpic_destroy(virq);
-out:
+out_virq:
 	mutex_unlock(&virq->lock);
+out:
+	mutex_unlock(&vm->lock);
 	return r;
 }
 
@@ -117,21 +117,26 @@ static int enable_split_irqchip(struct kvmod_vm *vm,
 
 	if (cap->flags || cap->args[0] > KVMOD_MAX_SPLIT_IOAPIC_PINS)
 		return -EINVAL;
+	mutex_lock(&vm->lock);
+	r = (vm->irqchip || vm->created_vcpus) ? -EEXIST : 0;
+	if (r)
+		goto out;
 	virq = virq_get(vm);
-	if (!virq)
-		return -ENOMEM;
-	mutex_lock(&virq->lock);
-	r = virq_may_create(vm, -EEXIST, -EEXIST);
-	if (!r) {
-		virq->split = true;
-		virq->nr_ioapic_routes = cap->args[0];
-		r = kvmod_virq_default_routing(virq);
-		if (r)
-			virq->split = false;
-		else	/* The set-up above is seen before the irqchip. */
-			smp_store_release(&vm->irqchip, &kvmod_irqchip_ops);
+	if (!virq) {
+		r = -ENOMEM;
+		goto out;
 	}
+	mutex_lock(&virq->lock);
+	virq->split = true;
+	virq->nr_ioapic_routes = cap->args[0];
+	r = kvmod_virq_default_routing(virq);
+	if (r)
+		virq->split = false;
+	else	/* The set-up above is seen before the irqchip. */
+		smp_store_release(&vm->irqchip, &kvmod_irqchip_ops);
 	mutex_unlock(&virq->lock);
+out:
+	mutex_unlock(&vm->lock);
 	return r;
 }
 
