@@ -16,7 +16,8 @@ static int route_msi(struct kvmod_virq *virq, u32 lo, u32 hi, u32 data)
 {
 	struct kvmod_irq_msg msg;
 
-	if (!kvmod_msi_decode(lo, hi, data, false, &msg))
+	if (!kvmod_msi_decode(lo, hi, data, READ_ONCE(virq->x2apic_format),
+			      &msg))
 		return -EINVAL;
 	return kvmod_irq_deliver(virq->vm, &msg, NULL);
 }
@@ -84,7 +85,8 @@ static int set_routing(struct kvmod_virq *virq,
 	t = kvzalloc(kvmod_irq_routing_size(nr, nr_gsis), GFP_KERNEL_ACCOUNT);
 	if (!t)
 		return -ENOMEM;
-	r = kvmod_irq_routing_build(t, nr_gsis, ue, nr, virq->split, false);
+	r = kvmod_irq_routing_build(t, nr_gsis, ue, nr, virq->split,
+				    READ_ONCE(virq->x2apic_format));
 	if (r) {
 		kvfree(t);
 		return r;
@@ -155,7 +157,9 @@ bool kvmod_virq_split_eoi_vector(struct kvmod_virq *virq,
 			if (r->type != KVM_IRQ_ROUTING_MSI ||
 			    !kvmod_msi_decode(r->u.msi.address_lo,
 					      r->u.msi.address_hi,
-					      r->u.msi.data, false, &msg))
+					      r->u.msi.data,
+					      READ_ONCE(virq->x2apic_format),
+					      &msg))
 				continue;
 			hit = msg.level && msg.vector == vector &&
 			      kvmod_lapic_match_dest(&vl->l, &msg, NULL);
@@ -221,13 +225,15 @@ long kvmod_virq_route_ioctl(struct kvmod_vm *vm, unsigned int ioctl,
 			return -EFAULT;
 		return 0;
 	case KVM_SET_GSI_ROUTING:
-		if (!virq)
+		/* Pairs with the release when the irqchip was made. */
+		if (!virq || !smp_load_acquire(&vm->irqchip))
 			return -EINVAL;
 		return set_gsi_routing(virq, argp);
 	case KVM_SIGNAL_MSI:
 		if (copy_from_user(&msi, argp, sizeof(msi)))
 			return -EFAULT;
-		if (!virq || (msi.flags & ~KVM_MSI_VALID_DEVID))
+		if (!virq || !smp_load_acquire(&vm->irqchip) ||
+		    (msi.flags & ~KVM_MSI_VALID_DEVID))
 			return -EINVAL;
 		return route_msi(virq, msi.address_lo, msi.address_hi,
 				 msi.data);

@@ -67,6 +67,8 @@ struct kvmod_virq {
 	struct kvmod_vpit *pit;		/* KVM_CREATE_PIT2, or NULL */
 	struct xarray apic_by_id;	/* vCPU id -> its struct kvmod_vlapic */
 	bool apic_ids_moved;		/* an xAPIC ID is not its vCPU's id */
+	bool x2apic_format;		/* KVM_X2APIC_API_USE_32BIT_IDS */
+	bool no_broadcast_quirk;	/* ..._DISABLE_BROADCAST_QUIRK */
 	bool high_ids;			/* a vCPU id above 0xfe (xAPIC IDs alias) */
 };
 
@@ -82,6 +84,7 @@ static inline struct kvmod_vlapic *to_vlapic(struct kvmod_vcpu *vcpu)
 
 /* lapic_dev.c */
 int kvmod_vlapic_create(struct kvmod_vcpu *vcpu);
+void kvmod_vlapic_set_x2apic_api(struct kvmod_vcpu *vcpu);
 void kvmod_vlapic_destroy(struct kvmod_vcpu *vcpu);
 int kvmod_irq_deliver(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
 		      struct kvmod_vlapic *src);

@@ -33,6 +33,9 @@ static long irqchip_check_extension(struct kvmod_vm *vm, long cap)
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVMOD_MAX_IRQ_ROUTES;
+	case KVM_CAP_X2APIC_API:
+		return KVM_X2APIC_API_USE_32BIT_IDS |
+		       KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK;
 	default:
 		return 0;
 	}
@@ -140,6 +143,37 @@ out:
 	return r;
 }
 
+/*
+ * KVM_CAP_X2APIC_API: 32-bit x2APIC IDs in KVM_GET/SET_LAPIC and MSI
+ * address_hi, and no 0xff broadcast to x2APIC destinations. As KVM, it
+ * can be enabled at any time, with or without an irqchip.
+ */
+static int enable_x2apic_api(struct kvmod_vm *vm,
+			     const struct kvm_enable_cap *cap)
+{
+	struct kvmod_virq *virq;
+	int i, n;
+
+	if (cap->flags || (cap->args[0] & ~(u64)(KVM_X2APIC_API_USE_32BIT_IDS |
+				KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK)))
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	virq = virq_get(vm);
+	if (!virq) {
+		mutex_unlock(&vm->lock);
+		return -ENOMEM;
+	}
+	if (cap->args[0] & KVM_X2APIC_API_USE_32BIT_IDS)
+		WRITE_ONCE(virq->x2apic_format, true);
+	if (cap->args[0] & KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK)
+		WRITE_ONCE(virq->no_broadcast_quirk, true);
+	n = vm->nr_vcpus;
+	for (i = 0; i < n; i++)
+		kvmod_vlapic_set_x2apic_api(kvmod_get_vcpu(vm, i));
+	mutex_unlock(&vm->lock);
+	return 0;
+}
+
 static long get_set_irqchip(struct kvmod_vm *vm, unsigned int ioctl,
 			    void __user *argp)
 {
@@ -208,6 +242,8 @@ static long irqchip_vm_ioctl(struct kvmod_vm *vm, unsigned int ioctl,
 	case KVM_ENABLE_CAP:
 		if (copy_from_user(&cap, argp, sizeof(cap)))
 			return -EFAULT;
+		if (cap.cap == KVM_CAP_X2APIC_API)
+			return enable_x2apic_api(vm, &cap);
 		if (cap.cap != KVM_CAP_SPLIT_IRQCHIP)
 			return -ENOTTY;
 		return enable_split_irqchip(vm, &cap);

@@ -551,6 +551,27 @@ long kvmod_vlapic_ioctl(struct kvmod_vcpu *vcpu, unsigned int ioctl,
 }
 
 /**
+ * kvmod_vlapic_set_x2apic_api() - apply KVM_CAP_X2APIC_API to a LAPIC
+ * @vcpu: the vCPU (its LAPIC may be absent)
+ */
+void kvmod_vlapic_set_x2apic_api(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	struct kvmod_virq *virq = to_virq(vcpu->vm);
+	struct kvmod_lapic_config cfg;
+	unsigned long flags;
+
+	if (!vl)
+		return;
+	spin_lock_irqsave(&vl->lock, flags);
+	cfg = vl->l.cfg;
+	cfg.x2apic_format = READ_ONCE(virq->x2apic_format);
+	cfg.no_broadcast_quirk = READ_ONCE(virq->no_broadcast_quirk);
+	kvmod_lapic_set_config(&vl->l, &cfg);
+	spin_unlock_irqrestore(&vl->lock, flags);
+}
+
+/**
  * kvmod_vlapic_create() - give a new vCPU its local APIC
  * @vcpu: the vCPU, not yet visible to userspace
  *
@@ -571,6 +592,9 @@ int kvmod_vlapic_create(struct kvmod_vcpu *vcpu)
 	vl->timer.function = vlapic_timer_fn;
 	/* The TSC-deadline mode is offered (KVM_CAP_TSC_DEADLINE_TIMER). */
 	vl->l.cfg.tsc_deadline = true;
+	vl->l.cfg.x2apic_format = READ_ONCE(to_virq(vcpu->vm)->x2apic_format);
+	vl->l.cfg.no_broadcast_quirk =
+		READ_ONCE(to_virq(vcpu->vm)->no_broadcast_quirk);
 	kvmod_lapic_reset(&vl->l, vcpu->id, vcpu->id == 0);
 	vcpu->apic_base = vl->l.apic_base;
 	if (vcpu->id >= 0xff)
