@@ -79,7 +79,7 @@ check: testvm-modules tools stat selftests
 		| tee $(RESULTS)/fuzz.log; \
 	fuzz_rc=$${PIPESTATUS[0]}; \
 	$(TESTVM) --out $(RESULTS)/vm -- sh -c \
-		'modprobe kvmod-amd && KVMOD_NO_KEEPER=1 KVMOD_MODULES="kvmod_irqchip kvmod_amd kvmod_mmu kvmod" selftests/run' \
+		'modprobe kvmod-amd && KT_ONE_CPU=1 KVMOD_NO_KEEPER=1 KVMOD_MODULES="kvmod_irqchip kvmod_amd kvmod_mmu kvmod" selftests/run' \
 		| tee $(RESULTS)/vm.log; \
 	vm_rc=$${PIPESTATUS[0]}; \
 	$(TESTVM) --out $(RESULTS)/stat -- sh -c \
