@@ -51,7 +51,6 @@ static void queue_exception(struct kvmod_vcpu *vcpu, u8 vector,
 
 	if (e->pending || e->injected) {
 		if (e->vector == X86_TRAP_DF) {
-			vcpu->ev.triple_fault = true;
 			kvmod_make_request(vcpu, KVMOD_REQ_TRIPLE_FAULT);
 			return;
 		}
@@ -252,6 +251,7 @@ void kvmod_inject_events(struct kvmod_vcpu *vcpu)
 {
 	const struct kvmod_vendor_ops *vendor = vcpu->vm->vendor;
 	struct kvmod_vcpu_events *e = &vcpu->ev;
+	int pending = irqchip_pending(vcpu);
 	bool busy = true;
 	int vector;
 
@@ -269,8 +269,7 @@ void kvmod_inject_events(struct kvmod_vcpu *vcpu)
 		vendor->set_nmi_mask(vcpu, true);
 		trace_kvmod_inj_nmi(vcpu->id);
 		deliver_nmi(vcpu);
-	} else if (irqchip_pending(vcpu) >= 0 &&
-		   kvmod_interrupt_allowed(vcpu)) {
+	} else if (pending >= 0 && kvmod_interrupt_allowed(vcpu)) {
 		vector = vcpu->vm->irqchip->ack(vcpu);
 		if (vector >= 0) {
 			trace_kvmod_inj_irq(vcpu->id, vector);
@@ -278,6 +277,8 @@ void kvmod_inject_events(struct kvmod_vcpu *vcpu)
 		} else {
 			busy = false;
 		}
+		/* What waits behind the interrupt just taken. */
+		pending = irqchip_pending(vcpu);
 	} else {
 		busy = false;
 	}
@@ -287,7 +288,7 @@ void kvmod_inject_events(struct kvmod_vcpu *vcpu)
 	 * on its way, that is right after its delivery.
 	 */
 	vendor->set_windows(vcpu,
-			    irqchip_pending(vcpu) >= 0 || e->irq.injected ||
+			    pending >= 0 || e->irq.injected ||
 			    (vcpu->irq_window_exit && !busy),
 			    e->nmi.pending > 0);
 }
@@ -305,11 +306,7 @@ bool kvmod_ready_for_interrupt(struct kvmod_vcpu *vcpu)
 
 	if (vcpu->vm->pic_in_kernel)
 		return true;
-	if (!(vcpu->rflags & X86_EFLAGS_IF))
-		return false;
-	if (vcpu->vm->irqchip && irqchip_pending(vcpu) >= 0)
-		return false;
-	return kvmod_interrupt_allowed(vcpu) &&
+	return kvmod_interrupt_allowed(vcpu) && irqchip_pending(vcpu) < 0 &&
 	       !e->irq.injected && !e->exception.pending &&
 	       !e->exception.injected && !e->nmi.injected;
 }

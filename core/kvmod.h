@@ -98,15 +98,12 @@ struct kvmod_vcpu_events {
 		u8 pending;		/* at most 2: one runs, one waits */
 		bool injected;
 	} nmi;
-	bool triple_fault;
 };
 
 /* vCPU requests (kvmod_make_request()), handled before every entry. */
-#define KVMOD_REQ_TLB_FLUSH	0	/* flush the guest's TLB entries */
-#define KVMOD_REQ_EVENT		1	/* re-evaluate pending events */
-#define KVMOD_REQ_UNHALT	2	/* leave a kernel-side halt */
-#define KVMOD_REQ_TRIPLE_FAULT	3	/* shutdown: KVM_EXIT_SHUTDOWN */
-#define KVMOD_REQ_IOAPIC_EOI	4	/* KVM_EXIT_IOAPIC_EOI (split irqchip) */
+#define KVMOD_REQ_EVENT		0	/* re-evaluate pending events */
+#define KVMOD_REQ_TRIPLE_FAULT	1	/* shutdown: KVM_EXIT_SHUTDOWN */
+#define KVMOD_REQ_IOAPIC_EOI	2	/* KVM_EXIT_IOAPIC_EOI (split irqchip) */
 
 /* Result of handling one exit: stay in the kernel or go to userspace. */
 #define KVMOD_EXIT_RESUME	1

@@ -202,6 +202,14 @@ static inline void fill_run_events(struct kvmod_vcpu *vcpu)
 	run->apic_base = kvmod_get_apic_base(vcpu);
 }
 
+/* An INIT or SIPI to act on, or an AP still waiting for them. */
+static inline bool vcpu_init_sipi_due(struct kvmod_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->init_pending) || READ_ONCE(vcpu->sipi_pending) ||
+	       vcpu->mp_state == KVM_MP_STATE_UNINITIALIZED ||
+	       vcpu->mp_state == KVM_MP_STATE_INIT_RECEIVED;
+}
+
 /* Something that ends a halt: an NMI, an interrupt the guest takes. */
 static bool vcpu_has_wakeup(struct kvmod_vcpu *vcpu)
 {
@@ -216,8 +224,6 @@ static bool vcpu_has_wakeup(struct kvmod_vcpu *vcpu)
 	if (vcpu->ev.nmi.pending || atomic_read(&vcpu->nmi_queued) ||
 	    kvmod_event_delivering(vcpu) ||
 	    vcpu->ev.exception.pending)
-		return true;
-	if (test_bit(KVMOD_REQ_UNHALT, &vcpu->requests))
 		return true;
 	return chip && chip->has_wakeup(vcpu);
 }
@@ -235,7 +241,6 @@ static int vcpu_block(struct kvmod_vcpu *vcpu)
 			   TASK_INTERRUPTIBLE);
 	if (trace_kvmod_halt_enabled())
 		trace_kvmod_halt(vcpu->id, false);
-	kvmod_check_request(vcpu, KVMOD_REQ_UNHALT);
 	if (vcpu_has_wakeup(vcpu)) {
 		if (vcpu->mp_state == KVM_MP_STATE_HALTED)
 			vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
@@ -257,15 +262,12 @@ static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
 {
 	if (likely(!READ_ONCE(vcpu->requests)))
 		return KVMOD_EXIT_RESUME;
-	kvmod_check_request(vcpu, KVMOD_REQ_UNHALT);
-	kvmod_check_request(vcpu, KVMOD_REQ_TLB_FLUSH);
 	if (kvmod_check_request(vcpu, KVMOD_REQ_IOAPIC_EOI)) {
 		vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
 		vcpu->run->eoi.vector = vcpu->eoi_exit_vector;
 		return KVMOD_EXIT_USER;
 	}
 	if (kvmod_check_request(vcpu, KVMOD_REQ_TRIPLE_FAULT)) {
-		vcpu->ev.triple_fault = false;
 		vcpu->ev.exception.pending = false;
 		vcpu->ev.exception.injected = false;
 		return kvmod_exit_shutdown(vcpu);
@@ -326,7 +328,8 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
-		if (vcpu->vm->irqchip && !kvmod_vcpu_accept_init_sipi(vcpu)) {
+		if (vcpu->vm->irqchip && vcpu_init_sipi_due(vcpu) &&
+		    !kvmod_vcpu_accept_init_sipi(vcpu)) {
 			/* An AP waiting for INIT and SIPI. */
 			r = vcpu_block(vcpu);
 			if (r <= 0)

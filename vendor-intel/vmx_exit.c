@@ -51,17 +51,6 @@ void vmx_get_exit_info(struct kvmod_vcpu *vcpu, u32 *reason, u64 *info1,
 	*error_code = vmx->exit_intr_err;
 }
 
-/* Moving past an instruction ends a STI or MOV SS interrupt shadow. */
-static void vmx_clear_intr_shadow(struct vmx_vcpu *vmx)
-{
-	vmx_set_interrupt_shadow(vmx->vcpu, 0);
-}
-
-static int vmx_skip(struct kvmod_vcpu *vcpu)
-{
-	return kvmod_skip_insn(vcpu);
-}
-
 static int vmx_inject_gp(struct vmx_vcpu *vmx)
 {
 	return kvmod_inject_gp(vmx->vcpu);
@@ -124,7 +113,6 @@ static int vmx_exit_io(struct kvmod_vcpu *vcpu)
 			io.addr_bytes = vmx_decode_addr_bytes(vcpu);
 		}
 	}
-	vmx_clear_intr_shadow(vmx);
 	return kvmod_handle_pio(vcpu, &io);
 }
 
@@ -212,7 +200,7 @@ static int vmx_set_cr0_guest(struct kvmod_vcpu *vcpu, u64 val)
 	vmx->efer = efer;
 	if ((old ^ val) & (X86_CR0_PG | X86_CR0_WP | X86_CR0_PE))
 		vmx->flush_vpid = true;
-	return vmx_skip(vcpu);
+	return kvmod_skip_insn(vcpu);
 }
 
 /* MOV to CR3, when the CPU cannot run without CR3-load exiting. */
@@ -247,7 +235,7 @@ static int vmx_set_cr3_guest(struct kvmod_vcpu *vcpu, u64 val)
 	vmx_vmcs_put(vmx);
 	if (!noflush)
 		vmx->flush_vpid = true;
-	return vmx_skip(vcpu);
+	return kvmod_skip_insn(vcpu);
 }
 
 static int vmx_exit_cr(struct kvmod_vcpu *vcpu)
@@ -277,10 +265,10 @@ static int vmx_exit_cr(struct kvmod_vcpu *vcpu)
 		switch (cr) {
 		case 3:
 			vmx_gpr_write(vcpu, reg, vmx_read_field(vmx, GUEST_CR3));
-			return vmx_skip(vcpu);
+			return kvmod_skip_insn(vcpu);
 		case 8:
 			vmx_gpr_write(vcpu, reg, vcpu->cr8);
-			return vmx_skip(vcpu);
+			return kvmod_skip_insn(vcpu);
 		}
 		break;
 	case 2:					/* CLTS */
@@ -484,7 +472,7 @@ int vmx_handle_exit(struct kvmod_vcpu *vcpu)
 	case EXIT_REASON_WBINVD:
 	case EXIT_REASON_INVLPG:
 	case EXIT_REASON_PAUSE_INSTRUCTION:
-		return vmx_skip(vcpu);
+		return kvmod_skip_insn(vcpu);
 	case EXIT_REASON_RDPMC:
 		/* No PMU is offered to guests. */
 		return vmx_inject_gp(vmx);
