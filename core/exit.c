@@ -193,7 +193,7 @@ int kvmod_emulate_mov_dr(struct kvmod_vcpu *vcpu, int dr, int gpr,
 	struct kvmod_guest_mode mode;
 	struct kvm_sregs sregs;
 	u8 insn[KVMOD_INSN_MAX];
-	struct kvmod_mov_dr m;
+	struct kvmod_mov_reg m;
 	bool long64;
 	u64 *reg, val;
 	int n;
@@ -205,9 +205,9 @@ int kvmod_emulate_mov_dr(struct kvmod_vcpu *vcpu, int dr, int gpr,
 			return kvmod_exit_internal(vcpu,
 					KVM_INTERNAL_ERROR_EMULATION, 0,
 					vcpu->rip);
-		dr = m.dr;
+		dr = m.reg;
 		gpr = m.gpr;
-		to_dr = m.to_dr;
+		to_dr = m.to_reg;
 	}
 	if (mode.cpl)
 		return kvmod_inject_gp(vcpu);

@@ -130,6 +130,28 @@ int kvmod_insn_len(const u8 *insn, int n, bool long64)
 	return len <= KVMOD_INSN_MAX ? len : -1;
 }
 
+/*
+ * 0F @read_op /r (MOV reg, CRn/DRn) or 0F @read_op+2 /r (MOV CRn/DRn,
+ * reg); the mod field is ignored: the operand is always a register.
+ */
+static int insn_mov_reg(const u8 *insn, int n, bool long64, u8 read_op,
+			struct kvmod_mov_reg *m, struct kvmod_prefixes *p)
+{
+	int op = kvmod_insn_prefixes(insn, n, long64, p);
+	u8 modrm;
+
+	if (op < 0 || op + 2 >= n || insn[op] != 0x0f)
+		return -1;
+	if (insn[op + 1] != read_op && insn[op + 1] != read_op + 2)
+		return -1;
+	modrm = insn[op + 2];
+	m->to_reg = insn[op + 1] == read_op + 2;
+	m->reg = ((modrm >> 3) & 7) | ((p->rex & 0x04) ? 8 : 0);
+	m->gpr = (modrm & 7) | ((p->rex & 0x01) ? 8 : 0);
+	m->len = op + 3;
+	return m->len <= KVMOD_INSN_MAX ? 0 : -1;
+}
+
 /**
  * kvmod_insn_mov_dr() - decode MOV reg, DRn or MOV DRn, reg
  * @insn: instruction bytes
@@ -140,23 +162,11 @@ int kvmod_insn_len(const u8 *insn, int n, bool long64)
  * Return: 0, or -1 when the bytes are not a MOV to/from a debug register.
  */
 int kvmod_insn_mov_dr(const u8 *insn, int n, bool long64,
-		      struct kvmod_mov_dr *m)
+		      struct kvmod_mov_reg *m)
 {
 	struct kvmod_prefixes p;
-	int op = kvmod_insn_prefixes(insn, n, long64, &p);
-	u8 modrm;
 
-	if (op < 0 || op + 2 >= n || insn[op] != 0x0f)
-		return -1;
-	if (insn[op + 1] != 0x21 && insn[op + 1] != 0x23)
-		return -1;
-	modrm = insn[op + 2];
-	/* The mod field is ignored: the operand is always a register. */
-	m->to_dr = insn[op + 1] == 0x23;
-	m->dr = ((modrm >> 3) & 7) | ((p.rex & 0x04) ? 8 : 0);
-	m->gpr = (modrm & 7) | ((p.rex & 0x01) ? 8 : 0);
-	m->len = op + 3;
-	return m->len <= KVMOD_INSN_MAX ? 0 : -1;
+	return insn_mov_reg(insn, n, long64, 0x21, m, &p);
 }
 
 /**
@@ -172,23 +182,13 @@ int kvmod_insn_mov_dr(const u8 *insn, int n, bool long64,
  * Return: 0, or -1 when the bytes are not a MOV to/from a control register.
  */
 int kvmod_insn_mov_cr(const u8 *insn, int n, bool long64,
-		      struct kvmod_mov_cr *m)
+		      struct kvmod_mov_reg *m)
 {
 	struct kvmod_prefixes p;
-	int op = kvmod_insn_prefixes(insn, n, long64, &p);
-	u8 modrm;
 
-	if (op < 0 || op + 2 >= n || insn[op] != 0x0f)
+	if (insn_mov_reg(insn, n, long64, 0x20, m, &p))
 		return -1;
-	if (insn[op + 1] != 0x20 && insn[op + 1] != 0x22)
-		return -1;
-	modrm = insn[op + 2];
-	/* The mod field is ignored: the operand is always a register. */
-	m->to_cr = insn[op + 1] == 0x22;
-	m->cr = ((modrm >> 3) & 7) | ((p.rex & 0x04) ? 8 : 0);
 	if (p.lock && !long64)
-		m->cr |= 8;
-	m->gpr = (modrm & 7) | ((p.rex & 0x01) ? 8 : 0);
-	m->len = op + 3;
-	return m->len <= KVMOD_INSN_MAX ? 0 : -1;
+		m->reg |= 8;
+	return 0;
 }

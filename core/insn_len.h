@@ -39,24 +39,17 @@ int kvmod_insn_prefixes(const u8 *insn, int n, bool long64,
 			struct kvmod_prefixes *p);
 int kvmod_insn_len(const u8 *insn, int n, bool long64);
 
-struct kvmod_mov_dr {
-	int dr;			/* debug register number */
+/* MOV to or from a control or debug register. */
+struct kvmod_mov_reg {
+	int reg;		/* control or debug register number */
 	int gpr;		/* general-purpose register number (0-15) */
-	bool to_dr;		/* MOV DRn, reg (a write) */
+	bool to_reg;		/* MOV CRn/DRn, reg (a write) */
 	int len;
 };
 
 int kvmod_insn_mov_dr(const u8 *insn, int n, bool long64,
-		      struct kvmod_mov_dr *m);
-
-struct kvmod_mov_cr {
-	int cr;			/* control register number */
-	int gpr;		/* general-purpose register number (0-15) */
-	bool to_cr;		/* MOV CRn, reg (a write) */
-	int len;
-};
-
+		      struct kvmod_mov_reg *m);
 int kvmod_insn_mov_cr(const u8 *insn, int n, bool long64,
-		      struct kvmod_mov_cr *m);
+		      struct kvmod_mov_reg *m);
 
 #endif /* KVMOD_INSN_LEN_H */

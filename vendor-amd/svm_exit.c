@@ -58,13 +58,13 @@ static int svm_exit_dr(struct kvmod_vcpu *vcpu)
 static int svm_exit_write_cr8(struct kvmod_vcpu *vcpu)
 {
 	u8 insn[KVMOD_INSN_MAX];
-	struct kvmod_mov_cr m;
+	struct kvmod_mov_reg m;
 	bool long64;
 	int n;
 
 	n = kvmod_fetch_insn(vcpu, insn, &long64);
-	if (n <= 0 || kvmod_insn_mov_cr(insn, n, long64, &m) || !m.to_cr ||
-	    m.cr != 8)
+	if (n <= 0 || kvmod_insn_mov_cr(insn, n, long64, &m) || !m.to_reg ||
+	    m.reg != 8)
 		return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_EMULATION,
 					   SVM_EXIT_WRITE_CR8, vcpu->rip);
 	return kvmod_emulate_set_cr8(vcpu, long64 ? vcpu->regs[m.gpr] :

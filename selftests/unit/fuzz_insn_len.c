@@ -31,7 +31,7 @@ static bool is_prefix(u8 b, bool long64)
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	struct kvmod_prefixes p;
-	struct kvmod_mov_dr m;
+	struct kvmod_mov_reg m;
 	const u8 *insn;
 	bool long64;
 	int n, op, len, ret, max, i;
@@ -67,8 +67,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (ret == 0) {
 		CHECK(m.len == len);
 		CHECK(insn[op] == 0x0f);
-		CHECK(m.to_dr == (insn[op + 1] == 0x23));
-		CHECK(m.dr >= 0 && m.dr < (long64 ? 16 : 8));
+		CHECK(m.to_reg == (insn[op + 1] == 0x23));
+		CHECK(m.reg >= 0 && m.reg < (long64 ? 16 : 8));
 		CHECK(m.gpr >= 0 && m.gpr < (long64 ? 16 : 8));
 	} else if (len > 0 && insn[op] == 0x0f) {
 		CHECK(insn[op + 1] != 0x21 && insn[op + 1] != 0x23);

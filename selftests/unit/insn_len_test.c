@@ -310,13 +310,16 @@ TEST(insn_prefixes_no_opcode)
 		       "", 0);
 }
 
-static void check_mov_dr(const char *file, int line, const u8 *b, int n,
-			 bool l64, int want_ret, int dr, int gpr, bool to_dr,
-			 int len)
+typedef int (*mov_decoder_t)(const u8 *insn, int n, bool long64,
+			     struct kvmod_mov_reg *m);
+
+static void check_mov(const char *file, int line, mov_decoder_t decode,
+		      const u8 *b, int n, bool l64, int want_ret, int reg,
+		      int gpr, bool to_reg, int len)
 {
-	struct kvmod_mov_dr m = { -1, -1, false, -1 };
+	struct kvmod_mov_reg m = { -1, -1, false, -1 };
 	u8 *buf = dup_bytes(b, n);
-	int ret = kvmod_insn_mov_dr(buf, n, l64, &m);
+	int ret = decode(buf, n, l64, &m);
 
 	free(buf);
 	if (ret != want_ret) {
@@ -326,19 +329,22 @@ static void check_mov_dr(const char *file, int line, const u8 *b, int n,
 	}
 	if (ret)
 		return;
-	if (m.dr != dr || m.gpr != gpr || m.to_dr != to_dr || m.len != len)
+	if (m.reg != reg || m.gpr != gpr || m.to_reg != to_reg ||
+	    m.len != len)
 		unit_fail(file, line,
-			  "got dr %d gpr %d to_dr %d len %d, want dr %d gpr %d to_dr %d len %d",
-			  m.dr, m.gpr, m.to_dr, m.len, dr, gpr, to_dr, len);
+			  "got reg %d gpr %d to_reg %d len %d, want reg %d gpr %d to_reg %d len %d",
+			  m.reg, m.gpr, m.to_reg, m.len, reg, gpr, to_reg, len);
 }
 
 /* MOVDR(long64, dr, gpr, to_dr, len, bytes...) for a valid decode. */
 #define MOVDR(l64, dr, gpr, to_dr, len, ...)				\
-	check_mov_dr(__FILE__, __LINE__, BYTES(__VA_ARGS__),		\
-		     NBYTES(__VA_ARGS__), l64, 0, dr, gpr, to_dr, len)
+	check_mov(__FILE__, __LINE__, kvmod_insn_mov_dr,		\
+		  BYTES(__VA_ARGS__), NBYTES(__VA_ARGS__), l64, 0, dr,	\
+		  gpr, to_dr, len)
 #define NOT_MOVDR(l64, ...)						\
-	check_mov_dr(__FILE__, __LINE__, BYTES(__VA_ARGS__),		\
-		     NBYTES(__VA_ARGS__), l64, -1, 0, 0, false, 0)
+	check_mov(__FILE__, __LINE__, kvmod_insn_mov_dr,		\
+		  BYTES(__VA_ARGS__), NBYTES(__VA_ARGS__), l64, -1, 0, 0, \
+		  false, 0)
 
 TEST(insn_mov_dr_decode)
 {
@@ -385,40 +391,22 @@ TEST(insn_mov_dr_rejects)
 	/* 15-byte limit. */
 	memset(buf, 0x66, 12);
 	memcpy(buf + 12, BYTES(0x0f, 0x21, 0xc0), 3);
-	check_mov_dr(__FILE__, __LINE__, buf, 15, true, 0, 0, 0, false, 15);
+	check_mov(__FILE__, __LINE__, kvmod_insn_mov_dr, buf, 15, true, 0, 0, 0,
+		  false, 15);
 	memset(buf, 0x66, 13);
 	memcpy(buf + 13, BYTES(0x0f, 0x21, 0xc0), 3);
-	check_mov_dr(__FILE__, __LINE__, buf, 16, true, -1, 0, 0, false, 0);
-}
-
-static void check_mov_cr(const char *file, int line, const u8 *b, int n,
-			 bool l64, int want_ret, int cr, int gpr, bool to_cr,
-			 int len)
-{
-	struct kvmod_mov_cr m = { -1, -1, false, -1 };
-	u8 *buf = dup_bytes(b, n);
-	int ret = kvmod_insn_mov_cr(buf, n, l64, &m);
-
-	free(buf);
-	if (ret != want_ret) {
-		unit_fail(file, line, "return: got %d, want %d", ret,
-			  want_ret);
-		return;
-	}
-	if (ret)
-		return;
-	if (m.cr != cr || m.gpr != gpr || m.to_cr != to_cr || m.len != len)
-		unit_fail(file, line,
-			  "got cr %d gpr %d to_cr %d len %d, want cr %d gpr %d to_cr %d len %d",
-			  m.cr, m.gpr, m.to_cr, m.len, cr, gpr, to_cr, len);
+	check_mov(__FILE__, __LINE__, kvmod_insn_mov_dr, buf, 16, true, -1, 0, 0,
+		  false, 0);
 }
 
 #define MOVCR(l64, cr, gpr, to_cr, len, ...)				\
-	check_mov_cr(__FILE__, __LINE__, BYTES(__VA_ARGS__),		\
-		     NBYTES(__VA_ARGS__), l64, 0, cr, gpr, to_cr, len)
+	check_mov(__FILE__, __LINE__, kvmod_insn_mov_cr,		\
+		  BYTES(__VA_ARGS__), NBYTES(__VA_ARGS__), l64, 0, cr,	\
+		  gpr, to_cr, len)
 #define NOT_MOVCR(l64, ...)						\
-	check_mov_cr(__FILE__, __LINE__, BYTES(__VA_ARGS__),		\
-		     NBYTES(__VA_ARGS__), l64, -1, 0, 0, false, 0)
+	check_mov(__FILE__, __LINE__, kvmod_insn_mov_cr,		\
+		  BYTES(__VA_ARGS__), NBYTES(__VA_ARGS__), l64, -1, 0, 0, \
+		  false, 0)
 
 TEST(insn_mov_cr_decode)
 {
