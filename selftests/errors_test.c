@@ -39,14 +39,6 @@ FIXTURE_TEARDOWN(fds)
 	kt_guest_destroy(&self->g);
 }
 
-static int ioctl_errno(int fd, unsigned long req, unsigned long arg)
-{
-	errno = 0;
-	if (ioctl(fd, req, arg) != -1)
-		return 0;
-	return errno;
-}
-
 /*
  * Unknown ioctls. kvmod answers ENOTTY on every fd, the errno for "no such
  * ioctl". In-tree KVM 6.1 differs by fd type: its system fd and vCPU fd
@@ -64,37 +56,37 @@ TEST_F(fds, unknown_ioctl_system_fd)
 {
 	int want = unknown_ioctl_errno(false);
 
-	EXPECT_EQ(want, ioctl_errno(self->g.sys_fd, KVM_BOGUS_IOCTL, 0));
-	EXPECT_EQ(want, ioctl_errno(self->g.sys_fd, OTHER_IOCTL, 0));
+	EXPECT_EQ(want, kt_ioctl_errno(self->g.sys_fd, KVM_BOGUS_IOCTL, 0));
+	EXPECT_EQ(want, kt_ioctl_errno(self->g.sys_fd, OTHER_IOCTL, 0));
 	/* VM and vCPU ioctls mean nothing on the system fd. */
-	EXPECT_EQ(want, ioctl_errno(self->g.sys_fd, KVM_CREATE_VCPU, 0));
-	EXPECT_EQ(want, ioctl_errno(self->g.sys_fd, KVM_RUN, 0));
+	EXPECT_EQ(want, kt_ioctl_errno(self->g.sys_fd, KVM_CREATE_VCPU, 0));
+	EXPECT_EQ(want, kt_ioctl_errno(self->g.sys_fd, KVM_RUN, 0));
 }
 
 TEST_F(fds, unknown_ioctl_vm_fd)
 {
 	int want = unknown_ioctl_errno(true);
 
-	EXPECT_EQ(want, ioctl_errno(self->g.vm_fd, KVM_BOGUS_IOCTL, 0));
-	EXPECT_EQ(want, ioctl_errno(self->g.vm_fd, OTHER_IOCTL, 0));
-	EXPECT_EQ(want, ioctl_errno(self->g.vm_fd, KVM_GET_API_VERSION, 0));
-	EXPECT_EQ(want, ioctl_errno(self->g.vm_fd, KVM_RUN, 0));
+	EXPECT_EQ(want, kt_ioctl_errno(self->g.vm_fd, KVM_BOGUS_IOCTL, 0));
+	EXPECT_EQ(want, kt_ioctl_errno(self->g.vm_fd, OTHER_IOCTL, 0));
+	EXPECT_EQ(want, kt_ioctl_errno(self->g.vm_fd, KVM_GET_API_VERSION, 0));
+	EXPECT_EQ(want, kt_ioctl_errno(self->g.vm_fd, KVM_RUN, 0));
 }
 
 TEST_F(fds, unknown_ioctl_vcpu_fd)
 {
 	int want = unknown_ioctl_errno(false);
 
-	EXPECT_EQ(want, ioctl_errno(self->g.vcpu_fd, KVM_BOGUS_IOCTL, 0));
-	EXPECT_EQ(want, ioctl_errno(self->g.vcpu_fd, OTHER_IOCTL, 0));
-	EXPECT_EQ(want, ioctl_errno(self->g.vcpu_fd, KVM_CREATE_VCPU, 1));
-	EXPECT_EQ(want, ioctl_errno(self->g.vcpu_fd, KVM_CREATE_VM, 0));
+	EXPECT_EQ(want, kt_ioctl_errno(self->g.vcpu_fd, KVM_BOGUS_IOCTL, 0));
+	EXPECT_EQ(want, kt_ioctl_errno(self->g.vcpu_fd, OTHER_IOCTL, 0));
+	EXPECT_EQ(want, kt_ioctl_errno(self->g.vcpu_fd, KVM_CREATE_VCPU, 1));
+	EXPECT_EQ(want, kt_ioctl_errno(self->g.vcpu_fd, KVM_CREATE_VM, 0));
 }
 
 /* KVM_RUN takes no argument. */
 TEST_F(fds, run_with_argument)
 {
-	EXPECT_EQ(EINVAL, ioctl_errno(self->g.vcpu_fd, KVM_RUN, 1));
+	EXPECT_EQ(EINVAL, kt_ioctl_errno(self->g.vcpu_fd, KVM_RUN, 1));
 	/* Nothing ran: the HLT is still ahead. */
 	EXPECT_EQ(KVM_EXIT_HLT, kt_run(self->g.vcpu_fd, self->g.run));
 }
@@ -105,11 +97,11 @@ TEST_F(fds, regs_bad_pointer)
 {
 	struct kvm_regs regs;
 
-	EXPECT_EQ(EFAULT, ioctl_errno(self->g.vcpu_fd, KVM_GET_REGS, 8));
-	EXPECT_EQ(EFAULT, ioctl_errno(self->g.vcpu_fd, KVM_GET_REGS,
+	EXPECT_EQ(EFAULT, kt_ioctl_errno(self->g.vcpu_fd, KVM_GET_REGS, 8));
+	EXPECT_EQ(EFAULT, kt_ioctl_errno(self->g.vcpu_fd, KVM_GET_REGS,
 				      (unsigned long)self->unmapped));
-	EXPECT_EQ(EFAULT, ioctl_errno(self->g.vcpu_fd, KVM_SET_REGS, 8));
-	EXPECT_EQ(EFAULT, ioctl_errno(self->g.vcpu_fd, KVM_SET_REGS,
+	EXPECT_EQ(EFAULT, kt_ioctl_errno(self->g.vcpu_fd, KVM_SET_REGS, 8));
+	EXPECT_EQ(EFAULT, kt_ioctl_errno(self->g.vcpu_fd, KVM_SET_REGS,
 				      (unsigned long)self->unmapped));
 	/* A failed KVM_SET_REGS changed nothing. */
 	ASSERT_EQ(0, kt_get_regs(self->g.vcpu_fd, &regs));
@@ -121,11 +113,11 @@ TEST_F(fds, sregs_bad_pointer)
 {
 	struct kvm_sregs sregs;
 
-	EXPECT_EQ(EFAULT, ioctl_errno(self->g.vcpu_fd, KVM_GET_SREGS, 8));
-	EXPECT_EQ(EFAULT, ioctl_errno(self->g.vcpu_fd, KVM_GET_SREGS,
+	EXPECT_EQ(EFAULT, kt_ioctl_errno(self->g.vcpu_fd, KVM_GET_SREGS, 8));
+	EXPECT_EQ(EFAULT, kt_ioctl_errno(self->g.vcpu_fd, KVM_GET_SREGS,
 				      (unsigned long)self->unmapped));
-	EXPECT_EQ(EFAULT, ioctl_errno(self->g.vcpu_fd, KVM_SET_SREGS, 8));
-	EXPECT_EQ(EFAULT, ioctl_errno(self->g.vcpu_fd, KVM_SET_SREGS,
+	EXPECT_EQ(EFAULT, kt_ioctl_errno(self->g.vcpu_fd, KVM_SET_SREGS, 8));
+	EXPECT_EQ(EFAULT, kt_ioctl_errno(self->g.vcpu_fd, KVM_SET_SREGS,
 				      (unsigned long)self->unmapped));
 	ASSERT_EQ(0, kt_get_sregs(self->g.vcpu_fd, &sregs));
 	EXPECT_EQ(0, sregs.cs.base);
@@ -134,9 +126,9 @@ TEST_F(fds, sregs_bad_pointer)
 
 TEST_F(fds, memory_region_bad_pointer)
 {
-	EXPECT_EQ(EFAULT, ioctl_errno(self->g.vm_fd,
+	EXPECT_EQ(EFAULT, kt_ioctl_errno(self->g.vm_fd,
 				      KVM_SET_USER_MEMORY_REGION, 8));
-	EXPECT_EQ(EFAULT, ioctl_errno(self->g.vm_fd,
+	EXPECT_EQ(EFAULT, kt_ioctl_errno(self->g.vm_fd,
 				      KVM_SET_USER_MEMORY_REGION,
 				      (unsigned long)self->unmapped));
 	/* Slot 0 is still there: the guest runs. */
@@ -192,7 +184,7 @@ FIXTURE_TEARDOWN(region)
 
 static int set_region(int vm_fd, struct kvm_userspace_memory_region *r)
 {
-	return ioctl_errno(vm_fd, KVM_SET_USER_MEMORY_REGION,
+	return kt_ioctl_errno(vm_fd, KVM_SET_USER_MEMORY_REGION,
 			   (unsigned long)r);
 }
 

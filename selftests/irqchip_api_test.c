@@ -55,18 +55,9 @@
 #define TEST_VECTOR		0x40
 #define MSI_ADDR		0xfee00000u	/* physical destination 0 */
 
-#define REQUIRE_CAP(fd, cap)						\
-	do {								\
-		if (kt_check_cap(fd, cap) <= 0)				\
-			SKIP(return, #cap " not reported");		\
-	} while (0)
-
 static int ioctl_errno(int fd, unsigned long req, const void *arg)
 {
-	errno = 0;
-	if (ioctl(fd, req, arg) != -1)
-		return 0;
-	return errno;
+	return kt_ioctl_errno(fd, req, (unsigned long)arg);
 }
 
 /*
@@ -211,7 +202,7 @@ FIXTURE_TEARDOWN(vm)
 /* KVM_CREATE_IRQCHIP on the fixture's VM; skips without KVM_CAP_IRQCHIP. */
 #define CREATE_IRQCHIP()						\
 	do {								\
-		REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);		\
+		KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);		\
 		ASSERT_EQ(0, ioctl_errno(self->vm_fd,			\
 					 KVM_CREATE_IRQCHIP, NULL));	\
 	} while (0)
@@ -348,7 +339,7 @@ TEST_F(vm, vm_fd_caps_match_system_fd)
 	};
 	unsigned int i;
 
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_CHECK_EXTENSION_VM);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_CHECK_EXTENSION_VM);
 	for (i = 0; i < ARRAY_SIZE(caps); i++) {
 		EXPECT_EQ(kt_check_cap(self->sys_fd, caps[i]),
 			  kt_check_cap(self->vm_fd, caps[i]))
@@ -448,7 +439,7 @@ TEST_F(vm, create_irqchip_after_vcpu)
 {
 	struct kvm_irqchip chip;
 
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);
 	CREATE_VCPU(0);
 	EXPECT_EQ(EINVAL, ioctl_errno(self->vm_fd, KVM_CREATE_IRQCHIP, NULL));
 	/* Nothing was created: the irqchip ioctls still say ENXIO. */
@@ -462,7 +453,7 @@ TEST_F(vm, get_set_irqchip_without_irqchip)
 	struct kvm_irqchip chip;
 	uint32_t id;
 
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);
 	for (id = 0; id <= 3; id++) {
 		EXPECT_EQ(ENXIO, get_chip(self->vm_fd, id, &chip));
 		memset(&chip, 0, sizeof(chip));
@@ -609,7 +600,7 @@ TEST_F(vm, irq_line_without_irqchip)
 {
 	struct kvm_irq_level l = { .irq = 3, .level = 1 };
 
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);
 	EXPECT_EQ(ENXIO, ioctl_errno(self->vm_fd, KVM_IRQ_LINE, &l));
 	EXPECT_EQ(ENXIO, ioctl_errno(self->vm_fd, KVM_IRQ_LINE_STATUS, &l));
 }
@@ -627,7 +618,7 @@ TEST_F(vm, irq_line_status_pic_edge)
 	struct kvm_irqchip chip;
 
 	CREATE_IRQCHIP();
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQ_INJECT_STATUS);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQ_INJECT_STATUS);
 
 	EXPECT_EQ(1, line(self->vm_fd, 3, 1));
 	ASSERT_EQ(0, get_chip(self->vm_fd, KVM_IRQCHIP_PIC_MASTER, &chip));
@@ -819,7 +810,7 @@ TEST_F(vm, gsi_routing_without_irqchip)
 {
 	struct kvm_irq_routing *r = routing_alloc(1);
 
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQ_ROUTING);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQ_ROUTING);
 	ASSERT_NE(NULL, r);
 	EXPECT_EQ(EINVAL, set_routing(self->vm_fd, r));
 	route_msi(r, 1, MSI_ADDR, TEST_VECTOR);
@@ -835,7 +826,7 @@ TEST_F(vm, gsi_routing_invalid)
 	int i;
 
 	CREATE_IRQCHIP();
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQ_ROUTING);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQ_ROUTING);
 	ASSERT_NE(NULL, r);
 
 #define EXPECT_REFUSED(what)						\
@@ -928,7 +919,7 @@ TEST_F(vm, gsi_routing_sizes)
 	int i;
 
 	CREATE_IRQCHIP();
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQ_ROUTING);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQ_ROUTING);
 	ASSERT_NE(NULL, r);
 	for (i = 0; i < MAX_IRQ_ROUTES; i++)
 		route_chip(r, i, KVM_IRQCHIP_IOAPIC, i % KVM_IOAPIC_NUM_PINS);
@@ -959,7 +950,7 @@ TEST_F(vm, gsi_routing_reroute)
 	struct kvm_irqchip master, slave;
 
 	CREATE_IRQCHIP();
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQ_ROUTING);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQ_ROUTING);
 	ASSERT_NE(NULL, r);
 	route_chip(r, 30, KVM_IRQCHIP_PIC_MASTER, 5);
 	route_chip(r, 30, KVM_IRQCHIP_IOAPIC, 9);
@@ -994,7 +985,7 @@ TEST_F(vm, gsi_routing_msi)
 	struct kvm_lapic_state s;
 
 	CREATE_IRQCHIP();
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQ_ROUTING);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQ_ROUTING);
 	ASSERT_NE(NULL, r);
 	CREATE_VCPU(0);
 	ASSERT_EQ(0, lapic_enable(self->vcpu[0]));
@@ -1023,8 +1014,8 @@ TEST_F(vm, signal_msi)
 	struct kvm_msi msi = { .address_lo = MSI_ADDR, .data = 0x50 };
 	struct kvm_lapic_state s;
 
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_SIGNAL_MSI);
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_SIGNAL_MSI);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);
 	/* No irqchip: refused. */
 	EXPECT_EQ(EINVAL, ioctl_errno(self->vm_fd, KVM_SIGNAL_MSI, &msi));
 
@@ -1079,7 +1070,7 @@ TEST_F(vm, split_irqchip_refused)
 {
 	int vm;
 
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_SPLIT_IRQCHIP);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_SPLIT_IRQCHIP);
 	EXPECT_EQ(EINVAL, enable_split(self->vm_fd, 24, 1));
 	EXPECT_EQ(EINVAL, enable_split(self->vm_fd, MAX_IRQ_ROUTES + 1, 0));
 
@@ -1111,7 +1102,7 @@ TEST_F(vm, split_irqchip)
 	struct kvm_irqchip chip;
 	struct kvm_mp_state mp;
 
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_SPLIT_IRQCHIP);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_SPLIT_IRQCHIP);
 	ASSERT_NE(NULL, r);
 	ASSERT_EQ(0, enable_split(self->vm_fd, 24, 0));
 	EXPECT_EQ(EEXIST, enable_split(self->vm_fd, 24, 0));
@@ -1155,7 +1146,7 @@ TEST_F(vm, lapic_without_irqchip)
 {
 	struct kvm_lapic_state s;
 
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);
 	CREATE_VCPU(0);
 	memset(&s, 0, sizeof(s));
 	EXPECT_EQ(EINVAL, ioctl_errno(self->vcpu[0], KVM_GET_LAPIC, &s));
@@ -1268,7 +1259,7 @@ static int set_mp(int vcpu_fd, uint32_t state)
 /* With an in-kernel irqchip the boot vCPU runs, APs wait for INIT/SIPI. */
 TEST_F(vm, mp_state_with_irqchip)
 {
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_MP_STATE);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_MP_STATE);
 	CREATE_IRQCHIP();
 	CREATE_VCPU(0);
 	CREATE_VCPU(1);
@@ -1302,7 +1293,7 @@ TEST_F(vm, mp_state_with_irqchip)
 /* Without one every vCPU is runnable and can be nothing else. */
 TEST_F(vm, mp_state_without_irqchip)
 {
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_MP_STATE);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_MP_STATE);
 	CREATE_VCPU(0);
 	CREATE_VCPU(1);
 	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, get_mp(self->vcpu[0]));

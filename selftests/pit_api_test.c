@@ -29,18 +29,9 @@
 /* Read-back: latch the status (not the count) of channel @ch. */
 #define PIT_READBACK_STATUS(ch)		(0xc0 | 0x20 | (2 << (ch)))
 
-#define REQUIRE_CAP(fd, cap)						\
-	do {								\
-		if (kt_check_cap(fd, cap) <= 0)				\
-			SKIP(return, #cap " not reported");		\
-	} while (0)
-
 static int ioctl_errno(int fd, unsigned long req, const void *arg)
 {
-	errno = 0;
-	if (ioctl(fd, req, arg) != -1)
-		return 0;
-	return errno;
+	return kt_ioctl_errno(fd, req, (unsigned long)arg);
 }
 
 static int create_pit2(int vm_fd, uint32_t flags)
@@ -132,8 +123,8 @@ FIXTURE_TEARDOWN(pit)
 
 #define REQUIRE_PIT()							\
 	do {								\
-		REQUIRE_CAP(self->sys_fd, KVM_CAP_PIT2);		\
-		REQUIRE_CAP(self->sys_fd, KVM_CAP_PIT_STATE2);		\
+		KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_PIT2);		\
+		KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_PIT_STATE2);		\
 		if (!self->irqchip)					\
 			SKIP(return, "no in-kernel irqchip");		\
 	} while (0)
@@ -177,7 +168,7 @@ TEST_F(pit, create_pit_legacy)
 {
 	struct kvm_pit_state ps;
 
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_PIT);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_PIT);
 	if (!self->irqchip)
 		SKIP(return, "no in-kernel irqchip");
 	EXPECT_EQ(0, ioctl_errno(self->vm_fd, KVM_CREATE_PIT, NULL));
@@ -361,7 +352,7 @@ TEST_F(pit, channel0_mode2_ticks)
 	int ticks;
 
 	REQUIRE_PIT();
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_REINJECT_CONTROL);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_REINJECT_CONTROL);
 	ASSERT_EQ(0, create_pit2(self->vm_fd, KVM_PIT_SPEAKER_DUMMY));
 	ASSERT_EQ(0, reinject(self->vm_fd, 0));
 
@@ -388,7 +379,7 @@ TEST_F(pit, channel0_hpet_legacy_silent)
 	struct kvm_pit_state2 ps;
 
 	REQUIRE_PIT();
-	REQUIRE_CAP(self->sys_fd, KVM_CAP_REINJECT_CONTROL);
+	KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_REINJECT_CONTROL);
 	ASSERT_EQ(0, create_pit2(self->vm_fd, KVM_PIT_SPEAKER_DUMMY));
 	ASSERT_EQ(0, reinject(self->vm_fd, 0));
 	ASSERT_EQ(0, start_channel0(self->vm_fd, PIT_FREQ_HZ / 100,
@@ -511,9 +502,9 @@ static void pit_guest_destroy(struct pit_guest *g)
 
 #define REQUIRE_GUEST_PIT()						\
 	do {								\
-		REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);		\
-		REQUIRE_CAP(self->sys_fd, KVM_CAP_PIT2);		\
-		REQUIRE_CAP(self->sys_fd, KVM_CAP_PIT_STATE2);		\
+		KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_IRQCHIP);		\
+		KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_PIT2);		\
+		KT_REQUIRE_CAP(self->sys_fd, KVM_CAP_PIT_STATE2);		\
 	} while (0)
 
 TEST_F(pit, guest_channel2_count_latch_status)

@@ -19,4 +19,11 @@
 #pragma GCC diagnostic ignored "-Wsign-compare"
 #include "kselftest_harness.h"
 
+/* Skip the test unless KVM_CHECK_EXTENSION on @fd reports @cap. */
+#define KT_REQUIRE_CAP(fd, cap)						\
+	do {								\
+		if (kt_check_cap(fd, cap) <= 0)				\
+			SKIP(return, #cap " not reported");		\
+	} while (0)
+
 #endif /* KVMOD_SELFTESTS_KT_HARNESS_H */

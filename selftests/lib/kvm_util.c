@@ -674,6 +674,14 @@ int kt_check_cap(int fd, long cap)
 	return r < 0 ? -errno : r;
 }
 
+int kt_ioctl_errno(int fd, unsigned long req, unsigned long arg)
+{
+	errno = 0;
+	if (ioctl(fd, req, arg) != -1)
+		return 0;
+	return errno;
+}
+
 struct kvm_cpuid2 *kt_get_supported_cpuid(int sys_fd)
 {
 	int n = 64;

@@ -299,6 +299,9 @@ int kt_is_kvmod(void);
 /* KVM_CHECK_EXTENSION on @fd: the value (>= 0) or -errno. */
 int kt_check_cap(int fd, long cap);
 
+/* ioctl(@fd, @req, @arg): 0 when it succeeds, else its errno. */
+int kt_ioctl_errno(int fd, unsigned long req, unsigned long arg);
+
 /*
  * KVM_GET_SUPPORTED_CPUID: a malloc()ed table, or NULL with errno set.
  */
