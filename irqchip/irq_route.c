@@ -232,6 +232,7 @@ long kvmod_virq_route_ioctl(struct kvmod_vm *vm, unsigned int ioctl,
 	case KVM_SIGNAL_MSI:
 		if (copy_from_user(&msi, argp, sizeof(msi)))
 			return -EFAULT;
+		/* Pairs with the release when the irqchip was made. */
 		if (!virq || !smp_load_acquire(&vm->irqchip) ||
 		    (msi.flags & ~KVM_MSI_VALID_DEVID))
 			return -EINVAL;

@@ -145,5 +145,4 @@ static inline void svm_events_after_exit(struct kvmod_vcpu *vcpu)
 		svm_nmi_after_exit(vcpu);
 }
 
-
 #endif /* KVMOD_SVM_H */
