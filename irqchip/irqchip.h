@@ -66,10 +66,12 @@ struct kvmod_virq {
 
 	struct kvmod_vpit *pit;		/* KVM_CREATE_PIT2, or NULL */
 	struct xarray apic_by_id;	/* vCPU id -> its struct kvmod_vlapic */
-	bool apic_ids_moved;		/* an xAPIC ID is not its vCPU's id */
+	struct kvmod_apic_map __rcu *map;	/* apic_map_dev.c */
+	atomic_t map_gen;		/* bumped by addressing changes */
+	struct mutex map_lock;		/* rebuilds of @map */
+	struct work_struct map_work;	/* rebuilds @map */
 	bool x2apic_format;		/* KVM_X2APIC_API_USE_32BIT_IDS */
 	bool no_broadcast_quirk;	/* ..._DISABLE_BROADCAST_QUIRK */
-	bool high_ids;			/* a vCPU id above 0xfe (xAPIC IDs alias) */
 };
 
 static inline struct kvmod_virq *to_virq(struct kvmod_vm *vm)
@@ -83,6 +85,15 @@ static inline struct kvmod_vlapic *to_vlapic(struct kvmod_vcpu *vcpu)
 }
 
 /* lapic_dev.c */
+/* apic_map_dev.c */
+void kvmod_virq_map_init(struct kvmod_virq *virq);
+void kvmod_virq_map_destroy(struct kvmod_virq *virq);
+void kvmod_virq_map_changed(struct kvmod_virq *virq);
+void kvmod_virq_map_refresh(struct kvmod_virq *virq);
+int kvmod_virq_map_targets(struct kvmod_virq *virq,
+			   const struct kvmod_irq_msg *msg, u16 *out,
+			   u32 nr_vcpus);
+
 int kvmod_vlapic_create(struct kvmod_vcpu *vcpu);
 void kvmod_vlapic_set_x2apic_api(struct kvmod_vcpu *vcpu);
 void kvmod_vlapic_destroy(struct kvmod_vcpu *vcpu);

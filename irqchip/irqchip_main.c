@@ -60,6 +60,7 @@ static struct kvmod_virq *virq_get(struct kvmod_vm *vm)
 	virq->vm = vm;
 	mutex_init(&virq->lock);
 	xa_init(&virq->apic_by_id);
+	kvmod_virq_map_init(virq);
 	spin_lock_init(&virq->pic_lock);
 	spin_lock_init(&virq->ioapic_lock);
 	vm->irqchip_data = virq;
@@ -285,6 +286,7 @@ static void irqchip_vm_destroy(struct kvmod_vm *vm)
 		kvmod_vpic_destroy(virq);
 	}
 	kvmod_virq_free_routing(virq);
+	kvmod_virq_map_destroy(virq);
 	xa_destroy(&virq->apic_by_id);
 	vm->irqchip = NULL;
 	vm->irqchip_data = NULL;

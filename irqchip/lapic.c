@@ -357,6 +357,16 @@ static bool match_physical(const struct kvmod_lapic *l, u32 mda)
 	return mda == get_reg(l, KVMOD_APIC_ID) >> 24;
 }
 
+void kvmod_lapic_map_entry(const struct kvmod_lapic *l,
+			   struct kvmod_apic_map_entry *e)
+{
+	e->enabled = kvmod_lapic_hw_enabled(l);
+	e->x2apic = kvmod_lapic_x2apic_mode(l);
+	e->phys_id = e->x2apic ? l->vcpu_id : get_reg(l, KVMOD_APIC_ID) >> 24;
+	e->ldr = get_reg(l, KVMOD_APIC_LDR);
+	e->dfr = get_reg(l, KVMOD_APIC_DFR);
+}
+
 static bool match_logical(const struct kvmod_lapic *l, u32 mda)
 {
 	u32 ldr = get_reg(l, KVMOD_APIC_LDR);

@@ -39,6 +39,7 @@
 
 #include "pure_types.h"
 #include "irq_msg.h"
+#include "apic_map.h"
 
 struct kvm_lapic_state;
 
@@ -248,6 +249,14 @@ bool kvmod_lapic_hw_enabled(const struct kvmod_lapic *l);
  * Return: true if SVR bit 8 is set.
  */
 bool kvmod_lapic_sw_enabled(const struct kvmod_lapic *l);
+
+/**
+ * kvmod_lapic_map_entry() - the APIC's addressing state, for the map
+ * @l: the APIC
+ * @e: filled in
+ */
+void kvmod_lapic_map_entry(const struct kvmod_lapic *l,
+			   struct kvmod_apic_map_entry *e);
 
 /**
  * kvmod_lapic_x2apic_mode() - whether the APIC is in x2APIC mode.

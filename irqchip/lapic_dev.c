@@ -108,21 +108,6 @@ static enum hrtimer_restart vlapic_timer_fn(struct hrtimer *t)
 	return ret;
 }
 
-/* After a change of ID, LDR or mode: may the fast path still be used? */
-static void vlapic_check_id(struct kvmod_vlapic *vl)
-{
-	struct kvmod_virq *virq = to_virq(vl->vcpu->vm);
-	u32 id, want = (vl->vcpu->id & 0xff) << 24;
-	unsigned long flags;
-
-	spin_lock_irqsave(&vl->lock, flags);
-	id = kvmod_lapic_x2apic_mode(&vl->l) ? want :
-	     kvmod_lapic_read(&vl->l, KVMOD_APIC_ID, 0);
-	spin_unlock_irqrestore(&vl->lock, flags);
-	if (id != want)
-		WRITE_ONCE(virq->apic_ids_moved, true);
-}
-
 /*
  * Carry out what a register write asked for, with no LAPIC lock held:
  * IPIs, EOIs to the IOAPIC, the timer, the vCPU's own state.
@@ -138,8 +123,10 @@ static void vlapic_effects(struct kvmod_vlapic *vl,
 		spin_lock_irqsave(&vl->lock, flags);
 		vcpu->apic_base = vl->l.apic_base;
 		spin_unlock_irqrestore(&vl->lock, flags);
-		vlapic_check_id(vl);
+		kvmod_virq_map_changed(virq);
 	}
+	if (fx->mode || fx->map || fx->ipi)
+		kvmod_virq_map_refresh(virq);
 	if (fx->timer) {
 		u64 tsc = guest_tsc(vcpu);
 
@@ -175,37 +162,85 @@ static void vlapic_sync_cr8(struct kvmod_vlapic *vl)
 }
 
 /*
- * A physical destination names one APIC, found through the vCPU-id index
- * instead of a scan of every vCPU, when nothing can make another APIC
- * match too: a destination above 0xff matches only the x2APIC (or, as
- * KVM, the vCPU) with that id; one below 0xff only the vCPU with that
- * id, while no xAPIC ID was changed and no vCPU id reaches 0xff (whose
- * xAPIC ID would alias). Broadcasts (0xff, 0xffffffff), logical and
- * lowest-priority messages and shorthands take the scan.
+ * The APICs a message can reach: the sender itself (the self
+ * shorthand), the one vCPU a physical destination above 0xfe names (it
+ * matches that x2APIC ID or, as KVM, that vCPU id), or the candidates of
+ * the APIC map. -1: offer it to every APIC.
  */
-static struct kvmod_vlapic *
-deliver_fast_target(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
-		    struct kvmod_vlapic *src)
+static int deliver_targets(struct kvmod_vm *vm,
+			   const struct kvmod_irq_msg *msg,
+			   struct kvmod_vlapic *src, int n,
+			   struct kvmod_vlapic **out)
 {
+	u16 idx[KVMOD_APIC_MAP_MAX_TARGETS];
 	struct kvmod_virq *virq = to_virq(vm);
-	struct kvmod_vlapic *vl;
+	int i, nr;
+
+	if (!virq)
+		return -1;
+	if (msg->shorthand == KVMOD_SH_SELF) {
+		out[0] = src;
+		return src ? 1 : 0;
+	}
+	if (msg->shorthand == KVMOD_SH_NONE && !msg->logical &&
+	    msg->dest > 0xff && msg->dest != 0xffffffffU) {
+		out[0] = xa_load(&virq->apic_by_id, msg->dest);
+		return out[0] ? 1 : 0;
+	}
+	nr = kvmod_virq_map_targets(virq, msg, idx, n);
+	for (i = 0; i < nr; i++)
+		out[i] = to_vlapic(kvmod_get_vcpu(vm, idx[i]));
+	return nr;
+}
+
+/* Does @vl take @msg? With lowest priority, only an enabled APIC does. */
+static bool deliver_match(struct kvmod_vlapic *vl,
+			  const struct kvmod_irq_msg *msg,
+			  struct kvmod_vlapic *src)
+{
 	unsigned long flags;
 	bool hit;
 
-	if (msg->logical || msg->shorthand != KVMOD_SH_NONE ||
-	    msg->delivery_mode == KVMOD_DM_LOWEST || !virq ||
-	    msg->dest == 0xff || msg->dest == 0xffffffffu)
-		return NULL;
-	if (msg->dest < 0xff &&
-	    (READ_ONCE(virq->apic_ids_moved) || READ_ONCE(virq->high_ids)))
-		return NULL;
-	vl = xa_load(&virq->apic_by_id, msg->dest);
-	if (!vl)
-		return NULL;
 	spin_lock_irqsave(&vl->lock, flags);
 	hit = kvmod_lapic_match_dest(&vl->l, msg, src ? &src->l : NULL);
+	if (hit && msg->delivery_mode == KVMOD_DM_LOWEST)
+		hit = kvmod_lapic_sw_enabled(&vl->l);
 	spin_unlock_irqrestore(&vl->lock, flags);
-	return hit ? vl : NULL;
+	return hit;
+}
+
+/* Hand @msg to @vl, which matched it; whether it was accepted. */
+static bool deliver_one(struct kvmod_vlapic *vl,
+			const struct kvmod_irq_msg *msg)
+{
+	unsigned long flags;
+	int r;
+
+	switch (msg->delivery_mode) {
+	case KVMOD_DM_FIXED:
+	case KVMOD_DM_LOWEST:
+		spin_lock_irqsave(&vl->lock, flags);
+		r = kvmod_lapic_accept(&vl->l, msg);
+		spin_unlock_irqrestore(&vl->lock, flags);
+		if (r < 0)
+			return false;
+		vlapic_kick(vl);
+		return true;
+	case KVMOD_DM_NMI:
+		kvmod_vcpu_send_nmi(vl->vcpu);
+		return true;
+	case KVMOD_DM_INIT:
+		/* A level de-assert INIT does nothing (as KVM). */
+		if (msg->level && !msg->assert)
+			return false;
+		kvmod_vcpu_send_init(vl->vcpu);
+		return true;
+	case KVMOD_DM_SIPI:
+		kvmod_vcpu_send_sipi(vl->vcpu, msg->vector);
+		return true;
+	default:
+		return false;
+	}
 }
 
 /**
@@ -214,85 +249,47 @@ deliver_fast_target(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
  * @msg: the message (IOAPIC entry, MSI, or IPI)
  * @src: the sending APIC for an IPI (shorthands), NULL otherwise
  *
+ * Only the APICs the destination can name are asked (see
+ * deliver_targets()); broadcasts ask every APIC. A lowest-priority
+ * message goes to one of the enabled APICs it matches, the
+ * (vector % matches)-th in vCPU order, as KVM picks it.
+ *
  * Return: the number of APICs that accepted it (0 when none did, as
  * KVM's APIC map answers), or -1 when the VM has no APIC at all.
  */
 int kvmod_irq_deliver(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
 		      struct kvmod_vlapic *src)
 {
+	struct kvmod_vlapic *cand[KVMOD_APIC_MAP_MAX_TARGETS];
 	/* Pairs with the release in kvmod_create_vcpu(). */
-	int i, n = smp_load_acquire(&vm->nr_vcpus), matched = 0, lowest = 0;
-	int accepted = 0, pick = 0, r, nth = 0, present = 0;
+	int n = smp_load_acquire(&vm->nr_vcpus);
+	int i, nr, total, pick = -1, nth = 0, accepted = 0;
 	struct kvmod_vlapic *vl;
-	unsigned long flags;
-	bool hit;
 
-	struct kvmod_vlapic *fast = deliver_fast_target(vm, msg, src);
-
+	if (!n || !to_vlapic(kvmod_get_vcpu(vm, 0)))
+		return -1;
+	nr = deliver_targets(vm, msg, src, n, cand);
+	total = nr < 0 ? n : nr;
 	if (msg->delivery_mode == KVMOD_DM_LOWEST) {
-		/* One target: the (vector % n)-th enabled match, as KVM. */
-		for (i = 0; i < n; i++) {
-			vl = to_vlapic(kvmod_get_vcpu(vm, i));
-			if (!vl)
-				continue;
-			spin_lock_irqsave(&vl->lock, flags);
-			hit = kvmod_lapic_match_dest(&vl->l, msg,
-						     src ? &src->l : NULL) &&
-			      kvmod_lapic_sw_enabled(&vl->l);
-			spin_unlock_irqrestore(&vl->lock, flags);
-			lowest += hit;
+		for (i = 0; i < total; i++) {
+			vl = nr < 0 ? to_vlapic(kvmod_get_vcpu(vm, i)) :
+				      cand[i];
+			nth += vl && deliver_match(vl, msg, src);
 		}
-		if (!lowest)
-			return n ? 0 : -1;
-		pick = msg->vector % lowest;
+		if (!nth)
+			return 0;
+		pick = msg->vector % nth;
+		nth = 0;
 	}
-	for (i = 0; i < n; i++) {
-		vl = fast ? fast : to_vlapic(kvmod_get_vcpu(vm, i));
-		if (fast)
-			i = n;
-		if (!vl)
+	for (i = 0; i < total; i++) {
+		vl = nr < 0 ? to_vlapic(kvmod_get_vcpu(vm, i)) : cand[i];
+		if (!vl || !deliver_match(vl, msg, src))
 			continue;
-		present++;
-		spin_lock_irqsave(&vl->lock, flags);
-		hit = kvmod_lapic_match_dest(&vl->l, msg, src ? &src->l : NULL);
-		if (hit && msg->delivery_mode == KVMOD_DM_LOWEST)
-			hit = kvmod_lapic_sw_enabled(&vl->l) && nth++ == pick;
-		r = -1;
-		if (hit && (msg->delivery_mode == KVMOD_DM_FIXED ||
-			    msg->delivery_mode == KVMOD_DM_LOWEST))
-			r = kvmod_lapic_accept(&vl->l, msg);
-		spin_unlock_irqrestore(&vl->lock, flags);
-		if (!hit)
+		if (pick >= 0 && nth++ != pick)
 			continue;
-		matched++;
-		switch (msg->delivery_mode) {
-		case KVMOD_DM_FIXED:
-		case KVMOD_DM_LOWEST:
-			if (r >= 0) {
-				accepted++;
-				vlapic_kick(vl);
-			}
-			break;
-		case KVMOD_DM_NMI:
-			kvmod_vcpu_send_nmi(vl->vcpu);
-			accepted++;
-			break;
-		case KVMOD_DM_INIT:
-			/* A level de-assert INIT does nothing (as KVM). */
-			if (msg->level && !msg->assert)
-				break;
-			kvmod_vcpu_send_init(vl->vcpu);
-			accepted++;
-			break;
-		case KVMOD_DM_SIPI:
-			kvmod_vcpu_send_sipi(vl->vcpu, msg->vector);
-			accepted++;
-			break;
-		default:
-			break;
-		}
+		accepted += deliver_one(vl, msg);
 	}
-	return present ? accepted : -1;
+	return accepted;
 }
 
 /* Core's event delivery. */
@@ -490,6 +487,7 @@ static void vlapic_init_signal(struct kvmod_vcpu *vcpu)
 	vcpu->apic_base = vl->l.apic_base;
 	vcpu->cr8 = 0;
 	spin_unlock_irqrestore(&vl->lock, flags);
+	kvmod_virq_map_changed(to_virq(vcpu->vm));
 }
 
 const struct kvmod_irqchip_ops kvmod_irqchip_ops = {
@@ -597,8 +595,6 @@ int kvmod_vlapic_create(struct kvmod_vcpu *vcpu)
 		READ_ONCE(to_virq(vcpu->vm)->no_broadcast_quirk);
 	kvmod_lapic_reset(&vl->l, vcpu->id, vcpu->id == 0);
 	vcpu->apic_base = vl->l.apic_base;
-	if (vcpu->id >= 0xff)
-		WRITE_ONCE(to_virq(vcpu->vm)->high_ids, true);
 	r = xa_insert(&to_virq(vcpu->vm)->apic_by_id, vcpu->id, vl,
 		      GFP_KERNEL_ACCOUNT);
 	if (r) {
