@@ -97,22 +97,21 @@ static int walk_read(void *ctx, u64 gpa, void *buf, unsigned int len)
 	return kvmod_read_guest_phys(ctx, gpa, buf, len);
 }
 
-static int guest_virt_copy(struct kvmod_vcpu *vcpu, u64 gva, void *buf,
-			   unsigned int len, u32 access)
+static int guest_virt_copy(struct kvmod_vcpu *vcpu,
+			   const struct kvmod_guest_mode *mode, u64 gva,
+			   void *buf, unsigned int len, u32 access)
 {
-	struct kvmod_guest_mode mode;
 	u32 err;
 	int r;
 
-	vcpu->vm->vendor->get_mode(vcpu, &mode);
-	if (mode.cpl == 3)
+	if (mode->cpl == 3)
 		access |= KVMOD_ACC_USER;
 	while (len) {
 		unsigned int chunk = min_t(unsigned int, len,
 					   PAGE_SIZE - (gva & ~PAGE_MASK));
 		u64 gpa;
 
-		if (kvmod_walk_gva(&mode.paging, gva, access, walk_read,
+		if (kvmod_walk_gva(&mode->paging, gva, access, walk_read,
 				   vcpu->vm, &gpa, &err) != KVMOD_WALK_OK)
 			return -EFAULT;
 		if (access & KVMOD_ACC_WRITE)
@@ -128,20 +127,13 @@ static int guest_virt_copy(struct kvmod_vcpu *vcpu, u64 gva, void *buf,
 	return 0;
 }
 
-/**
- * kvmod_read_guest_virt() - read guest memory at a linear address
- * @vcpu: the vCPU whose paging mode and CPL apply
- * @gva: guest linear address
- * @buf: destination
- * @len: bytes to read
- * @access: KVMOD_ACC_* bits (e.g. KVMOD_ACC_FETCH)
- *
- * Return: 0, or -errno when a page is not mapped or not backed.
- */
 int kvmod_read_guest_virt(struct kvmod_vcpu *vcpu, u64 gva, void *buf,
 			  unsigned int len, u32 access)
 {
-	return guest_virt_copy(vcpu, gva, buf, len,
+	struct kvmod_guest_mode mode;
+
+	vcpu->vm->vendor->get_mode(vcpu, &mode);
+	return guest_virt_copy(vcpu, &mode, gva, buf, len,
 			       access & ~KVMOD_ACC_WRITE);
 }
 EXPORT_SYMBOL_GPL(kvmod_read_guest_virt);
@@ -159,7 +151,11 @@ EXPORT_SYMBOL_GPL(kvmod_read_guest_virt);
 int kvmod_write_guest_virt(struct kvmod_vcpu *vcpu, u64 gva, const void *buf,
 			   unsigned int len)
 {
-	return guest_virt_copy(vcpu, gva, (void *)buf, len, KVMOD_ACC_WRITE);
+	struct kvmod_guest_mode mode;
+
+	vcpu->vm->vendor->get_mode(vcpu, &mode);
+	return guest_virt_copy(vcpu, &mode, gva, (void *)buf, len,
+			       KVMOD_ACC_WRITE);
 }
 EXPORT_SYMBOL_GPL(kvmod_write_guest_virt);
 
@@ -184,8 +180,8 @@ int kvmod_fetch_insn(struct kvmod_vcpu *vcpu, u8 *buf, bool *long64)
 	if (!*long64)
 		linear = (u32)linear;
 	for (n = KVMOD_INSN_MAX; n > 0; n--) {
-		if (!kvmod_read_guest_virt(vcpu, linear, buf, n,
-					   KVMOD_ACC_FETCH))
+		if (!guest_virt_copy(vcpu, &mode, linear, buf, n,
+				     KVMOD_ACC_FETCH))
 			return n;
 		/* Retry shorter only when the tail crosses into a new page. */
 		if (((linear + n - 1) ^ linear) < PAGE_SIZE)

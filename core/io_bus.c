@@ -171,6 +171,9 @@ int kvmod_io_bus_access(struct kvmod_vcpu *vcpu, enum kvmod_bus idx,
 	if (idx == KVMOD_MMIO_BUS && vm->irqchip && vm->irqchip->local_mmio &&
 	    !vm->irqchip->local_mmio(vcpu, addr, len, val, write))
 		return 0;
+	/* A bus no device ever joined (no irqchip, no eventfd): done. */
+	if (!rcu_access_pointer(vm->buses[idx]))
+		return -EOPNOTSUPP;
 	srcu = srcu_read_lock(&vm->io_srcu);
 	r = bus_find(srcu_dereference(vm->buses[idx], &vm->io_srcu), addr,
 		     len);

@@ -16,6 +16,7 @@
 #include <linux/rcuwait.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
+#include <linux/thread_info.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
@@ -564,15 +565,72 @@ int kvmod_fetch_insn(struct kvmod_vcpu *vcpu, u8 *buf, bool *long64);
 /* run.c: vendor entry/exit protocol and exits */
 #define KVMOD_ENTER_FLUSH_TLB	1	/* flush the guest's TLB, then enter */
 #define KVMOD_ENTER_CANCEL	(-1)	/* requests or a signal: do not enter */
-int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu);
-void kvmod_vcpu_exit_guest(struct kvmod_vcpu *vcpu);
+/**
+ * kvmod_vcpu_enter_guest() - mark a vCPU as entering the guest
+ * @vcpu: the vCPU, on this CPU with interrupts disabled
+ *
+ * Return: KVMOD_ENTER_CANCEL when a request or a signal arrived since
+ * core prepared the entry (the vendor then returns KVMOD_EXIT_RESUME
+ * without entering, and core's loop handles it); otherwise
+ * KVMOD_ENTER_FLUSH_TLB when the guest's TLB entries must be flushed
+ * before entry, or 0. Inline: on the path of every entry.
+ */
+static inline int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
+{
+	u64 gen;
+
+	WRITE_ONCE(vcpu->mode, KVMOD_IN_GUEST);
+	/*
+	 * Pairs with the barriers in kvmod_flush_remote_tlbs() and
+	 * kvmod_vcpu_kick(): either this sees their update, or they see
+	 * IN_GUEST and send an IPI.
+	 */
+	smp_mb();
+	if (READ_ONCE(vcpu->requests) ||
+	    (read_thread_flags() & (_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL |
+				    _TIF_NEED_RESCHED))) {
+		WRITE_ONCE(vcpu->mode, KVMOD_OUTSIDE_GUEST);
+		return KVMOD_ENTER_CANCEL;
+	}
+	gen = atomic64_read(&vcpu->vm->tlb_gen);
+	if (gen == vcpu->tlb_gen)
+		return 0;
+	vcpu->tlb_gen = gen;
+	return KVMOD_ENTER_FLUSH_TLB;
+}
 void kvmod_flush_remote_tlbs(struct kvmod_vm *vm);
 int kvmod_exit_hlt(struct kvmod_vcpu *vcpu);
 int kvmod_exit_shutdown(struct kvmod_vcpu *vcpu);
 int kvmod_exit_fail_entry(struct kvmod_vcpu *vcpu, u64 reason);
 int kvmod_exit_internal(struct kvmod_vcpu *vcpu, u32 suberror, u64 data0,
 			u64 data1);
-void kvmod_count_exit(struct kvmod_vcpu *vcpu, u32 code);
+
+/**
+ * kvmod_vcpu_exit_guest() - mark a vCPU as out of the guest
+ * @vcpu: the vCPU, still with interrupts disabled
+ *
+ * Inline: on the path of every exit.
+ */
+static inline void kvmod_vcpu_exit_guest(struct kvmod_vcpu *vcpu)
+{
+	/* Everything the guest did happens-before a kicker seeing this. */
+	smp_store_release(&vcpu->mode, KVMOD_OUTSIDE_GUEST);
+}
+
+/**
+ * kvmod_count_exit() - count a hardware exit for the statistics
+ * @vcpu: the vCPU
+ * @code: the vendor's exit code
+ *
+ * Inline: on the path of every exit.
+ */
+static inline void kvmod_count_exit(struct kvmod_vcpu *vcpu, u32 code)
+{
+	if (likely(code < vcpu->vm->vendor->nr_exit_codes))
+		vcpu->exit_stats[code]++;
+	else
+		vcpu->exit_stats_other++;
+}
 
 /* io_bus.c */
 int kvmod_io_bus_register(struct kvmod_vm *vm, enum kvmod_bus idx, u64 addr,

@@ -14,6 +14,8 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 
+#include <asm/unaligned.h>
+
 #include "registry.h"
 #include "insn_len.h"
 #include "trace_kvm.h"
@@ -196,6 +198,17 @@ static int pio_string(struct kvmod_vcpu *vcpu, const struct kvmod_pio_exit *io)
 	return pio_exit_to_user(vcpu);
 }
 
+/* OUT's data for userspace: the low @size bytes of RAX, without memcpy. */
+static inline void pio_store_out(void *data, u64 rax, u8 size)
+{
+	if (size == 1)
+		*(u8 *)data = rax;
+	else if (size == 2)
+		put_unaligned((u16)rax, (u16 *)data);
+	else
+		put_unaligned((u32)rax, (u32 *)data);
+}
+
 /**
  * kvmod_handle_pio() - handle an I/O instruction exit
  * @vcpu: the vCPU
@@ -222,7 +235,7 @@ int kvmod_handle_pio(struct kvmod_vcpu *vcpu, const struct kvmod_pio_exit *io)
 		return pio_string(vcpu, io);
 
 	if (!io->in)
-		memcpy(vcpu->pio_data, &vcpu->regs[KVMOD_RAX], io->size);
+		pio_store_out(vcpu->pio_data, vcpu->regs[KVMOD_RAX], io->size);
 	return pio_exit_to_user(vcpu);
 }
 EXPORT_SYMBOL_GPL(kvmod_handle_pio);

@@ -18,52 +18,6 @@
 #include "registry.h"
 #include "trace_kvmod.h"
 
-/**
- * kvmod_vcpu_enter_guest() - mark a vCPU as entering the guest
- * @vcpu: the vCPU, on this CPU with interrupts disabled
- *
- * Return: KVMOD_ENTER_CANCEL when a request or a signal arrived since
- * core prepared the entry (the vendor then returns KVMOD_EXIT_RESUME
- * without entering, and core's loop handles it); otherwise
- * KVMOD_ENTER_FLUSH_TLB when the guest's TLB entries must be flushed
- * before entry, or 0.
- */
-int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
-{
-	u64 gen;
-
-	WRITE_ONCE(vcpu->mode, KVMOD_IN_GUEST);
-	/*
-	 * Pairs with the barriers in kvmod_flush_remote_tlbs() and
-	 * kvmod_vcpu_kick(): either this sees their update, or they see
-	 * IN_GUEST and send an IPI.
-	 */
-	smp_mb();
-	if (READ_ONCE(vcpu->requests) ||
-	    (read_thread_flags() & (_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL |
-				    _TIF_NEED_RESCHED))) {
-		WRITE_ONCE(vcpu->mode, KVMOD_OUTSIDE_GUEST);
-		return KVMOD_ENTER_CANCEL;
-	}
-	gen = atomic64_read(&vcpu->vm->tlb_gen);
-	if (gen == vcpu->tlb_gen)
-		return 0;
-	vcpu->tlb_gen = gen;
-	return KVMOD_ENTER_FLUSH_TLB;
-}
-EXPORT_SYMBOL_GPL(kvmod_vcpu_enter_guest);
-
-/**
- * kvmod_vcpu_exit_guest() - mark a vCPU as out of the guest
- * @vcpu: the vCPU, still with interrupts disabled
- */
-void kvmod_vcpu_exit_guest(struct kvmod_vcpu *vcpu)
-{
-	/* Everything the guest did happens-before a kicker seeing this. */
-	smp_store_release(&vcpu->mode, KVMOD_OUTSIDE_GUEST);
-}
-EXPORT_SYMBOL_GPL(kvmod_vcpu_exit_guest);
-
 static void kvmod_kick_ipi(void *info)
 {
 }
@@ -108,20 +62,6 @@ static void count_user_exit(struct kvmod_vcpu *vcpu, u32 reason)
 	if (reason < ARRAY_SIZE(vcpu->user_exits))
 		vcpu->user_exits[reason]++;
 }
-
-/**
- * kvmod_count_exit() - count a hardware exit for the statistics
- * @vcpu: the vCPU
- * @code: the vendor's exit code
- */
-void kvmod_count_exit(struct kvmod_vcpu *vcpu, u32 code)
-{
-	if (code < vcpu->vm->vendor->nr_exit_codes)
-		vcpu->exit_stats[code]++;
-	else
-		vcpu->exit_stats_other++;
-}
-EXPORT_SYMBOL_GPL(kvmod_count_exit);
 
 /**
  * kvmod_exit_hlt() - the guest halted; exit to userspace
@@ -322,12 +262,17 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 	for (;;) {
-		if (signal_pending(current)) {
-			run->exit_reason = KVM_EXIT_INTR;
-			r = -EINTR;
-			break;
+		/* One test for a signal or a reschedule, the common "no". */
+		if (unlikely(read_thread_flags() &
+			     (_TIF_SIGPENDING | _TIF_NOTIFY_SIGNAL |
+			      _TIF_NEED_RESCHED))) {
+			if (signal_pending(current)) {
+				run->exit_reason = KVM_EXIT_INTR;
+				r = -EINTR;
+				break;
+			}
+			cond_resched();
 		}
-		cond_resched();
 		if (vcpu->vm->irqchip && vcpu_init_sipi_due(vcpu) &&
 		    !kvmod_vcpu_accept_init_sipi(vcpu)) {
 			/* An AP waiting for INIT and SIPI. */

@@ -159,19 +159,20 @@ static const svm_exit_handler_t svm_exit_handlers[] = {
 	[SVM_EXIT_NPF] = svm_exit_npf,
 };
 
-/* An event whose delivery the exit interrupted goes back to core. */
-static void svm_save_interrupted_event(struct svm_vcpu *svm)
+/*
+ * An event whose delivery the exit interrupted goes back to core. Out of
+ * line: most exits interrupt none (see svm_handle_exit()).
+ */
+static noinline void svm_save_interrupted_event(struct svm_vcpu *svm,
+						u32 info)
 {
 	struct vmcb_control_area *ctl = &svm->vmcb->control;
-	u32 info = ctl->exit_int_info;
 	struct kvmod_event ev = {
 		.vector = info & SVM_EXITINTINFO_VEC_MASK,
 		.has_error = info & SVM_EXITINTINFO_VALID_ERR,
 		.error = ctl->exit_int_info_err,
 	};
 
-	if (!(info & SVM_EXITINTINFO_VALID))
-		return;
 	switch (info & SVM_EXITINTINFO_TYPE_MASK) {
 	case SVM_EXITINTINFO_TYPE_INTR:
 		ev.type = KVMOD_EVENT_IRQ;
@@ -204,7 +205,8 @@ int svm_handle_exit(struct kvmod_vcpu *vcpu)
 		return kvmod_exit_fail_entry(vcpu, code);
 	}
 	kvmod_count_exit(vcpu, code);
-	svm_save_interrupted_event(svm);
+	if (unlikely(ctl->exit_int_info & SVM_EXITINTINFO_VALID))
+		svm_save_interrupted_event(svm, ctl->exit_int_info);
 
 	/* The most frequent exits: direct calls, no retpoline. */
 	if (code == SVM_EXIT_IOIO)
