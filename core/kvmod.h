@@ -598,6 +598,7 @@ static inline int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
 	vcpu->tlb_gen = gen;
 	return KVMOD_ENTER_FLUSH_TLB;
 }
+
 void kvmod_flush_remote_tlbs(struct kvmod_vm *vm);
 int kvmod_exit_hlt(struct kvmod_vcpu *vcpu);
 int kvmod_exit_shutdown(struct kvmod_vcpu *vcpu);
