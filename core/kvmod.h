@@ -105,6 +105,7 @@ struct kvmod_vcpu_events {
 #define KVMOD_REQ_EVENT		0	/* re-evaluate pending events */
 #define KVMOD_REQ_TRIPLE_FAULT	1	/* shutdown: KVM_EXIT_SHUTDOWN */
 #define KVMOD_REQ_IOAPIC_EOI	2	/* KVM_EXIT_IOAPIC_EOI (split irqchip) */
+#define KVMOD_REQ_TLB_FLUSH	3	/* flush the guest's TLB before entry */
 
 /* Result of handling one exit: stay in the kernel or go to userspace. */
 #define KVMOD_EXIT_RESUME	1
@@ -349,7 +350,6 @@ struct kvmod_vm {
 	enum kvmod_pt_format pt_format;
 	void *vendor_data;
 	void *mmu_data;
-	atomic64_t tlb_gen;		/* bumped when translations go away */
 	u64 dirty_log_caps;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
 	struct kvmod_vm_stat stat;
 	struct dentry *debugfs;
@@ -440,7 +440,7 @@ struct kvmod_vcpu {
 
 	int cpu;			/* CPU of the last entry */
 	int mode;			/* enum kvmod_vcpu_mode */
-	u64 tlb_gen;			/* vm->tlb_gen at the last flush */
+	bool tlb_flush;			/* KVMOD_REQ_TLB_FLUSH taken, not done */
 	unsigned long requests;		/* KVMOD_REQ_* bits, atomic */
 
 	/* Events (events.c); only the vCPU's own thread changes them. */
@@ -577,8 +577,6 @@ int kvmod_fetch_insn(struct kvmod_vcpu *vcpu, u8 *buf, bool *long64);
  */
 static inline int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
 {
-	u64 gen;
-
 	WRITE_ONCE(vcpu->mode, KVMOD_IN_GUEST);
 	/*
 	 * Pairs with the barriers in kvmod_flush_remote_tlbs() and
@@ -592,10 +590,9 @@ static inline int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
 		WRITE_ONCE(vcpu->mode, KVMOD_OUTSIDE_GUEST);
 		return KVMOD_ENTER_CANCEL;
 	}
-	gen = atomic64_read(&vcpu->vm->tlb_gen);
-	if (gen == vcpu->tlb_gen)
+	if (likely(!vcpu->tlb_flush))
 		return 0;
-	vcpu->tlb_gen = gen;
+	vcpu->tlb_flush = false;
 	return KVMOD_ENTER_FLUSH_TLB;
 }
 

@@ -6,8 +6,8 @@
  *   kvmod_vcpu_enter_guest()  - publish IN_GUEST, tell if a TLB flush is due
  *   ... VMRUN / VMRESUME ...
  *   kvmod_vcpu_exit_guest()   - back to OUTSIDE_GUEST
- * kvmod_flush_remote_tlbs() bumps the VM's TLB generation and interrupts
- * every vCPU that is in the guest, so none keeps using a dropped
+ * kvmod_flush_remote_tlbs() makes a KVMOD_REQ_TLB_FLUSH request of every
+ * vCPU and interrupts those in the guest, so none keeps using a dropped
  * translation.
  */
 #include <linux/rcuwait.h>
@@ -35,20 +35,21 @@ void kvmod_flush_remote_tlbs(struct kvmod_vm *vm)
 {
 	int i, n;
 
-	atomic64_inc(&vm->tlb_gen);
-	/*
-	 * Order the generation bump before reading vcpu->mode; pairs with
-	 * the barrier in kvmod_vcpu_enter_guest(): either the vCPU sees the
-	 * new generation, or this sees it in the guest and kicks it.
-	 */
-	smp_mb();
 	/* Pairs with the release in kvmod_create_vcpu(). */
 	n = smp_load_acquire(&vm->nr_vcpus);
+	for (i = 0; i < n; i++)
+		kvmod_make_request(kvmod_get_vcpu(vm, i), KVMOD_REQ_TLB_FLUSH);
+	/*
+	 * Order the requests before reading vcpu->mode; pairs with the
+	 * barrier in kvmod_vcpu_enter_guest(): either the vCPU sees its
+	 * request, or this sees it in the guest and interrupts it.
+	 */
+	smp_mb();
 	for (i = 0; i < n; i++) {
 		struct kvmod_vcpu *vcpu = kvmod_get_vcpu(vm, i);
 		int cpu;
 
-		if (!vcpu || READ_ONCE(vcpu->mode) == KVMOD_OUTSIDE_GUEST)
+		if (READ_ONCE(vcpu->mode) == KVMOD_OUTSIDE_GUEST)
 			continue;
 		cpu = READ_ONCE(vcpu->cpu);
 		if (cpu >= 0 && cpu != raw_smp_processor_id())
@@ -212,6 +213,8 @@ static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
 		vcpu->ev.exception.injected = false;
 		return kvmod_exit_shutdown(vcpu);
 	}
+	if (kvmod_check_request(vcpu, KVMOD_REQ_TLB_FLUSH))
+		vcpu->tlb_flush = true;
 	if (kvmod_check_request(vcpu, KVMOD_REQ_EVENT)) {
 		kvmod_process_nmis(vcpu);
 		kvmod_inject_events(vcpu);

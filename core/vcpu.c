@@ -404,6 +404,8 @@ static int vcpu_create_reserved(struct kvmod_vm *vm, unsigned long id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->cpu = -1;
+	/* A fresh vCPU starts from a clean TLB (its ASID/VPID may be reused). */
+	vcpu->tlb_flush = true;
 	mutex_init(&vcpu->mutex);
 	rcuwait_init(&vcpu->wait);
 	kvmod_vcpu_reset_regs(vcpu);
