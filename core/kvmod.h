@@ -220,6 +220,8 @@ struct kvmod_cpuid_bits {
  *	the others
  * @vcpu_create: a vCPU was created (before userspace can run it)
  * @vcpu_destroy: free what the component attached to the vCPU
+ * @cpuid_changed: KVM_SET_CPUID2 gave the vCPU a new CPUID table: derive
+ *	what depends on it (with the vCPU's mutex held)
  * @vm_destroy: free what it attached to the VM (no vCPU runs; their
  *	@vcpu_destroy calls come after)
  * @cpuid_bits: CPUID bits the component implements, offered on top of
@@ -239,6 +241,7 @@ struct kvmod_component_ops {
 			   unsigned long arg);
 	int (*vcpu_create)(struct kvmod_vcpu *vcpu);
 	void (*vcpu_destroy)(struct kvmod_vcpu *vcpu);
+	void (*cpuid_changed)(struct kvmod_vcpu *vcpu);
 	void (*vm_destroy)(struct kvmod_vm *vm);
 	const struct kvmod_cpuid_bits *cpuid_bits;
 	unsigned int nr_cpuid_bits;

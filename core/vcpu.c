@@ -135,6 +135,19 @@ static int kvmod_set_sregs(struct kvmod_vcpu *vcpu,
 	return 0;
 }
 
+/* The vCPU's CPUID table changed: components derive their settings. */
+static void vcpu_components_cpuid_changed(struct kvmod_vcpu *vcpu)
+{
+	const struct kvmod_component_ops *c;
+	int i;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (c && c->cpuid_changed)
+			c->cpuid_changed(vcpu);
+	}
+}
+
 /* An ioctl core does not know: the VM's components may. */
 static long vcpu_component_ioctl(struct kvmod_vcpu *vcpu, unsigned int ioctl,
 				 unsigned long arg)
@@ -250,8 +263,13 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 			return -EFAULT;
 		return kvmod_set_mp_state(vcpu, &mp);
 	}
-	case KVM_SET_CPUID2:
-		return kvmod_set_cpuid2(vcpu, argp);
+	case KVM_SET_CPUID2: {
+		int r = kvmod_set_cpuid2(vcpu, argp);
+
+		if (!r)
+			vcpu_components_cpuid_changed(vcpu);
+		return r;
+	}
 	case KVM_GET_CPUID2:
 		return kvmod_get_cpuid2(vcpu, argp);
 	case KVM_GET_MSRS:

@@ -307,6 +307,7 @@ static const struct kvmod_component_ops irqchip_component = {
 	.vcpu_ioctl = irqchip_vcpu_ioctl,
 	.vcpu_create = irqchip_vcpu_create,
 	.vcpu_destroy = irqchip_vcpu_destroy,
+	.cpuid_changed = kvmod_vlapic_cpuid_changed,
 	.vm_destroy = irqchip_vm_destroy,
 	.cpuid_bits = irqchip_cpuid_bits,
 	.nr_cpuid_bits = ARRAY_SIZE(irqchip_cpuid_bits),

@@ -569,6 +569,41 @@ void kvmod_vlapic_set_x2apic_api(struct kvmod_vcpu *vcpu)
 	spin_unlock_irqrestore(&vl->lock, flags);
 }
 
+/* The LAPIC features the guest's CPUID offers, as KVM derives them. */
+static void vlapic_cpuid_config(struct kvmod_vcpu *vcpu,
+				struct kvmod_lapic_config *cfg)
+{
+	/* CPUID.1:ECX[24]: the TSC-deadline timer mode. */
+	cfg->tsc_deadline = kvmod_guest_has_feature(vcpu, 1, 2, 24);
+	/* Directed EOI with x2APIC, when userspace has the IOAPIC (split). */
+	cfg->directed_eoi = kvmod_guest_has_feature(vcpu, 1, 2, 21) &&
+			    READ_ONCE(to_virq(vcpu->vm)->split);
+}
+
+/**
+ * kvmod_vlapic_cpuid_changed() - apply a new CPUID table to the LAPIC
+ * @vcpu: the vCPU (its mutex held; its LAPIC may be absent)
+ *
+ * Without CPUID.1:ECX[24] the timer has no TSC-deadline mode (LVTT
+ * bit 18 is not writable and the deadline MSR does nothing), as KVM.
+ */
+void kvmod_vlapic_cpuid_changed(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	struct kvmod_lapic_config cfg;
+	unsigned long flags;
+
+	if (!vl)
+		return;
+	spin_lock_irqsave(&vl->lock, flags);
+	cfg = vl->l.cfg;
+	spin_unlock_irqrestore(&vl->lock, flags);
+	vlapic_cpuid_config(vcpu, &cfg);
+	spin_lock_irqsave(&vl->lock, flags);
+	kvmod_lapic_set_config(&vl->l, &cfg);
+	spin_unlock_irqrestore(&vl->lock, flags);
+}
+
 /**
  * kvmod_vlapic_create() - give a new vCPU its local APIC
  * @vcpu: the vCPU, not yet visible to userspace
@@ -588,8 +623,8 @@ int kvmod_vlapic_create(struct kvmod_vcpu *vcpu)
 	spin_lock_init(&vl->lock);
 	hrtimer_init(&vl->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	vl->timer.function = vlapic_timer_fn;
-	/* The TSC-deadline mode is offered (KVM_CAP_TSC_DEADLINE_TIMER). */
-	vl->l.cfg.tsc_deadline = true;
+	/* Until KVM_SET_CPUID2: what kvmod's own CPUID offers. */
+	vlapic_cpuid_config(vcpu, &vl->l.cfg);
 	vl->l.cfg.x2apic_format = READ_ONCE(to_virq(vcpu->vm)->x2apic_format);
 	vl->l.cfg.no_broadcast_quirk =
 		READ_ONCE(to_virq(vcpu->vm)->no_broadcast_quirk);

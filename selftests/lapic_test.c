@@ -207,6 +207,16 @@ static void guest_tsc_deadline(void)
 	GUEST_SYNC(ticks);
 }
 
+/* Without the CPUID bit: LVTT bit 18 is not writable, the MSR inert. */
+static void guest_no_tsc_deadline(void)
+{
+	xapic_enable();
+	xapic_write(APIC_LVTT, APIC_LVT_TSCDEADLINE | TIMER_VEC);
+	GUEST_SYNC(xapic_read(APIC_LVTT));
+	kg_wrmsr(MSR_IA32_TSC_DEADLINE, kg_rdtsc() + 1000000);
+	GUEST_SYNC(kg_rdmsr(MSR_IA32_TSC_DEADLINE));
+}
+
 static inline void write_cr8(uint64_t v)
 {
 	asm volatile("mov %0, %%cr8" :: "r"(v) : "memory");
@@ -505,6 +515,24 @@ TEST_F(lapic, tsc_deadline_timer)
 	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
 	EXPECT_EQ(2, sync_value(_metadata, vm, 0));
 	EXPECT_EQ(2, sync_value(_metadata, vm, 0));
+	KG_ASSERT_DONE(vm, 0);
+}
+
+/* The TSC-deadline mode follows the guest's CPUID, as KVM's. */
+TEST_F(lapic, tsc_deadline_needs_cpuid)
+{
+	struct kg_vm *vm = &self->vm;
+	struct kvm_cpuid_entry2 *e;
+
+	e = kt_cpuid_find(vm->cpuid, 1, 0);
+	ASSERT_NE(NULL, e);
+	e->ecx &= ~(1U << CPUID1_ECX_TSC_DEADLINE);
+	ASSERT_EQ(0, kt_set_cpuid(vm->v[0].fd, vm->cpuid));
+
+	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_no_tsc_deadline));
+	/* One-shot mode, the vector kept. */
+	EXPECT_EQ(TIMER_VEC, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
 	KG_ASSERT_DONE(vm, 0);
 }
 
