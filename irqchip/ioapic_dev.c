@@ -136,14 +136,24 @@ static int vioapic_write(struct kvmod_io_device *dev, struct kvmod_vcpu *vcpu,
 	unsigned long flags;
 	int r = 0;
 
+	bool unmasked = false;
+
 	spin_lock_irqsave(&virq->ioapic_lock, flags);
-	if (kvmod_ioapic_in_range(&virq->ioapic, addr))
+	if (kvmod_ioapic_in_range(&virq->ioapic, addr)) {
 		kvmod_ioapic_mmio_write(&virq->ioapic,
 					addr - virq->ioapic.base_address, len,
 					val, vioapic_deliver, virq, &info);
-	else
+		unmasked = info.pin >= 0 &&
+			   (info.old_bits & KVMOD_IOAPIC_MASKED) &&
+			   !(virq->ioapic.redirtbl[info.pin] &
+			     KVMOD_IOAPIC_MASKED);
+	} else {
 		r = -EOPNOTSUPP;
+	}
 	spin_unlock_irqrestore(&virq->ioapic_lock, flags);
+	/* The PIT's pin unmasked: it forgets the ticks it meant to resend. */
+	if (unmasked && vioapic_pit_pin(virq, BIT(info.pin)))
+		kvmod_vpit_irq0_unmasked(virq);
 	return r;
 }
 

@@ -135,5 +135,6 @@ long kvmod_vpit_ioctl(struct kvmod_virq *virq, unsigned int ioctl,
 		      void __user *argp);
 void kvmod_vpit_destroy(struct kvmod_virq *virq);
 void kvmod_vpit_irq0_acked(struct kvmod_virq *virq);
+void kvmod_vpit_irq0_unmasked(struct kvmod_virq *virq);
 
 #endif /* KVMOD_IRQCHIP_H */

@@ -45,6 +45,9 @@ static void vpic_events(struct kvmod_virq *virq)
 	kvmod_pic_take_events(&virq->pic, &acked, &masked);
 	if (acked & 1)
 		kvmod_vpit_irq0_acked(virq);
+	/* IRQ0 unmasked: the PIT forgets the ticks it meant to reinject. */
+	if ((masked & 1) && !(virq->pic.chip[0].imr & 1))
+		kvmod_vpit_irq0_unmasked(virq);
 }
 
 /**

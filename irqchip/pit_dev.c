@@ -11,9 +11,10 @@
  * consumes a pending tick and, if more are left, sends the next pulse.
  * The acknowledgment arrives with irqchip locks held, so that pulse is
  * sent from a work item. Reprogramming channel 0 (or KVM_SET_PIT*) drops
- * the pending ticks. With reinjection off each tick is a pulse. Not
- * modelled: KVM's IRQ0 mask notifier (unmasking drops pending ticks) and
- * its NMI watchdog path (ticks sent to LINT0 in NMI mode).
+ * the pending ticks, and so does unmasking IRQ0 at the PIC or the
+ * IOAPIC (KVM's mask notifier). With reinjection off each tick is a
+ * pulse. Not modelled: KVM's NMI watchdog path (ticks sent to LINT0 in
+ * NMI mode).
  *
  * Locking: @lock (a spinlock, irqsave) covers the model, the timer's
  * bookkeeping and the reinjection counters; it is never held while GSI 0
@@ -173,6 +174,28 @@ static void vpit_work_fn(struct work_struct *work)
 	spin_unlock_irqrestore(&vp->lock, flags);
 	if (pulse)
 		vpit_pulse(vp);
+}
+
+/**
+ * kvmod_vpit_irq0_unmasked() - the guest unmasked IRQ0 (GSI 0)
+ * @virq: the VM's irqchip, or NULL
+ *
+ * As KVM's mask notifier: ticks not yet reinjected are dropped, so an
+ * unmask brings no burst of old ticks. May be called with irqchip
+ * spinlocks held. Nothing without a PIT.
+ */
+void kvmod_vpit_irq0_unmasked(struct kvmod_virq *virq)
+{
+	struct kvmod_vpit *vp;
+	unsigned long flags;
+
+	/* Pairs with the release in vpit_create(): a PIT set up in full. */
+	vp = virq ? smp_load_acquire(&virq->pit) : NULL;
+	if (!vp)
+		return;
+	spin_lock_irqsave(&vp->lock, flags);
+	vpit_reset_reinject(vp);
+	spin_unlock_irqrestore(&vp->lock, flags);
 }
 
 /**

@@ -708,4 +708,70 @@ TEST_F(chip, signal_msi)
 	EXPECT_EQ(0, G(out[1]));
 }
 
+/* ---- the PIT's IRQ0 and its mask ---- */
+
+#define PIT_CH0			0x40
+#define PIT_CMD			0x43
+#define PIT_1KHZ		1193	/* counts of 1.193182 MHz */
+
+static volatile uint64_t p_tsc_per_ms;
+static volatile uint64_t pit_ticks;
+
+static void on_pit(struct kg_frame *f)
+{
+	pit_ticks++;
+	kg_outb(PIC_MASTER_CMD, PIC_EOI);
+}
+
+static void spin_ms(uint64_t ms)
+{
+	uint64_t end = kg_rdtsc() + ms * p_tsc_per_ms;
+
+	while (kg_rdtsc() < end)
+		kg_pause();
+}
+
+/*
+ * The PIT ticks at 1 kHz for 100 ms while IRQ0 is masked at the PIC,
+ * then IRQ0 is unmasked for 20 ms. KVM's mask notifier drops the ticks
+ * that reinjection held back, so the guest sees about 20 interrupts,
+ * not a burst of the hundred it missed.
+ */
+static void guest_pit_unmask(void)
+{
+	lapic_extint();
+	pic_init(0xff, 0xff);
+	kg_outb(PIT_CMD, 0x34);			/* channel 0, LSB+MSB, mode 2 */
+	kg_outb(PIT_CH0, PIT_1KHZ & 0xff);
+	kg_outb(PIT_CH0, PIT_1KHZ >> 8);
+	spin_ms(100);
+	kg_sti();
+	kg_outb(PIC_MASTER_DATA, 0xfe);
+	spin_ms(20);
+	kg_cli();
+	out[0] = pit_ticks;
+	GUEST_SYNC(1);
+}
+
+TEST_F(chip, pit_unmask_drops_held_ticks)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	int khz;
+
+	if (cap_of(KVM_CAP_PIT2) <= 0)
+		SKIP(return, "KVM_CAP_PIT2 not reported");
+	START(guest_pit_unmask);
+	ASSERT_EQ(0, ioctl(self->vm.vm_fd, KVM_CREATE_PIT2, &pit));
+	kg_set_handler(&self->vm, 0x20, on_pit);
+	khz = ioctl(self->vm.v[0].fd, KVM_GET_TSC_KHZ, 0);
+	ASSERT_LT(0, khz);
+	G(p_tsc_per_ms) = khz;
+	SYNC(1);
+	TH_LOG("%llu IRQ0s in the 20 ms after the unmask",
+	       (unsigned long long)G(out[0]));
+	EXPECT_LE(3, G(out[0]));
+	EXPECT_GE(40, G(out[0]));
+	DONE();
+}
+
 TEST_HARNESS_MAIN
