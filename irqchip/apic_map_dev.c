@@ -13,6 +13,18 @@
 
 #include "irqchip.h"
 
+/* A map and what frees it after the readers that may still use it. */
+struct apic_map_box {
+	struct rcu_head rcu;
+	struct kvmod_apic_map map;
+};
+
+static void apic_map_free(struct kvmod_apic_map *map)
+{
+	if (map)
+		kvfree_rcu(container_of(map, struct apic_map_box, map), rcu);
+}
+
 /* Was @map built from the current state of all @n APICs? */
 static bool apic_map_current(struct kvmod_virq *virq,
 			     const struct kvmod_apic_map *map, u32 n)
@@ -26,7 +38,8 @@ static void apic_map_rebuild(struct kvmod_virq *virq)
 {
 	struct kvmod_vm *vm = virq->vm;
 	struct kvmod_apic_map_entry *e;
-	struct kvmod_apic_map *map, *old;
+	struct kvmod_apic_map *old;
+	struct apic_map_box *box;
 	struct kvmod_vlapic *vl;
 	unsigned long flags;
 	u32 gen, n, i;
@@ -51,14 +64,15 @@ static void apic_map_rebuild(struct kvmod_virq *virq)
 		kvmod_lapic_map_entry(&vl->l, &e[i]);
 		spin_unlock_irqrestore(&vl->lock, flags);
 	}
-	map = kvzalloc(kvmod_apic_map_size(e, n), GFP_KERNEL_ACCOUNT);
-	if (map) {
-		kvmod_apic_map_build(map, e, n);
-		map->gen = gen;
-		map->nr_apics = n;
-		rcu_assign_pointer(virq->map, map);
-		synchronize_rcu();
-		kvfree(old);
+	box = kvzalloc(offsetof(struct apic_map_box, map) +
+		       kvmod_apic_map_size(e, n), GFP_KERNEL_ACCOUNT);
+	if (box) {
+		kvmod_apic_map_build(&box->map, e, n);
+		box->map.gen = gen;
+		box->map.nr_apics = n;
+		rcu_assign_pointer(virq->map, &box->map);
+		/* No waiting here: the vCPU thread may be the one rebuilding. */
+		apic_map_free(old);
 	}
 	kvfree(e);
 out:
@@ -87,7 +101,7 @@ void kvmod_virq_map_init(struct kvmod_virq *virq)
 void kvmod_virq_map_destroy(struct kvmod_virq *virq)
 {
 	cancel_work_sync(&virq->map_work);
-	kvfree(rcu_dereference_protected(virq->map, true));
+	apic_map_free(rcu_dereference_protected(virq->map, true));
 	RCU_INIT_POINTER(virq->map, NULL);
 }
 
