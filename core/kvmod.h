@@ -138,6 +138,10 @@ struct kvmod_vcpu_events {
  *	vcpu->interrupt_shadow in step
  * @get_msr: read an MSR of the guest; -EINVAL if not supported
  * @set_msr: write one; @host for KVM_SET_MSRS (fewer checks, e.g. LMA)
+ * @update_debug: guest debugging or the debug registers changed: intercept
+ *	#BP while KVM_GUESTDBG_USE_SW_BP is on, and run the guest with
+ *	DR7 = vcpu->debug.hw_dr7 (debug.c; DR0-3 are loaded at each entry by
+ *	kvmod_load_guest_db())
  * @exit_name: name of a hardware exit reason, for statistics
  * @nr_exit_codes: size of the exit statistics table (exit codes below it)
  */
@@ -167,6 +171,7 @@ struct kvmod_vendor_ops {
 	void (*set_interrupt_shadow)(struct kvmod_vcpu *vcpu, u8 shadow);
 	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *data);
 	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 data, bool host);
+	void (*update_debug)(struct kvmod_vcpu *vcpu);
 	const char *(*exit_name)(u32 code);
 	u32 nr_exit_codes;
 };
@@ -401,6 +406,21 @@ struct kvmod_mmio_pending {
 	u8 data[KVMOD_MMIO_WRITE_OFF + KVMOD_MMIO_MAX_LEN];
 };
 
+/*
+ * Guest debugging (KVM_SET_GUEST_DEBUG) and what the hardware runs the
+ * guest with, derived by debug.c from it and the guest's own registers.
+ */
+struct kvmod_vcpu_debug {
+	u32 control;			/* KVM_GUESTDBG_*, 0 when off */
+	u64 user_db[4];			/* KVM_GUESTDBG_USE_HW_BP: DR0-3 */
+	u64 user_dr7;			/* ... and DR7 */
+	u64 eff_db[4];			/* DR0-3 while the guest runs */
+	u64 eff_dr7;			/* DR7 the guest runs under */
+	u64 hw_dr7;			/* in hardware: GD is emulated */
+	bool load_db;			/* a breakpoint is armed: load DR0-3 */
+	bool tf_set;			/* kvmod set RFLAGS.TF to single-step */
+};
+
 enum kvmod_vcpu_mode {
 	KVMOD_OUTSIDE_GUEST = 0,
 	KVMOD_IN_GUEST,
@@ -426,9 +446,10 @@ struct kvmod_vcpu {
 	 */
 	u64 next_rip;
 	u8 interrupt_shadow;
-	u64 dr[4];			/* guest DR0-3 (never in hardware) */
+	u64 dr[4];			/* guest DR0-3 (debug.c) */
 	u64 dr6;
 	u64 dr7;
+	struct kvmod_vcpu_debug debug;
 
 	struct fpu_guest guest_fpu;
 	struct kvmod_pio_pending pio;
@@ -506,7 +527,8 @@ static inline u64 kvmod_get_cr8(struct kvmod_vcpu *vcpu)
  */
 static inline bool kvmod_interrupt_allowed(struct kvmod_vcpu *vcpu)
 {
-	return (vcpu->rflags & X86_EFLAGS_IF) && !vcpu->interrupt_shadow;
+	return (vcpu->rflags & X86_EFLAGS_IF) && !vcpu->interrupt_shadow &&
+	       !(vcpu->debug.control & KVM_GUESTDBG_BLOCKIRQ);
 }
 
 /**
@@ -600,6 +622,27 @@ void kvmod_event_deferred(struct kvmod_vcpu *vcpu,
 			  const struct kvmod_event *ev);
 void kvmod_nmi_window_open(struct kvmod_vcpu *vcpu);
 bool kvmod_event_delivering(struct kvmod_vcpu *vcpu);
+
+/* debug.c: debug registers and guest debugging */
+void kvmod_debug_update(struct kvmod_vcpu *vcpu);
+int kvmod_get_dr(struct kvmod_vcpu *vcpu, int dr, u64 *val);
+int kvmod_set_dr(struct kvmod_vcpu *vcpu, int dr, u64 val);
+int kvmod_handle_db(struct kvmod_vcpu *vcpu, u64 payload);
+int kvmod_handle_bp(struct kvmod_vcpu *vcpu);
+void kvmod_debug_load_db(struct kvmod_vcpu *vcpu);
+
+/**
+ * kvmod_load_guest_db() - put the guest's DR0-3 into the hardware
+ * @vcpu: the vCPU, about to enter, with interrupts disabled
+ *
+ * Only while a breakpoint is armed (vcpu->debug.load_db); the vendor
+ * restores the host's with hw_breakpoint_restore() after the exit.
+ */
+static inline void kvmod_load_guest_db(struct kvmod_vcpu *vcpu)
+{
+	if (unlikely(vcpu->debug.load_db))
+		kvmod_debug_load_db(vcpu);
+}
 
 /* exit.c: exits handled the same way on every vendor */
 int kvmod_emulate_cpuid(struct kvmod_vcpu *vcpu);

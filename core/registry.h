@@ -68,6 +68,18 @@ void kvmod_get_vcpu_events(struct kvmod_vcpu *vcpu,
 int kvmod_set_vcpu_events(struct kvmod_vcpu *vcpu,
 			  const struct kvm_vcpu_events *ev);
 
+/* debug.c */
+int kvmod_get_debugregs(struct kvmod_vcpu *vcpu,
+			struct kvm_debugregs __user *argp);
+int kvmod_set_debugregs(struct kvmod_vcpu *vcpu,
+			const struct kvm_debugregs __user *argp);
+int kvmod_set_guest_debug(struct kvmod_vcpu *vcpu,
+			  const struct kvm_guest_debug __user *argp);
+long kvmod_guest_debug_caps(void);
+void kvmod_debug_reset(struct kvmod_vcpu *vcpu);
+void kvmod_debug_before_run(struct kvmod_vcpu *vcpu);
+void kvmod_debug_after_run(struct kvmod_vcpu *vcpu);
+
 /* cpuid.c */
 int kvmod_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
 int kvmod_set_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp);

@@ -120,6 +120,7 @@ static const struct kvmod_vendor_ops vmx_vendor_ops = {
 	.set_cr2 = vmx_set_cr2,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
+	.update_debug = vmx_update_debug,
 	.exit_name = vmx_exit_name,
 	.nr_exit_codes = VMX_NR_EXIT_CODES,
 };

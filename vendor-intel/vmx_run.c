@@ -10,8 +10,8 @@
  * TSS limits, IA32_DEBUGCTL, PKRU and the host's breakpoints. The syscall
  * MSRs are switched by the VM-entry/-exit MSR-load lists; CR2 is the
  * guest's while it runs. The FPU holds the guest's state for the whole
- * KVM_RUN (fpu_swap_kvm_fpstate() in core); the debug registers never
- * hold guest values.
+ * KVM_RUN (fpu_swap_kvm_fpstate() in core); the guest's DR0-3 are loaded
+ * while one of its breakpoints is armed (DR7 is in the VMCS).
  *
  * External interrupts exit without being acknowledged: they stay pending
  * and the host takes them as soon as interrupts are enabled again. An NMI
@@ -346,6 +346,7 @@ int vmx_vcpu_run(struct kvmod_vcpu *vcpu)
 		vmx->flush_vpid = false;
 	}
 	vmx_save_host(vmx, &host);
+	kvmod_load_guest_db(vcpu);
 
 	if (static_branch_unlikely(&kvmod_trace_exits))
 		kvmod_trace_kvm_entry(vcpu);

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Debug registers on SVM: core decides (core/debug.c), this file sets
+ * the VMCB's DR7 and the #BP intercept and turns #DB/#BP intercepts into
+ * core's calls. DR0-3 are loaded by hand before VMRUN (svm_run.c); DR6
+ * in the VMCB starts every run at its no-condition value, so after a #DB
+ * its set bits are that #DB's conditions.
+ */
+#include "svm.h"
+#include "debugreg.h"
+
+/**
+ * svm_update_debug() - the VMCB's DR7 and #BP intercept from core's state
+ * @vcpu: the vCPU
+ */
+void svm_update_debug(struct kvmod_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u32 *excp = &vmcb->control.intercepts[INTERCEPT_EXCEPTION];
+
+	vmcb->save.dr7 = vcpu->debug.hw_dr7;
+	if (vcpu->debug.control & KVM_GUESTDBG_USE_SW_BP)
+		*excp |= BIT(BP_VECTOR);
+	else
+		*excp &= ~BIT(BP_VECTOR);
+}
+
+/**
+ * svm_exit_db() - a #DB intercept
+ * @vcpu: the vCPU
+ *
+ * Return: what core's handling says.
+ */
+int svm_exit_db(struct kvmod_vcpu *vcpu)
+{
+	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
+	u64 payload = (save->dr6 ^ KVMOD_DR6_ACTIVE_LOW) & 0xffffffff;
+
+	save->dr6 = KVMOD_DR6_ACTIVE_LOW;
+	/* kvmod's own step over an NMI handler's IRET, unless userspace's. */
+	if (svm_nmi_singlestep_done(vcpu) &&
+	    !(vcpu->debug.control & KVM_GUESTDBG_SINGLESTEP))
+		return KVMOD_EXIT_RESUME;
+	return kvmod_handle_db(vcpu, payload);
+}
+
+/**
+ * svm_exit_bp() - a #BP intercept (KVM_GUESTDBG_USE_SW_BP)
+ * @vcpu: the vCPU, RIP at the INT3
+ *
+ * Return: what core's handling says.
+ */
+int svm_exit_bp(struct kvmod_vcpu *vcpu)
+{
+	return kvmod_handle_bp(vcpu);
+}
