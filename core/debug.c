@@ -2,17 +2,22 @@
 /*
  * Debug registers and guest debugging.
  *
- * The guest's DR0-3, DR6 and DR7 live in core (vcpu->dr[], dr6, dr7).
- * Every MOV DR exits and is emulated here, and every #DB the guest takes
- * exits too (both vendors intercept it). While a breakpoint is armed
- * (an enable bit of DR7), the vendor runs the guest with that DR7
- * (debug.hw_dr7) and loads DR0-3 before entry (kvmod_load_guest_db()),
- * so the guest's breakpoints and watchpoints fire in the hardware; the
- * host's come back with hw_breakpoint_restore() after the exit. Each
- * #DB's conditions reach kvmod_handle_db(): they go into the guest's DR6
- * and #DB or, while userspace debugs the guest, end KVM_RUN with
- * KVM_EXIT_DEBUG. DR7.GD is emulated (never in hardware): a MOV DR with
- * it set is a #DB with DR6.BD.
+ * The guest's DR0-3, DR6 and DR7 live in core (vcpu->dr[], dr6, dr7) and
+ * are switched lazily, as KVM does. MOV DR exits; the first one after an
+ * entry, unless userspace debugs the guest, hands the registers to the
+ * guest (debug.guest_owns): the vendor stops intercepting MOV DR, the
+ * instruction runs again, and until the next exit the guest uses the
+ * real registers (DR0-3 loaded by kvmod_load_guest_db() before entry, DR6
+ * and DR7 by the vendor), saved back by kvmod_save_guest_db() after it.
+ * Otherwise MOV DR is emulated here. While a breakpoint is armed (an
+ * enable bit of DR7) the guest runs with that DR7 (debug.hw_dr7) and its
+ * DR0-3 in hardware too, so its breakpoints and watchpoints fire; the
+ * host's come back with hw_breakpoint_restore() after the exit. Every
+ * #DB exits (both vendors intercept it); its conditions reach
+ * kvmod_handle_db(): they go into the guest's DR6 and #DB or, while
+ * userspace debugs the guest, end KVM_RUN with KVM_EXIT_DEBUG. DR7.GD of
+ * an intercepted MOV DR is emulated here (a #DB with DR6.BD before the
+ * instruction); the hardware's DR7 never has it while MOV DR exits.
  *
  * KVM_SET_GUEST_DEBUG, as in KVM: KVM_GUESTDBG_SINGLESTEP sets RFLAGS.TF
  * for each entry, hidden from the guest's registers as seen by userspace,
@@ -105,6 +110,27 @@ void kvmod_debug_load_db(struct kvmod_vcpu *vcpu)
 	set_debugreg(db[3], 3);
 }
 EXPORT_SYMBOL_GPL(kvmod_debug_load_db);
+
+/**
+ * kvmod_debug_save_db() - see kvmod_save_guest_db()
+ * @vcpu: the vCPU
+ * @dr6: the guest's DR6
+ * @dr7: the guest's DR7
+ */
+void kvmod_debug_save_db(struct kvmod_vcpu *vcpu, u64 dr6, u64 dr7)
+{
+	get_debugreg(vcpu->dr[0], 0);
+	get_debugreg(vcpu->dr[1], 1);
+	get_debugreg(vcpu->dr[2], 2);
+	get_debugreg(vcpu->dr[3], 3);
+	vcpu->dr6 = dr6;
+	vcpu->dr7 = dr7;
+	/* No guest condition left for the host's #DB handler to see. */
+	set_debugreg(KVMOD_DR6_ACTIVE_LOW, 6);
+	vcpu->debug.guest_owns = false;
+	debug_compute(vcpu);
+}
+EXPORT_SYMBOL_GPL(kvmod_debug_save_db);
 
 /* The guest has RTM: DR6 bit 16 is its own. */
 static bool guest_has_rtm(struct kvmod_vcpu *vcpu)
@@ -313,6 +339,15 @@ int kvmod_emulate_mov_dr(struct kvmod_vcpu *vcpu, int dr, int gpr,
 		return kvmod_inject_ud(vcpu);
 	if (mov_dr_general_detect(vcpu, &r))
 		return r;
+	/*
+	 * Not debugged by userspace: the guest gets the real registers until
+	 * the next exit, and this MOV runs again without exiting.
+	 */
+	if (!vcpu->debug.control) {
+		vcpu->debug.guest_owns = true;
+		vcpu->vm->vendor->update_debug(vcpu);
+		return KVMOD_EXIT_RESUME;
+	}
 	reg = &vcpu->regs[gpr];
 	if (to_dr) {
 		val = mode.long64 ? *reg : (u32)*reg;

@@ -139,9 +139,11 @@ struct kvmod_vcpu_events {
  * @get_msr: read an MSR of the guest; -EINVAL if not supported
  * @set_msr: write one; @host for KVM_SET_MSRS (fewer checks, e.g. LMA)
  * @update_debug: guest debugging or the debug registers changed: intercept
- *	#BP while KVM_GUESTDBG_USE_SW_BP is on, and run the guest with
- *	DR7 = vcpu->debug.hw_dr7 (debug.c; DR0-3 are loaded at each entry by
- *	kvmod_load_guest_db())
+ *	#BP while KVM_GUESTDBG_USE_SW_BP is on, MOV DR unless
+ *	vcpu->debug.guest_owns, and run the guest with DR7 =
+ *	vcpu->debug.hw_dr7 (debug.c; DR0-3 are loaded at each entry by
+ *	kvmod_load_guest_db(), and saved by kvmod_save_guest_db() while the
+ *	guest owns them)
  * @exit_name: name of a hardware exit reason, for statistics
  * @nr_exit_codes: size of the exit statistics table (exit codes below it)
  */
@@ -418,6 +420,9 @@ struct kvmod_vcpu_debug {
 	u64 eff_dr7;			/* DR7 the guest runs under */
 	u64 hw_dr7;			/* in hardware: GD is emulated */
 	bool load_db;			/* a breakpoint is armed: load DR0-3 */
+	bool guest_owns;		/* MOV DR runs without exits until
+					 * the next exit: DR0-3 and DR6 are
+					 * loaded and saved around the entry */
 	bool tf_set;			/* kvmod set RFLAGS.TF to single-step */
 };
 
@@ -630,18 +635,39 @@ int kvmod_set_dr(struct kvmod_vcpu *vcpu, int dr, u64 val);
 int kvmod_handle_db(struct kvmod_vcpu *vcpu, u64 payload);
 int kvmod_handle_bp(struct kvmod_vcpu *vcpu);
 void kvmod_debug_load_db(struct kvmod_vcpu *vcpu);
+void kvmod_debug_save_db(struct kvmod_vcpu *vcpu, u64 dr6, u64 dr7);
 
 /**
  * kvmod_load_guest_db() - put the guest's DR0-3 into the hardware
  * @vcpu: the vCPU, about to enter, with interrupts disabled
  *
- * Only while a breakpoint is armed (vcpu->debug.load_db); the vendor
- * restores the host's with hw_breakpoint_restore() after the exit.
+ * Only while a breakpoint is armed (vcpu->debug.load_db) or the guest
+ * owns the registers; DR6 and DR7 are the vendor's to load (VMCB, VMCS,
+ * or by hand). The vendor restores the host's with
+ * hw_breakpoint_restore() after the exit.
  */
 static inline void kvmod_load_guest_db(struct kvmod_vcpu *vcpu)
 {
-	if (unlikely(vcpu->debug.load_db))
+	if (unlikely(vcpu->debug.load_db || vcpu->debug.guest_owns))
 		kvmod_debug_load_db(vcpu);
+}
+
+/**
+ * kvmod_save_guest_db() - take back the registers the guest owned
+ * @vcpu: the vCPU, right after the exit, interrupts still disabled
+ * @dr6: the guest's DR6 as the hardware holds it now
+ * @dr7: and its DR7
+ *
+ * Return: true when it did (the guest owned them): the vendor then makes
+ * MOV DR exit again and loads vcpu->debug.hw_dr7, as in update_debug.
+ */
+static inline bool kvmod_save_guest_db(struct kvmod_vcpu *vcpu, u64 dr6,
+				       u64 dr7)
+{
+	if (likely(!vcpu->debug.guest_owns))
+		return false;
+	kvmod_debug_save_db(vcpu, dr6, dr7);
+	return true;
 }
 
 /* exit.c: exits handled the same way on every vendor */

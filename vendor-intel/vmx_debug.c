@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Debug registers on VMX: core decides (core/debug.c), this file sets
- * GUEST_DR7 and the #BP bit of the exception bitmap from core's state.
- * DR0-3 are loaded by hand before entry (vmx_run.c); MOV DR always exits
- * and DR6 stays core's (a #DB exit reports its conditions in the exit
- * qualification without touching DR6).
+ * GUEST_DR7, MOV-DR exiting and the #BP bit of the exception bitmap from
+ * core's state. DR0-3 are loaded by hand before entry, and DR6 too while
+ * the guest owns the registers (a #DB exit reports its conditions in the
+ * exit qualification without touching DR6); VM exit saves DR7 in the
+ * VMCS ("save debug controls").
  */
+#include <linux/preempt.h>
+#include <asm/debugreg.h>
+
 #include "vmx.h"
 
 /*
@@ -28,6 +32,38 @@ void vmx_write_debug(struct vmx_vcpu *vmx)
 		bitmap |= BIT(BP_VECTOR);
 	vmcs_write(EXCEPTION_BITMAP, bitmap);
 	vmcs_write(GUEST_DR7, vcpu->debug.hw_dr7);
+	/* Written to the VMCS before the next entry (vmx_sync_guest()). */
+	if (vcpu->debug.guest_owns)
+		vmx->proc_ctls &= ~CPU_BASED_MOV_DR_EXITING;
+	else
+		vmx->proc_ctls |= CPU_BASED_MOV_DR_EXITING;
+}
+
+/**
+ * vmx_debug_before_entry() - DR0-3, and DR6 when the guest owns them
+ * @vcpu: the vCPU, interrupts disabled
+ */
+void vmx_debug_before_entry(struct kvmod_vcpu *vcpu)
+{
+	if (unlikely(vcpu->debug.guest_owns))
+		set_debugreg(vcpu->dr6, 6);
+	kvmod_load_guest_db(vcpu);
+}
+
+/**
+ * vmx_debug_after_exit() - take back what the guest owned
+ * @vmx: the vCPU, its VMCS current, interrupts still disabled
+ */
+void vmx_debug_after_exit(struct vmx_vcpu *vmx)
+{
+	struct kvmod_vcpu *vcpu = vmx->vcpu;
+	unsigned long dr6;
+
+	if (likely(!vcpu->debug.guest_owns))
+		return;
+	get_debugreg(dr6, 6);
+	if (kvmod_save_guest_db(vcpu, dr6, vmcs_read(GUEST_DR7)))
+		vmx_write_debug(vmx);
 }
 
 /**

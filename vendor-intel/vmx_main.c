@@ -189,7 +189,8 @@ static int vmx_setup_controls(u64 basic)
 				   MSR_IA32_VMX_EXIT_CTLS,
 		       VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
 		       VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT |
-		       VM_EXIT_LOAD_IA32_PAT, 0, &vmx_caps.exit, "VM-exit");
+		       VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_DEBUG_CONTROLS, 0,
+		       &vmx_caps.exit, "VM-exit");
 	if (r)
 		return r;
 	r = vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :
