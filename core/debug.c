@@ -275,6 +275,28 @@ int kvmod_handle_bp(struct kvmod_vcpu *vcpu)
 }
 EXPORT_SYMBOL_GPL(kvmod_handle_bp);
 
+/**
+ * kvmod_debug_insn_stepped() - kvmod completed an instruction with
+ *	RFLAGS.TF set
+ * @vcpu: the vCPU, RIP after the instruction
+ *
+ * The hardware raises no single-step trap for an instruction that exited
+ * and was emulated: kvmod does, as KVM does.
+ *
+ * Return: KVMOD_EXIT_USER with KVM_EXIT_DEBUG (DR6.BS) while userspace
+ * single-steps the guest, else KVMOD_EXIT_RESUME with the guest's #DB
+ * queued.
+ */
+int kvmod_debug_insn_stepped(struct kvmod_vcpu *vcpu)
+{
+	if (vcpu->debug.control & KVM_GUESTDBG_SINGLESTEP)
+		return exit_debug(vcpu, X86_TRAP_DB,
+				  KVMOD_DR6_BS | KVMOD_DR6_ACTIVE_LOW);
+	queue_db(vcpu, KVMOD_DR6_BS);
+	return KVMOD_EXIT_RESUME;
+}
+EXPORT_SYMBOL_GPL(kvmod_debug_insn_stepped);
+
 /*
  * DR7.GD: a MOV DR faults with DR6.BD before it executes (userspace's
  * DR7 under KVM_GUESTDBG_USE_HW_BP). True when it did: *@r ends the exit.

@@ -19,8 +19,9 @@
  * The vendor's next_rip when the hardware gave one, else the length
  * decoded from the instruction; the interrupt shadow ends.
  *
- * Return: KVMOD_EXIT_RESUME, or an emulation-failure exit when the
- * instruction cannot be read or decoded.
+ * Return: KVMOD_EXIT_RESUME, an emulation-failure exit when the
+ * instruction cannot be read or decoded, or KVM_EXIT_DEBUG when
+ * userspace single-steps the guest (RFLAGS.TF: see debug.c).
  */
 int kvmod_skip_insn(struct kvmod_vcpu *vcpu)
 {
@@ -41,6 +42,9 @@ int kvmod_skip_insn(struct kvmod_vcpu *vcpu)
 			next = (u32)next;
 	}
 	kvmod_advance_rip(vcpu, next);
+	/* The single-step trap the emulated instruction would have raised. */
+	if (unlikely(vcpu->rflags & X86_EFLAGS_TF))
+		return kvmod_debug_insn_stepped(vcpu);
 	return KVMOD_EXIT_RESUME;
 }
 EXPORT_SYMBOL_GPL(kvmod_skip_insn);

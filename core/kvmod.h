@@ -420,9 +420,8 @@ struct kvmod_vcpu_debug {
 	u64 eff_dr7;			/* DR7 the guest runs under */
 	u64 hw_dr7;			/* in hardware: GD is emulated */
 	bool load_db;			/* a breakpoint is armed: load DR0-3 */
-	bool guest_owns;		/* MOV DR runs without exits until
-					 * the next exit: DR0-3 and DR6 are
-					 * loaded and saved around the entry */
+	/* Until the next exit, MOV DR runs without exits (see debug.c). */
+	bool guest_owns;
 	bool tf_set;			/* kvmod set RFLAGS.TF to single-step */
 };
 
@@ -634,6 +633,7 @@ int kvmod_get_dr(struct kvmod_vcpu *vcpu, int dr, u64 *val);
 int kvmod_set_dr(struct kvmod_vcpu *vcpu, int dr, u64 val);
 int kvmod_handle_db(struct kvmod_vcpu *vcpu, u64 payload);
 int kvmod_handle_bp(struct kvmod_vcpu *vcpu);
+int kvmod_debug_insn_stepped(struct kvmod_vcpu *vcpu);
 void kvmod_debug_load_db(struct kvmod_vcpu *vcpu);
 void kvmod_debug_save_db(struct kvmod_vcpu *vcpu, u64 dr6, u64 dr7);
 

@@ -50,12 +50,15 @@
 		__v;							\
 	})
 #define SET_DR(n, v)							\
-	asm volatile("mov %0, %%dr" #n :: "r"((uint64_t)(v)) : "memory")
+	do {								\
+		uint64_t __v = (uint64_t)(v);				\
+		asm volatile("mov %0, %%dr" #n :: "r"(__v) : "memory");	\
+	} while (0)
 
 /* ---- guest ---- */
 
-static volatile uint32_t wp_var __attribute__((aligned(8)));
-static volatile uint32_t other_var __attribute__((aligned(8)));
+static volatile uint32_t wp_var;
+static volatile uint32_t other_var;
 static volatile uint64_t db_count, db_dr6, db_rip;
 static volatile uint64_t bp_count, bp_rip;
 static volatile uint64_t gp_count;
@@ -63,7 +66,7 @@ static volatile uint64_t gp_count;
 extern const char wp_after[], ibp_insn[], sw_bp1[], sw_bp2[], sw_bp2_after[];
 extern const char hw_bp[], hw_wp_after[], gd_insn[], mig_after[];
 extern const char ss_code[], ss_1[], ss_2[], ss_3[], ss_4[], ss_5[];
-extern const char ss_6[];
+extern const char ss_6[], ss_7[], ss_8[], ss_9[], ss_10[], tf_after[];
 
 /*
  * The guest's #DB handler: counts, keeps DR6 and where the guest was,
@@ -77,6 +80,7 @@ static void db_handler(struct kg_frame *f)
 	db_rip = f->rip;
 	SET_DR(6, 0);
 	f->rflags |= RFLAGS_RF;
+	f->rflags &= ~RFLAGS_TF;
 	if (db_count > 8)
 		SET_DR(7, 0);
 }
@@ -155,7 +159,10 @@ static void guest_own_breakpoints(void)
 	GUEST_SYNC(db_rip);
 }
 
-/* Steps: nop; mov; add; lea; jmp; xchg (ss_1 ... ss_6), then reports. */
+/*
+ * Steps: nop; mov; add; lea; jmp; xchg; mov; mov; xor; cpuid (ss_1 ...
+ * ss_10: CPUID exits, and is emulated), then reports.
+ */
 void ss_report(uint64_t eax, uint64_t ecx);
 
 void ss_report(uint64_t eax, uint64_t ecx)
@@ -168,33 +175,65 @@ void ss_report(uint64_t eax, uint64_t ecx)
 }
 
 asm(".pushsection .text\n"
-    ".globl ss_code\n"
-    "ss_code:\n\t"
-    "nop\n"
-    ".globl ss_1\n"
-    "ss_1:\n\t"
-    "mov $1, %eax\n"
-    ".globl ss_2\n"
-    "ss_2:\n\t"
-    "add %eax, %eax\n"
-    ".globl ss_3\n"
-    "ss_3:\n\t"
-    "lea 3(%rax), %ecx\n"
-    ".globl ss_4\n"
-    "ss_4:\n\t"
-    "jmp ss_5\n\t"
-    "ud2\n"
-    ".globl ss_5\n"
-    "ss_5:\n\t"
-    "xchg %eax, %ecx\n"
-    ".globl ss_6\n"
-    "ss_6:\n\t"
-    "mov %rax, %rdi\n\t"
-    "mov %rcx, %rsi\n\t"
-    "and $-16, %rsp\n\t"
-    "call ss_report\n\t"
-    "ud2\n"
-    ".popsection");
+	".globl ss_code\n"
+	"ss_code:\n\t"
+	"nop\n"
+	".globl ss_1\n"
+	"ss_1:\n\t"
+	"mov $1, %eax\n"
+	".globl ss_2\n"
+	"ss_2:\n\t"
+	"add %eax, %eax\n"
+	".globl ss_3\n"
+	"ss_3:\n\t"
+	"lea 3(%rax), %ecx\n"
+	".globl ss_4\n"
+	"ss_4:\n\t"
+	"jmp ss_5\n\t"
+	"ud2\n"
+	".globl ss_5\n"
+	"ss_5:\n\t"
+	"xchg %eax, %ecx\n"
+	".globl ss_6\n"
+	"ss_6:\n\t"
+	"mov %rax, %rdi\n"
+	".globl ss_7\n"
+	"ss_7:\n\t"
+	"mov %rcx, %rsi\n"
+	".globl ss_8\n"
+	"ss_8:\n\t"
+	"xor %eax, %eax\n"
+	".globl ss_9\n"
+	"ss_9:\n\t"
+	"cpuid\n"
+	".globl ss_10\n"
+	"ss_10:\n\t"
+	"and $-16, %rsp\n\t"
+	"call ss_report\n\t"
+	"ud2\n"
+	".popsection");
+
+/*
+ * The guest's own TF over CPUID, which exits: its #DB comes after the
+ * CPUID, with DR6.BS.
+ */
+static void guest_own_tf(void)
+{
+	uint32_t a, b, c, d;
+
+	asm volatile("pushf\n\t"
+		     "orq $0x100, (%%rsp)\n\t"
+		     "popf\n\t"
+		     "cpuid\n"
+		     ".globl tf_after\n"
+		     "tf_after:\n\t"
+		     : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0)
+		     : "memory");
+	GUEST_SYNC(db_count);
+	GUEST_SYNC(db_dr6);
+	GUEST_SYNC(db_rip);
+	GUEST_SYNC(kg_rflags() & RFLAGS_TF);
+}
 
 /*
  * Maps the page of ss_code (and the page tables on the way) before the
@@ -503,7 +542,7 @@ TEST_F(debug, guest_own_breakpoints)
 TEST_F(debug, single_step)
 {
 	static const char *const steps[] = {
-		ss_1, ss_2, ss_3, ss_4, ss_5, ss_6,
+		ss_1, ss_2, ss_3, ss_4, ss_5, ss_6, ss_7, ss_8, ss_9, ss_10,
 	};
 	struct kg_vm *vm = &self->vm;
 	struct kvm_run *run = vm->v[0].run;
@@ -531,6 +570,17 @@ TEST_F(debug, single_step)
 	set_guest_debug(_metadata, vm, 0, NULL);
 	EXPECT_EQ(0, sync_value(_metadata, vm, 0));	/* no guest #DB */
 	KG_ASSERT_DONE(vm, 0);
+}
+
+TEST_F(debug, guest_single_step_over_exit)
+{
+	struct kg_vm *vm = &self->vm;
+
+	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_own_tf));
+	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(DR6_INIT | DR6_BS, sync_value(_metadata, vm, 0));
+	EXPECT_EQ((uint64_t)tf_after, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
 }
 
 TEST_F(debug, software_breakpoint)
