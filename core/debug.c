@@ -289,6 +289,7 @@ EXPORT_SYMBOL_GPL(kvmod_handle_bp);
  */
 int kvmod_debug_insn_stepped(struct kvmod_vcpu *vcpu)
 {
+	vcpu->debug.insn_stepped = true;
 	if (vcpu->debug.control & KVM_GUESTDBG_SINGLESTEP)
 		return exit_debug(vcpu, X86_TRAP_DB,
 				  KVMOD_DR6_BS | KVMOD_DR6_ACTIVE_LOW);

@@ -423,6 +423,12 @@ struct kvmod_vcpu_debug {
 	/* Until the next exit, MOV DR runs without exits (see debug.c). */
 	bool guest_owns;
 	bool tf_set;			/* kvmod set RFLAGS.TF to single-step */
+	/*
+	 * kvmod raised the single-step trap of an instruction it emulated:
+	 * none the hardware recorded for it may stay pending (VMX clears
+	 * it at the next entry).
+	 */
+	bool insn_stepped;
 };
 
 enum kvmod_vcpu_mode {

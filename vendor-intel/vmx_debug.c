@@ -11,6 +11,7 @@
 #include <asm/debugreg.h>
 
 #include "vmx.h"
+#include "debugreg.h"
 
 /*
  * #DB and #AC are intercepted and reflected, so that a guest cannot hang
@@ -41,10 +42,23 @@ void vmx_write_debug(struct vmx_vcpu *vmx)
 
 /**
  * vmx_debug_before_entry() - DR0-3, and DR6 when the guest owns them
- * @vcpu: the vCPU, interrupts disabled
+ * @vcpu: the vCPU, its VMCS current, interrupts disabled
+ *
+ * After core raised the single-step trap of an instruction it emulated,
+ * a BS the exit left in the pending debug exceptions would be a second
+ * one (Bochs records it at instruction exits with RFLAGS.TF set).
  */
 void vmx_debug_before_entry(struct kvmod_vcpu *vcpu)
 {
+	u64 pending;
+
+	if (unlikely(vcpu->debug.insn_stepped)) {
+		vcpu->debug.insn_stepped = false;
+		pending = vmcs_read(GUEST_PENDING_DBG_EXCEPTIONS);
+		if (pending & KVMOD_DR6_BS)
+			vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS,
+				   pending & ~KVMOD_DR6_BS);
+	}
 	if (unlikely(vcpu->debug.guest_owns))
 		set_debugreg(vcpu->dr6, 6);
 	kvmod_load_guest_db(vcpu);
