@@ -25,7 +25,8 @@
  * (#BP intercepted); KVM_GUESTDBG_USE_HW_BP runs the guest with
  * userspace's DR0-3 and DR7 in place of its own, and their #DBs exit;
  * KVM_GUESTDBG_INJECT_DB/_BP queue a #DB/#BP for the guest;
- * KVM_GUESTDBG_BLOCKIRQ keeps interrupts out meanwhile.
+ * KVM_GUESTDBG_BLOCKIRQ keeps the in-kernel irqchip's interrupts out
+ * meanwhile (events.c).
  */
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -383,31 +384,6 @@ int kvmod_emulate_mov_dr(struct kvmod_vcpu *vcpu, int dr, int gpr,
 	return kvmod_skip_insn(vcpu);
 }
 EXPORT_SYMBOL_GPL(kvmod_emulate_mov_dr);
-
-/**
- * kvmod_debug_before_run() - set RFLAGS.TF for single-stepping
- * @vcpu: the vCPU, before the vendor enters
- */
-void kvmod_debug_before_run(struct kvmod_vcpu *vcpu)
-{
-	if (!(vcpu->debug.control & KVM_GUESTDBG_SINGLESTEP) ||
-	    (vcpu->rflags & X86_EFLAGS_TF))
-		return;
-	vcpu->rflags |= X86_EFLAGS_TF;
-	vcpu->debug.tf_set = true;
-}
-
-/**
- * kvmod_debug_after_run() - hide kvmod's RFLAGS.TF again
- * @vcpu: the vCPU, back from the vendor
- */
-void kvmod_debug_after_run(struct kvmod_vcpu *vcpu)
-{
-	if (!vcpu->debug.tf_set)
-		return;
-	vcpu->rflags &= ~X86_EFLAGS_TF;
-	vcpu->debug.tf_set = false;
-}
 
 /**
  * kvmod_get_debugregs() - KVM_GET_DEBUGREGS

@@ -537,8 +537,7 @@ static inline u64 kvmod_get_cr8(struct kvmod_vcpu *vcpu)
  */
 static inline bool kvmod_interrupt_allowed(struct kvmod_vcpu *vcpu)
 {
-	return (vcpu->rflags & X86_EFLAGS_IF) && !vcpu->interrupt_shadow &&
-	       !(vcpu->debug.control & KVM_GUESTDBG_BLOCKIRQ);
+	return (vcpu->rflags & X86_EFLAGS_IF) && !vcpu->interrupt_shadow;
 }
 
 /**

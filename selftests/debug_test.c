@@ -28,6 +28,7 @@
 #define DR7_INIT	0x400ULL
 #define DR7_GD		(1ULL << 13)
 #define RFLAGS_TF	(1ULL << 8)
+#define RFLAGS_IF	(1ULL << 9)
 #define RFLAGS_RF	(1ULL << 16)
 
 /* DR7 bits of breakpoint @n: local/global enable, R/W and LEN fields. */
@@ -311,6 +312,62 @@ static void guest_migrate(void)
 	GUEST_SYNC(db_dr6);
 	GUEST_SYNC(db_rip);
 }
+
+/*
+ * KVM_GUESTDBG_BLOCKIRQ: the host steps bi_code with RFLAGS.IF set and
+ * an interrupt pending in the local APIC; none is taken meanwhile.
+ */
+#define IRQ_VEC		0x50
+
+static volatile uint64_t irq_seen;
+
+extern const char bi_code[], bi_1[], bi_2[], bi_3[], bi_4[];
+
+static void irq_handler(struct kg_frame *f)
+{
+	irq_seen++;
+	xapic_write(APIC_EOI, 0);
+}
+
+static void guest_blockirq(void)
+{
+	xapic_enable();
+	xapic_write(APIC_ICR, APIC_DEST_SELF | APIC_DM_FIXED | IRQ_VEC);
+	GUEST_SYNC(irq_seen);
+	GUEST_ABORT("not moved to bi_code", 0, 0);
+}
+
+void bi_report(void);
+
+void bi_report(void)
+{
+	GUEST_SYNC(irq_seen);
+	kg_sti();
+	asm volatile("nop" ::: "memory");
+	kg_cli();
+	GUEST_SYNC(irq_seen);
+	GUEST_DONE();
+}
+
+asm(".pushsection .text\n"
+	".globl bi_code\n"
+	"bi_code:\n\t"
+	"nop\n"
+	".globl bi_1\n"
+	"bi_1:\n\t"
+	"nop\n"
+	".globl bi_2\n"
+	"bi_2:\n\t"
+	"nop\n"
+	".globl bi_3\n"
+	"bi_3:\n\t"
+	"cli\n"
+	".globl bi_4\n"
+	"bi_4:\n\t"
+	"and $-16, %rsp\n\t"
+	"call bi_report\n\t"
+	"ud2\n"
+	".popsection");
 
 /* KVM_GUESTDBG_INJECT_DB while the guest reports. */
 static void guest_inject(void)
@@ -737,6 +794,49 @@ TEST_F(debug, inject_db)
 	EXPECT_EQ(EBUSY, kt_ioctl_errno(fd, KVM_SET_GUEST_DEBUG,
 					(unsigned long)&dbg));
 	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
+}
+
+TEST(single_step_blockirq)
+{
+	static const char *const steps[] = { bi_1, bi_2, bi_3, bi_4 };
+	struct kvm_guest_debug dbg;
+	struct kvm_regs regs;
+	struct kg_vm vm;
+	unsigned int i;
+	int fd;
+
+	fd = kt_open_dev();
+	ASSERT_LE(0, fd);
+	if (kt_check_cap(fd, KVM_CAP_IRQCHIP) <= 0 ||
+	    !(kt_check_cap(fd, KVM_CAP_SET_GUEST_DEBUG2) &
+	      KVM_GUESTDBG_BLOCKIRQ)) {
+		close(fd);
+		SKIP(return, "no KVM_CAP_IRQCHIP or no KVM_GUESTDBG_BLOCKIRQ");
+	}
+	close(fd);
+	ASSERT_EQ(0, kg_vm_create(&vm, KG_IRQCHIP));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_blockirq));
+	kg_set_handler(&vm, IRQ_VEC, irq_handler);
+	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
+	complete_guest_call(_metadata, &vm);
+	ASSERT_EQ(0, kt_get_regs(vm.v[0].fd, &regs));
+	regs.rip = (uint64_t)bi_code;
+	regs.rflags |= RFLAGS_IF;
+	ASSERT_EQ(0, kt_set_regs(vm.v[0].fd, &regs));
+	memset(&dbg, 0, sizeof(dbg));
+	dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP |
+		      KVM_GUESTDBG_BLOCKIRQ;
+	ASSERT_EQ(0, ioctl(vm.v[0].fd, KVM_SET_GUEST_DEBUG, &dbg));
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		expect_debug_exit(_metadata, &vm, DB_VEC, steps[i]);
+		EXPECT_EQ(DR6_INIT | DR6_BS, vm.v[0].run->debug.arch.dr6);
+	}
+	dbg.control = 0;
+	ASSERT_EQ(0, ioctl(vm.v[0].fd, KVM_SET_GUEST_DEBUG, &dbg));
+	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));	/* none while stepped */
+	EXPECT_EQ(1, sync_value(_metadata, &vm, 0));	/* then it comes */
+	KG_ASSERT_DONE(&vm, 0);
+	kg_vm_destroy(&vm);
 }
 
 TEST_F(debug, guest_debug_bad_flags)
