@@ -3,11 +3,13 @@
  * Debug registers and guest debugging: KVM_GET/SET_DEBUGREGS (round trip,
  * what the guest sees, fixed bits, bad arguments), the guest's own
  * hardware watchpoint and instruction breakpoint reaching its #DB handler
- * with the right DR6, KVM_SET_GUEST_DEBUG single-stepping, INT3 with and
- * without KVM_GUESTDBG_USE_SW_BP, userspace's hardware breakpoints
- * (KVM_GUESTDBG_USE_HW_BP, DR7.GD), KVM_GUESTDBG_INJECT_DB, bad control
- * flags, and the debug registers saved mid-run and restored into a new
- * VM, where the guest's watchpoint still fires.
+ * with the right DR6, its own RFLAGS.TF over an instruction that exits,
+ * KVM_SET_GUEST_DEBUG single-stepping (over CPUID too, and with
+ * KVM_GUESTDBG_BLOCKIRQ), INT3 with and without KVM_GUESTDBG_USE_SW_BP,
+ * userspace's hardware breakpoints (KVM_GUESTDBG_USE_HW_BP, DR7.GD),
+ * KVM_GUESTDBG_INJECT_DB, bad control flags, and the debug registers
+ * saved mid-run and restored into a new VM, where the guest's watchpoint
+ * still fires. What the AMD test bed cannot do: see tcg_svm().
  */
 #include <cpuid.h>
 #include <errno.h>
