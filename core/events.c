@@ -232,12 +232,17 @@ static void deliver_nmi(struct kvmod_vcpu *vcpu)
 	vcpu->vm->vendor->inject_event(vcpu, &ev);
 }
 
-/* An interrupt of the in-kernel irqchip waiting for the guest, or -1. */
+/*
+ * An interrupt of the in-kernel irqchip waiting for the guest, or -1
+ * (also while userspace keeps interrupts out: KVM_GUESTDBG_BLOCKIRQ).
+ */
 static int irqchip_pending(struct kvmod_vcpu *vcpu)
 {
 	const struct kvmod_irqchip_ops *chip = vcpu->vm->irqchip;
 
-	return chip ? chip->pending_vector(vcpu) : -1;
+	if (!chip || (vcpu->debug.control & KVM_GUESTDBG_BLOCKIRQ))
+		return -1;
+	return chip->pending_vector(vcpu);
 }
 
 /**

@@ -19,8 +19,9 @@
  * The vendor's next_rip when the hardware gave one, else the length
  * decoded from the instruction; the interrupt shadow ends.
  *
- * Return: KVMOD_EXIT_RESUME, or an emulation-failure exit when the
- * instruction cannot be read or decoded.
+ * Return: KVMOD_EXIT_RESUME, an emulation-failure exit when the
+ * instruction cannot be read or decoded, or KVM_EXIT_DEBUG when
+ * userspace single-steps the guest (RFLAGS.TF: see debug.c).
  */
 int kvmod_skip_insn(struct kvmod_vcpu *vcpu)
 {
@@ -41,6 +42,9 @@ int kvmod_skip_insn(struct kvmod_vcpu *vcpu)
 			next = (u32)next;
 	}
 	kvmod_advance_rip(vcpu, next);
+	/* The single-step trap the emulated instruction would have raised. */
+	if (unlikely(vcpu->rflags & X86_EFLAGS_TF))
+		return kvmod_debug_insn_stepped(vcpu);
 	return KVMOD_EXIT_RESUME;
 }
 EXPORT_SYMBOL_GPL(kvmod_skip_insn);
@@ -174,73 +178,6 @@ int kvmod_emulate_hypercall(struct kvmod_vcpu *vcpu)
 	return kvmod_inject_ud(vcpu);
 }
 EXPORT_SYMBOL_GPL(kvmod_emulate_hypercall);
-
-/**
- * kvmod_emulate_mov_dr() - MOV to or from a debug register
- * @vcpu: the vCPU
- * @dr: the debug register, 0-7, or -1 when the vendor cannot tell (the
- *	instruction is then decoded here)
- * @gpr: the general-purpose register (when @dr >= 0)
- * @to_dr: MOV to DRn (when @dr >= 0)
- *
- * Guest debug registers are kept in core's shadow, never in hardware.
- *
- * Return: KVMOD_EXIT_RESUME, or an emulation-failure exit.
- */
-int kvmod_emulate_mov_dr(struct kvmod_vcpu *vcpu, int dr, int gpr,
-			 bool to_dr)
-{
-	struct kvmod_guest_mode mode;
-	struct kvm_sregs sregs;
-	u8 insn[KVMOD_INSN_MAX];
-	struct kvmod_mov_reg m;
-	bool long64;
-	u64 *reg, val;
-	int n;
-
-	vcpu->vm->vendor->get_mode(vcpu, &mode);
-	if (dr < 0) {
-		n = kvmod_fetch_insn(vcpu, insn, &long64);
-		if (n <= 0 || kvmod_insn_mov_dr(insn, n, long64, &m))
-			return kvmod_exit_internal(vcpu,
-					KVM_INTERNAL_ERROR_EMULATION, 0,
-					vcpu->rip);
-		dr = m.reg;
-		gpr = m.gpr;
-		to_dr = m.to_reg;
-	}
-	if (mode.cpl)
-		return kvmod_inject_gp(vcpu);
-	/* DR4/DR5 alias DR6/DR7 unless CR4.DE makes them undefined. */
-	if (dr == 4 || dr == 5) {
-		vcpu->vm->vendor->get_sregs(vcpu, &sregs);
-		if (sregs.cr4 & X86_CR4_DE)
-			return kvmod_inject_ud(vcpu);
-		dr += 2;
-	}
-	if (dr > 7)
-		return kvmod_inject_ud(vcpu);
-	reg = &vcpu->regs[gpr];
-	if (to_dr) {
-		val = mode.long64 ? *reg : (u32)*reg;
-		if (dr < 4)
-			vcpu->dr[dr] = val;
-		else if (dr == 6)
-			vcpu->dr6 = (val & 0xffffffff) | 0xffff0ff0;
-		else
-			vcpu->dr7 = (val & 0xffffffff) | 0x400;
-	} else {
-		if (dr < 4)
-			val = vcpu->dr[dr];
-		else if (dr == 6)
-			val = vcpu->dr6;
-		else
-			val = vcpu->dr7;
-		*reg = mode.long64 ? val : (u32)val;
-	}
-	return kvmod_skip_insn(vcpu);
-}
-EXPORT_SYMBOL_GPL(kvmod_emulate_mov_dr);
 
 /**
  * kvmod_emulate_set_cr8() - MOV to CR8: the task priority

@@ -140,6 +140,12 @@ struct kvmod_vcpu_events {
  *	vcpu->interrupt_shadow in step
  * @get_msr: read an MSR of the guest; -EINVAL if not supported
  * @set_msr: write one; @host for KVM_SET_MSRS (fewer checks, e.g. LMA)
+ * @update_debug: guest debugging or the debug registers changed: intercept
+ *	#BP while KVM_GUESTDBG_USE_SW_BP is on, MOV DR unless
+ *	vcpu->debug.guest_owns, and run the guest with DR7 =
+ *	vcpu->debug.hw_dr7 (debug.c; DR0-3 are loaded at each entry by
+ *	kvmod_load_guest_db(), and saved by kvmod_save_guest_db() while the
+ *	guest owns them)
  * @exit_name: name of a hardware exit reason, for statistics
  * @nr_exit_codes: size of the exit statistics table (exit codes below it)
  */
@@ -169,6 +175,7 @@ struct kvmod_vendor_ops {
 	void (*set_interrupt_shadow)(struct kvmod_vcpu *vcpu, u8 shadow);
 	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *data);
 	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 data, bool host);
+	void (*update_debug)(struct kvmod_vcpu *vcpu);
 	const char *(*exit_name)(u32 code);
 	u32 nr_exit_codes;
 };
@@ -405,6 +412,29 @@ struct kvmod_mmio_pending {
 	u8 data[KVMOD_MMIO_WRITE_OFF + KVMOD_MMIO_MAX_LEN];
 };
 
+/*
+ * Guest debugging (KVM_SET_GUEST_DEBUG) and what the hardware runs the
+ * guest with, derived by debug.c from it and the guest's own registers.
+ */
+struct kvmod_vcpu_debug {
+	u32 control;			/* KVM_GUESTDBG_*, 0 when off */
+	u64 user_db[4];			/* KVM_GUESTDBG_USE_HW_BP: DR0-3 */
+	u64 user_dr7;			/* ... and DR7 */
+	u64 eff_db[4];			/* DR0-3 while the guest runs */
+	u64 eff_dr7;			/* DR7 the guest runs under */
+	u64 hw_dr7;			/* in hardware: GD is emulated */
+	bool load_db;			/* a breakpoint is armed: load DR0-3 */
+	/* Until the next exit, MOV DR runs without exits (see debug.c). */
+	bool guest_owns;
+	bool tf_set;			/* kvmod set RFLAGS.TF to single-step */
+	/*
+	 * kvmod raised the single-step trap of an instruction it emulated:
+	 * none the hardware recorded for it may stay pending (VMX clears
+	 * it at the next entry).
+	 */
+	bool insn_stepped;
+};
+
 enum kvmod_vcpu_mode {
 	KVMOD_OUTSIDE_GUEST = 0,
 	KVMOD_IN_GUEST,
@@ -430,9 +460,10 @@ struct kvmod_vcpu {
 	 */
 	u64 next_rip;
 	u8 interrupt_shadow;
-	u64 dr[4];			/* guest DR0-3 (never in hardware) */
+	u64 dr[4];			/* guest DR0-3 (debug.c) */
 	u64 dr6;
 	u64 dr7;
+	struct kvmod_vcpu_debug debug;
 
 	struct fpu_guest guest_fpu;
 	struct kvmod_pio_pending pio;
@@ -659,6 +690,49 @@ void kvmod_event_deferred(struct kvmod_vcpu *vcpu,
 			  const struct kvmod_event *ev);
 void kvmod_nmi_window_open(struct kvmod_vcpu *vcpu);
 bool kvmod_event_delivering(struct kvmod_vcpu *vcpu);
+
+/* debug.c: debug registers and guest debugging */
+void kvmod_debug_update(struct kvmod_vcpu *vcpu);
+int kvmod_get_dr(struct kvmod_vcpu *vcpu, int dr, u64 *val);
+int kvmod_set_dr(struct kvmod_vcpu *vcpu, int dr, u64 val);
+int kvmod_handle_db(struct kvmod_vcpu *vcpu, u64 payload);
+int kvmod_handle_bp(struct kvmod_vcpu *vcpu);
+int kvmod_debug_insn_stepped(struct kvmod_vcpu *vcpu);
+void kvmod_debug_load_db(struct kvmod_vcpu *vcpu);
+void kvmod_debug_save_db(struct kvmod_vcpu *vcpu, u64 dr6, u64 dr7);
+
+/**
+ * kvmod_load_guest_db() - put the guest's DR0-3 into the hardware
+ * @vcpu: the vCPU, about to enter, with interrupts disabled
+ *
+ * Only while a breakpoint is armed (vcpu->debug.load_db) or the guest
+ * owns the registers; DR6 and DR7 are the vendor's to load (VMCB, VMCS,
+ * or by hand). The vendor restores the host's with
+ * hw_breakpoint_restore() after the exit.
+ */
+static inline void kvmod_load_guest_db(struct kvmod_vcpu *vcpu)
+{
+	if (unlikely(vcpu->debug.load_db || vcpu->debug.guest_owns))
+		kvmod_debug_load_db(vcpu);
+}
+
+/**
+ * kvmod_save_guest_db() - take back the registers the guest owned
+ * @vcpu: the vCPU, right after the exit, interrupts still disabled
+ * @dr6: the guest's DR6 as the hardware holds it now
+ * @dr7: and its DR7
+ *
+ * Return: true when it did (the guest owned them): the vendor then makes
+ * MOV DR exit again and loads vcpu->debug.hw_dr7, as in update_debug.
+ */
+static inline bool kvmod_save_guest_db(struct kvmod_vcpu *vcpu, u64 dr6,
+				       u64 dr7)
+{
+	if (likely(!vcpu->debug.guest_owns))
+		return false;
+	kvmod_debug_save_db(vcpu, dr6, dr7);
+	return true;
+}
 
 /* exit.c: exits handled the same way on every vendor */
 int kvmod_emulate_cpuid(struct kvmod_vcpu *vcpu);

@@ -68,6 +68,42 @@ void kvmod_get_vcpu_events(struct kvmod_vcpu *vcpu,
 int kvmod_set_vcpu_events(struct kvmod_vcpu *vcpu,
 			  const struct kvm_vcpu_events *ev);
 
+/* debug.c */
+int kvmod_get_debugregs(struct kvmod_vcpu *vcpu,
+			struct kvm_debugregs __user *argp);
+int kvmod_set_debugregs(struct kvmod_vcpu *vcpu,
+			const struct kvm_debugregs __user *argp);
+int kvmod_set_guest_debug(struct kvmod_vcpu *vcpu,
+			  const struct kvm_guest_debug __user *argp);
+long kvmod_guest_debug_caps(void);
+void kvmod_debug_reset(struct kvmod_vcpu *vcpu);
+
+/**
+ * kvmod_debug_before_run() - set RFLAGS.TF for KVM_GUESTDBG_SINGLESTEP
+ * @vcpu: the vCPU, before the vendor enters (on the path of every entry)
+ */
+static inline void kvmod_debug_before_run(struct kvmod_vcpu *vcpu)
+{
+	if (likely(!(vcpu->debug.control & KVM_GUESTDBG_SINGLESTEP)) ||
+	    (vcpu->rflags & X86_EFLAGS_TF))
+		return;
+	vcpu->rflags |= X86_EFLAGS_TF;
+	vcpu->debug.tf_set = true;
+}
+
+/**
+ * kvmod_debug_after_run() - hide kvmod's RFLAGS.TF from the guest's
+ *	registers again (KVM_GET_REGS, the next entry's decisions)
+ * @vcpu: the vCPU, back from the vendor
+ */
+static inline void kvmod_debug_after_run(struct kvmod_vcpu *vcpu)
+{
+	if (likely(!vcpu->debug.tf_set))
+		return;
+	vcpu->rflags &= ~X86_EFLAGS_TF;
+	vcpu->debug.tf_set = false;
+}
+
 /* cpuid.c */
 int kvmod_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
 int kvmod_set_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp);

@@ -293,7 +293,9 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 		r = vcpu_prepare_entry(vcpu);
 		if (r <= 0)
 			break;
+		kvmod_debug_before_run(vcpu);
 		r = vcpu->vm->vendor->vcpu_run(vcpu);
+		kvmod_debug_after_run(vcpu);
 		if (r <= 0)
 			break;
 		if (vcpu->irq_window_exit && kvmod_ready_for_interrupt(vcpu)) {

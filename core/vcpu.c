@@ -301,6 +301,12 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 			return -EFAULT;
 		return 0;
 	}
+	case KVM_GET_DEBUGREGS:
+		return kvmod_get_debugregs(vcpu, argp);
+	case KVM_SET_DEBUGREGS:
+		return kvmod_set_debugregs(vcpu, argp);
+	case KVM_SET_GUEST_DEBUG:
+		return kvmod_set_guest_debug(vcpu, argp);
 	default:
 		return vcpu_component_ioctl(vcpu, ioctl, arg);
 	}
@@ -396,6 +402,7 @@ void kvmod_vcpu_reset_regs(struct kvmod_vcpu *vcpu)
 	vcpu->next_rip = 0;
 	vcpu->interrupt_shadow = 0;
 	memset(&vcpu->ev, 0, sizeof(vcpu->ev));
+	kvmod_debug_reset(vcpu);
 }
 EXPORT_SYMBOL_GPL(kvmod_vcpu_reset_regs);
 

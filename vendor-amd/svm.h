@@ -96,6 +96,13 @@ int svm_exit_iret(struct kvmod_vcpu *vcpu);
 int svm_exit_vintr(struct kvmod_vcpu *vcpu);
 bool svm_nmi_singlestep_done(struct kvmod_vcpu *vcpu);
 
+/* svm_debug.c */
+void svm_update_debug(struct kvmod_vcpu *vcpu);
+void svm_debug_before_entry(struct kvmod_vcpu *vcpu);
+void svm_debug_after_exit(struct kvmod_vcpu *vcpu);
+int svm_exit_db(struct kvmod_vcpu *vcpu);
+int svm_exit_bp(struct kvmod_vcpu *vcpu);
+
 /* svm_floor.c */
 void svm_floor_init(void);
 void svm_floor_exit(void);

@@ -99,14 +99,6 @@ static int svm_exit_mc(struct kvmod_vcpu *vcpu)
 	return KVMOD_EXIT_RESUME;
 }
 
-static int svm_exit_db(struct kvmod_vcpu *vcpu)
-{
-	if (svm_nmi_singlestep_done(vcpu))
-		return KVMOD_EXIT_RESUME;
-	kvmod_queue_exception(vcpu, DB_VECTOR, false, 0);
-	return KVMOD_EXIT_RESUME;
-}
-
 static int svm_exit_ac(struct kvmod_vcpu *vcpu)
 {
 	kvmod_queue_exception(vcpu, AC_VECTOR, true,
@@ -129,6 +121,7 @@ static const svm_exit_handler_t svm_exit_handlers[] = {
 	[SVM_EXIT_WRITE_CR8] = svm_exit_write_cr8,
 	[SVM_EXIT_READ_DR0 ... SVM_EXIT_WRITE_DR7] = svm_exit_dr,
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_db,
+	[SVM_EXIT_EXCP_BASE + BP_VECTOR] = svm_exit_bp,
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = svm_exit_ac,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR] = svm_exit_mc,
 	[SVM_EXIT_INTR] = svm_exit_host_event,

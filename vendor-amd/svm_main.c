@@ -92,6 +92,7 @@ static const struct kvmod_vendor_ops svm_vendor_ops = {
 	.set_interrupt_shadow = svm_set_interrupt_shadow,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
+	.update_debug = svm_update_debug,
 	.exit_name = svm_exit_name,
 	.nr_exit_codes = SVM_NR_EXIT_CODES,
 };

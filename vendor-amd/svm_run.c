@@ -7,8 +7,10 @@
  * restore (FS/GS/TR/LDTR and the syscall MSRs) is saved with VMSAVE to
  * a per-CPU page and reloaded with VMLOAD; the FPU holds the guest's
  * state for the whole KVM_RUN (fpu_swap_kvm_fpstate() in core); the
- * debug registers never hold guest values, and host breakpoints are
- * restored after every exit.
+ * guest's DR0-3 are loaded while one of its breakpoints is armed or it
+ * owns them, and saved after the exit when it does (DR6 and DR7 travel in
+ * the VMCB, see svm_debug.c); host breakpoints are restored after every
+ * exit.
  */
 #include <linux/io.h>
 #include <linux/mm.h>
@@ -77,12 +79,14 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 
 	if (static_branch_unlikely(&kvmod_trace_exits))
 		kvmod_trace_kvm_entry(vcpu);
+	svm_debug_before_entry(vcpu);
 	svm_clgi();
 	kvmod_svm_vmrun(svm->vmcb_pa, vcpu->regs, sd->host_vmcb_pa);
 	kvmod_vcpu_exit_guest(vcpu);
 	if (boot_cpu_has(X86_FEATURE_OSPKE) && rdpkru() != host_pkru)
 		wrpkru(host_pkru);
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	svm_debug_after_exit(vcpu);
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
 	svm_stgi();

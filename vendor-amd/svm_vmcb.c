@@ -92,7 +92,6 @@ void svm_vmcb_reset(struct kvmod_vcpu *vcpu)
 	save->cr0 = SVM_RESET_CR0;
 	save->efer = EFER_SVME;
 	save->dr6 = 0xffff0ff0;
-	save->dr7 = 0x400;	/* bit 10 reads as one */
 	save->rflags = 2;
 	save->rip = 0xfff0;
 	save->g_pat = SVM_DEFAULT_PAT;
@@ -104,6 +103,8 @@ void svm_vmcb_reset(struct kvmod_vcpu *vcpu)
 	svm->nmi_masked = false;
 	svm->awaiting_iret = false;
 	svm->nmi_singlestep = false;
+	/* DR7 and the #BP intercept: core's debug state (core/debug.c). */
+	svm_update_debug(vcpu);
 }
 
 static void seg_to_kvm(const struct vmcb_seg *v, struct kvm_segment *k)

@@ -301,6 +301,12 @@ int vmx_vcpu_run(struct kvmod_vcpu *vcpu);
 void vmx_save_host(struct vmx_vcpu *vmx, struct vmx_host_save *h);
 void vmx_restore_host(struct vmx_vcpu *vmx, const struct vmx_host_save *h);
 
+/* vmx_debug.c */
+void vmx_write_debug(struct vmx_vcpu *vmx);
+void vmx_update_debug(struct kvmod_vcpu *vcpu);
+void vmx_debug_before_entry(struct kvmod_vcpu *vcpu);
+void vmx_debug_after_exit(struct vmx_vcpu *vmx);
+
 /* vmx_floor.c */
 void vmx_floor_init(void);
 void vmx_floor_exit(void);

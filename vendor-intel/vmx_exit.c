@@ -7,6 +7,7 @@
 #include <asm/processor.h>
 
 #include "vmx.h"
+#include "debugreg.h"
 #include "insn_len.h"
 #include "trace_kvmod.h"
 
@@ -14,9 +15,9 @@
 #define VMX_EXIT_GETSEC		11
 #define VMX_EXIT_RSM		17
 
-/* DR6 bits a #DB exit reports: B0-B3, BD, BS. */
-#define DR6_TRAP_BITS		0xfULL
-#define DR6_FROM_EXIT		(DR6_TRAP_BITS | BIT_ULL(13) | BIT_ULL(14))
+/* What a #DB exit's qualification reports: B0-B3, BD, BS, RTM. */
+#define DB_EXIT_QUAL_BITS	(KVMOD_DR6_B0_B3 | KVMOD_DR6_BD | \
+				 KVMOD_DR6_BS | KVMOD_DR6_RTM)
 
 static u64 vmx_read_field(struct vmx_vcpu *vmx, unsigned long field)
 {
@@ -296,7 +297,7 @@ static int vmx_exit_dr(struct kvmod_vcpu *vcpu)
 				    !(q & TYPE_MOV_FROM_DR));
 }
 
-/* An intercepted exception (#DB, #AC, #MC) or a host NMI. */
+/* An intercepted exception (#DB, #BP, #AC, #MC) or a host NMI. */
 static int vmx_exit_exception(struct kvmod_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -313,14 +314,14 @@ static int vmx_exit_exception(struct kvmod_vcpu *vcpu)
 		asm volatile("int $0x12");
 		return KVMOD_EXIT_RESUME;
 	case DB_VECTOR:
-		/* The exit qualification holds what DR6 would have got. */
-		vcpu->dr6 = (vcpu->dr6 & ~DR6_TRAP_BITS) |
-			    (vmx->exit_qual & DR6_FROM_EXIT);
 		/* INT1 is a trap: the guest resumes after it. */
 		if (type == INTR_TYPE_PRIV_SW_EXCEPTION)
 			kvmod_skip_insn(vcpu);
-		kvmod_queue_exception(vcpu, DB_VECTOR, false, 0);
-		return KVMOD_EXIT_RESUME;
+		/* The exit qualification holds the #DB's conditions. */
+		return kvmod_handle_db(vcpu,
+				       vmx->exit_qual & DB_EXIT_QUAL_BITS);
+	case BP_VECTOR:
+		return kvmod_handle_bp(vcpu);
 	case AC_VECTOR:
 		kvmod_queue_exception(vcpu, AC_VECTOR, true,
 				      vmx->exit_intr_err);

@@ -120,6 +120,7 @@ static const struct kvmod_vendor_ops vmx_vendor_ops = {
 	.set_cr2 = vmx_set_cr2,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
+	.update_debug = vmx_update_debug,
 	.exit_name = vmx_exit_name,
 	.nr_exit_codes = VMX_NR_EXIT_CODES,
 };
@@ -188,7 +189,8 @@ static int vmx_setup_controls(u64 basic)
 				   MSR_IA32_VMX_EXIT_CTLS,
 		       VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
 		       VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT |
-		       VM_EXIT_LOAD_IA32_PAT, 0, &vmx_caps.exit, "VM-exit");
+		       VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_DEBUG_CONTROLS, 0,
+		       &vmx_caps.exit, "VM-exit");
 	if (r)
 		return r;
 	r = vmx_adjust(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS :

@@ -10,8 +10,9 @@
  * TSS limits, IA32_DEBUGCTL, PKRU and the host's breakpoints. The syscall
  * MSRs are switched by the VM-entry/-exit MSR-load lists; CR2 is the
  * guest's while it runs. The FPU holds the guest's state for the whole
- * KVM_RUN (fpu_swap_kvm_fpstate() in core); the debug registers never
- * hold guest values.
+ * KVM_RUN (fpu_swap_kvm_fpstate() in core); the guest's DR0-3 are loaded
+ * while one of its breakpoints is armed or it owns them, and saved after
+ * the exit when it does (vmx_debug.c).
  *
  * External interrupts exit without being acknowledged: they stay pending
  * and the host takes them as soon as interrupts are enabled again. An NMI
@@ -346,6 +347,7 @@ int vmx_vcpu_run(struct kvmod_vcpu *vcpu)
 		vmx->flush_vpid = false;
 	}
 	vmx_save_host(vmx, &host);
+	vmx_debug_before_entry(vcpu);
 
 	if (static_branch_unlikely(&kvmod_trace_exits))
 		kvmod_trace_kvm_entry(vcpu);
@@ -354,6 +356,7 @@ int vmx_vcpu_run(struct kvmod_vcpu *vcpu)
 		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 	vmx->enter_result = kvmod_vmx_enter(vcpu->regs, vmx->launched);
 	kvmod_vcpu_exit_guest(vcpu);
+	vmx_debug_after_exit(vmx);
 	vmx_restore_host(vmx, &host);
 	vmx_read_exit(vmx);
 	if (vmx_exit_is_nmi(vmx))

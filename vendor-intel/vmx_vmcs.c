@@ -139,13 +139,7 @@ static void vmx_vmcs_set_controls(struct vmx_vcpu *vmx)
 	if (proc2 & SECONDARY_EXEC_ENCLS_EXITING)
 		vmcs_write(ENCLS_EXITING_BITMAP, ~0ULL);
 
-	/*
-	 * #DB and #AC are intercepted and reflected, so that a guest cannot
-	 * hang the CPU in a microcode loop delivering them; a machine check
-	 * belongs to the host.
-	 */
-	vmcs_write(EXCEPTION_BITMAP,
-		   BIT(DB_VECTOR) | BIT(AC_VECTOR) | BIT(MC_VECTOR));
+	/* The exception bitmap: vmx_write_debug(), in vmx_vmcs_reset(). */
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
@@ -336,6 +330,7 @@ void vmx_vmcs_reset(struct vmx_vcpu *vmx)
 	vmx_vmcs_set_controls(vmx);
 	vmx_vmcs_set_host_state(vmx);
 	vmx_vmcs_reset_guest(vmx);
+	vmx_write_debug(vmx);
 	vmx_vmcs_put(vmx);
 
 	vmx->intr_state = 0;
