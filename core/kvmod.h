@@ -653,12 +653,15 @@ static inline void kvmod_vcpu_exit_guest(struct kvmod_vcpu *vcpu)
  * kvmod_count_exit() - count a hardware exit for the statistics
  * @vcpu: the vCPU
  * @code: the vendor's exit code
+ * @nr_codes: the vendor's nr_exit_codes (a constant of the caller, so
+ *	that the bound costs no loads)
  *
  * Inline: on the path of every exit.
  */
-static inline void kvmod_count_exit(struct kvmod_vcpu *vcpu, u32 code)
+static inline void kvmod_count_exit(struct kvmod_vcpu *vcpu, u32 code,
+				    u32 nr_codes)
 {
-	if (likely(code < vcpu->vm->vendor->nr_exit_codes))
+	if (likely(code < nr_codes))
 		vcpu->exit_stats[code]++;
 	else
 		vcpu->exit_stats_other++;

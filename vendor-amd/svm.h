@@ -12,6 +12,7 @@
 
 #include "kvmod.h"
 #include "svm_exit_names.h"
+#include "debugreg.h"
 
 /* Per physical CPU. */
 struct svm_cpu {
@@ -98,8 +99,8 @@ bool svm_nmi_singlestep_done(struct kvmod_vcpu *vcpu);
 
 /* svm_debug.c */
 void svm_update_debug(struct kvmod_vcpu *vcpu);
-void svm_debug_before_entry(struct kvmod_vcpu *vcpu);
-void svm_debug_after_exit(struct kvmod_vcpu *vcpu);
+void svm_debug_load(struct kvmod_vcpu *vcpu);
+void svm_debug_save(struct kvmod_vcpu *vcpu);
 int svm_exit_db(struct kvmod_vcpu *vcpu);
 int svm_exit_bp(struct kvmod_vcpu *vcpu);
 
@@ -150,6 +151,33 @@ static inline void svm_events_after_exit(struct kvmod_vcpu *vcpu)
 				 KVM_X86_SHADOW_INT_STI : 0;
 	if (unlikely(svm->awaiting_iret || svm->nmi_singlestep))
 		svm_nmi_after_exit(vcpu);
+}
+
+/**
+ * svm_debug_before_entry() - DR0-3 and DR6 for the entry
+ * @vcpu: the vCPU, interrupts disabled
+ *
+ * Inline: on the path of every entry; DR6 starts at its no-condition
+ * value unless the guest owns the debug registers.
+ */
+static inline void svm_debug_before_entry(struct kvmod_vcpu *vcpu)
+{
+	if (unlikely(vcpu->debug.load_db || vcpu->debug.guest_owns))
+		svm_debug_load(vcpu);
+	else
+		to_svm(vcpu)->vmcb->save.dr6 = KVMOD_DR6_ACTIVE_LOW;
+}
+
+/**
+ * svm_debug_after_exit() - take back what the guest owned
+ * @vcpu: the vCPU, interrupts still disabled
+ *
+ * Inline: on the path of every exit.
+ */
+static inline void svm_debug_after_exit(struct kvmod_vcpu *vcpu)
+{
+	if (unlikely(vcpu->debug.guest_owns))
+		svm_debug_save(vcpu);
 }
 
 #endif /* KVMOD_SVM_H */

@@ -30,27 +30,30 @@ void svm_update_debug(struct kvmod_vcpu *vcpu)
 }
 
 /**
- * svm_debug_before_entry() - DR0-3 and DR6 for the entry
+ * svm_debug_load() - the guest's DR0-3 and DR6 for the entry (svm.h's
+ *	svm_debug_before_entry() when a breakpoint is armed or the guest
+ *	owns the registers)
  * @vcpu: the vCPU, interrupts disabled
  */
-void svm_debug_before_entry(struct kvmod_vcpu *vcpu)
+void svm_debug_load(struct kvmod_vcpu *vcpu)
 {
 	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
 
 	save->dr6 = vcpu->debug.guest_owns ? vcpu->dr6 : KVMOD_DR6_ACTIVE_LOW;
-	kvmod_load_guest_db(vcpu);
+	kvmod_debug_load_db(vcpu);
 }
 
 /**
- * svm_debug_after_exit() - take back what the guest owned
+ * svm_debug_save() - take back what the guest owned (svm.h's
+ *	svm_debug_after_exit())
  * @vcpu: the vCPU, interrupts still disabled
  */
-void svm_debug_after_exit(struct kvmod_vcpu *vcpu)
+void svm_debug_save(struct kvmod_vcpu *vcpu)
 {
 	struct vmcb_save_area *save = &to_svm(vcpu)->vmcb->save;
 
-	if (kvmod_save_guest_db(vcpu, save->dr6, save->dr7))
-		svm_update_debug(vcpu);
+	kvmod_debug_save_db(vcpu, save->dr6, save->dr7);
+	svm_update_debug(vcpu);
 }
 
 /**

@@ -194,10 +194,10 @@ int svm_handle_exit(struct kvmod_vcpu *vcpu)
 
 	if (ctl->exit_code_hi || code == (u32)SVM_EXIT_ERR) {
 		/* As in-tree KVM: the low 32 bits, 0xffffffff for VMEXIT_INVALID. */
-		kvmod_count_exit(vcpu, SVM_NR_EXIT_CODES);
+		kvmod_count_exit(vcpu, SVM_NR_EXIT_CODES, SVM_NR_EXIT_CODES);
 		return kvmod_exit_fail_entry(vcpu, code);
 	}
-	kvmod_count_exit(vcpu, code);
+	kvmod_count_exit(vcpu, code, SVM_NR_EXIT_CODES);
 	if (unlikely(ctl->exit_int_info & SVM_EXITINTINFO_VALID))
 		svm_save_interrupted_event(svm, ctl->exit_int_info);
 

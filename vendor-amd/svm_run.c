@@ -74,7 +74,7 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	vmcb->control.clean = 0;
 
 	/* A guest may set CR4.PKE and write PKRU: keep the host's. */
-	if (boot_cpu_has(X86_FEATURE_OSPKE))
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE))
 		host_pkru = rdpkru();
 
 	if (static_branch_unlikely(&kvmod_trace_exits))
@@ -83,7 +83,7 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	svm_clgi();
 	kvmod_svm_vmrun(svm->vmcb_pa, vcpu->regs, sd->host_vmcb_pa);
 	kvmod_vcpu_exit_guest(vcpu);
-	if (boot_cpu_has(X86_FEATURE_OSPKE) && rdpkru() != host_pkru)
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE) && rdpkru() != host_pkru)
 		wrpkru(host_pkru);
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	svm_debug_after_exit(vcpu);

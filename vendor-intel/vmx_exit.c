@@ -404,7 +404,7 @@ static int vmx_enter_failed(struct kvmod_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
-	kvmod_count_exit(vcpu, VMX_NR_EXIT_CODES);
+	kvmod_count_exit(vcpu, VMX_NR_EXIT_CODES, VMX_NR_EXIT_CODES);
 	switch (vmx->enter_result) {
 	case VMX_ENTER_FAIL_VALID:
 		/* As in-tree KVM: the VM-instruction error. */
@@ -430,12 +430,12 @@ int vmx_handle_exit(struct kvmod_vcpu *vcpu)
 		 * Invalid guest state, MSR loading, or a machine check during
 		 * entry. As in-tree KVM: the full exit reason.
 		 */
-		kvmod_count_exit(vcpu, VMX_NR_EXIT_CODES);
+		kvmod_count_exit(vcpu, VMX_NR_EXIT_CODES, VMX_NR_EXIT_CODES);
 		if (basic == EXIT_REASON_MCE_DURING_VMENTRY)
 			asm volatile("int $0x12");
 		return kvmod_exit_fail_entry(vcpu, vmx->exit_reason);
 	}
-	kvmod_count_exit(vcpu, basic);
+	kvmod_count_exit(vcpu, basic, VMX_NR_EXIT_CODES);
 	if ((vmx->idt_info & VECTORING_INFO_VALID_MASK) &&
 	    !vmx_delivery_exit(basic))
 		return vmx_exit_delivery_failed(vcpu);

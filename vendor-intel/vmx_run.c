@@ -122,7 +122,7 @@ void vmx_save_host(struct vmx_vcpu *vmx, struct vmx_host_save *h)
 	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 	h->debugctl = get_debugctlmsr();
 	/* A guest may set CR4.PKE and write PKRU: keep the host's. */
-	if (boot_cpu_has(X86_FEATURE_OSPKE))
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE))
 		h->pkru = rdpkru();
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
@@ -155,7 +155,7 @@ void vmx_restore_host(struct vmx_vcpu *vmx, const struct vmx_host_save *h)
 	/* And cleared IA32_DEBUGCTL and DR7. */
 	if (h->debugctl)
 		update_debugctlmsr(h->debugctl);
-	if (boot_cpu_has(X86_FEATURE_OSPKE) && rdpkru() != h->pkru)
+	if (cpu_feature_enabled(X86_FEATURE_OSPKE) && rdpkru() != h->pkru)
 		wrpkru(h->pkru);
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
