@@ -431,6 +431,8 @@ struct kvmod_vcpu {
 	u64 dr7;
 
 	struct fpu_guest guest_fpu;
+	u64 xcr0;			/* the guest's XCR0 (xsave.c) */
+	bool xcr0_loaded;		/* in the CPU now, instead of the host's */
 	struct kvmod_pio_pending pio;
 	struct kvmod_mmio_pending mmio;
 
@@ -640,6 +642,13 @@ void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 bool kvmod_guest_has_feature(struct kvmod_vcpu *vcpu, u32 leaf, int reg,
 			     int bit);
 int kvmod_guest_maxphyaddr(struct kvmod_vcpu *vcpu);
+void kvmod_cpuid_lookup(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf,
+			u32 r[4]);
+
+/* xsave.c: the guest's XCR0 */
+int kvmod_emulate_xsetbv(struct kvmod_vcpu *vcpu);
+void kvmod_load_guest_xcr0(struct kvmod_vcpu *vcpu, u64 guest_cr4);
+void kvmod_load_host_xcr0(struct kvmod_vcpu *vcpu);
 
 /* msr.c: guest MSRs, and checks both vendors make on writes */
 int kvmod_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host);

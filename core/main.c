@@ -49,6 +49,12 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 		return KVMOD_MAX_VCPU_ID;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVMOD_USER_MEMSLOTS;
+	case KVM_CAP_XSAVE:
+		return 1;
+	case KVM_CAP_XCRS:
+		return boot_cpu_has(X86_FEATURE_XSAVE);
+	case KVM_CAP_XSAVE2:
+		return kvmod_xsave2_size();
 	default:
 		return kvmod_components_check_extension(vm, cap);
 	}
@@ -161,6 +167,7 @@ void kvmod_dev_unregister(void)
 
 static int __init kvmod_init(void)
 {
+	kvmod_xsave_init();
 	return kvmod_debugfs_init();
 }
 

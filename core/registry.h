@@ -72,6 +72,7 @@ int kvmod_set_vcpu_events(struct kvmod_vcpu *vcpu,
 int kvmod_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
 int kvmod_set_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int kvmod_get_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+u64 kvmod_guest_cr4_allowed(struct kvmod_vcpu *vcpu);
 
 /* msr.c */
 int kvmod_get_msr_index_list(struct kvm_msr_list __user *argp);
@@ -81,6 +82,14 @@ int kvmod_vcpu_msrs(struct kvmod_vcpu *vcpu, struct kvm_msrs __user *argp,
 /* fpu.c */
 int kvmod_get_fpu(struct kvmod_vcpu *vcpu, struct kvm_fpu *fpu);
 int kvmod_set_fpu(struct kvmod_vcpu *vcpu, const struct kvm_fpu *fpu);
+
+/* xsave.c */
+void kvmod_xsave_init(void);
+u64 kvmod_supported_xcr0(void);
+u32 kvmod_xstate_size(u64 xcr0);
+long kvmod_xsave2_size(void);
+long kvmod_xsave_ioctl(struct kvmod_vcpu *vcpu, unsigned int ioctl,
+		       void __user *argp);
 
 /* guest_mem.c */
 int kvmod_translate(struct kvmod_vcpu *vcpu, struct kvm_translation *tr);

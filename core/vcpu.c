@@ -199,7 +199,8 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 
 		if (copy_from_user(&sregs, argp, sizeof(sregs)))
 			return -EFAULT;
-		if (!kvmod_sregs_valid(&sregs))
+		if (!kvmod_sregs_valid(&sregs) ||
+		    (sregs.cr4 & ~kvmod_guest_cr4_allowed(vcpu)))
 			return -EINVAL;
 		/* A long-mode CR3 beyond the guest's physical addresses. */
 		if ((sregs.efer & EFER_LMA) && (sregs.cr0 & X86_CR0_PG) &&
@@ -273,6 +274,12 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 			return -EFAULT;
 		return kvmod_set_fpu(vcpu, &fpu);
 	}
+	case KVM_GET_XSAVE:
+	case KVM_GET_XSAVE2:
+	case KVM_SET_XSAVE:
+	case KVM_GET_XCRS:
+	case KVM_SET_XCRS:
+		return kvmod_xsave_ioctl(vcpu, ioctl, argp);
 	case KVM_TRANSLATE: {
 		struct kvm_translation tr;
 
@@ -407,6 +414,7 @@ static int vcpu_create_reserved(struct kvmod_vm *vm, unsigned long id)
 	mutex_init(&vcpu->mutex);
 	rcuwait_init(&vcpu->wait);
 	kvmod_vcpu_reset_regs(vcpu);
+	vcpu->xcr0 = XFEATURE_MASK_FP;	/* at power-up only, not at INIT */
 	/* As KVM: the APIC enabled at its default base, vCPU 0 the BSP. */
 	vcpu->apic_base = 0xfee00000ULL | BIT_ULL(11) | (id == 0 ? BIT_ULL(8) : 0);
 	vcpu->mp_state = KVM_MP_STATE_RUNNABLE;

@@ -78,7 +78,9 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	if (static_branch_unlikely(&kvmod_trace_exits))
 		kvmod_trace_kvm_entry(vcpu);
 	svm_clgi();
+	kvmod_load_guest_xcr0(vcpu, vmcb->save.cr4);
 	kvmod_svm_vmrun(svm->vmcb_pa, vcpu->regs, sd->host_vmcb_pa);
+	kvmod_load_host_xcr0(vcpu);
 	kvmod_vcpu_exit_guest(vcpu);
 	if (boot_cpu_has(X86_FEATURE_OSPKE) && rdpkru() != host_pkru)
 		wrpkru(host_pkru);

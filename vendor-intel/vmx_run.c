@@ -346,6 +346,8 @@ int vmx_vcpu_run(struct kvmod_vcpu *vcpu)
 		vmx->flush_vpid = false;
 	}
 	vmx_save_host(vmx, &host);
+	/* CR4.OSXSAVE is the guest's own bit: GUEST_CR4 holds it. */
+	kvmod_load_guest_xcr0(vcpu, vmcs_read(GUEST_CR4));
 
 	if (static_branch_unlikely(&kvmod_trace_exits))
 		kvmod_trace_kvm_entry(vcpu);
@@ -354,6 +356,7 @@ int vmx_vcpu_run(struct kvmod_vcpu *vcpu)
 		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
 	vmx->enter_result = kvmod_vmx_enter(vcpu->regs, vmx->launched);
 	kvmod_vcpu_exit_guest(vcpu);
+	kvmod_load_host_xcr0(vcpu);
 	vmx_restore_host(vmx, &host);
 	vmx_read_exit(vmx);
 	if (vmx_exit_is_nmi(vmx))
