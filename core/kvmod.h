@@ -15,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/rcuwait.h>
 #include <linux/refcount.h>
+#include <linux/signal_types.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
@@ -350,6 +351,9 @@ struct kvmod_vm {
 	void *mmu_data;
 	atomic64_t tlb_gen;		/* bumped when translations go away */
 	u64 dirty_log_caps;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+	u64 tss_addr;			/* KVM_SET_TSS_ADDR (vm_ctl.c) */
+	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR */
+	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID, default 0 */
 	struct kvmod_vm_stat stat;
 	struct dentry *debugfs;
 };
@@ -464,6 +468,9 @@ struct kvmod_vcpu {
 	void *irqchip_data;		/* its local APIC (kvmod-irqchip) */
 	atomic_t nmi_queued;		/* NMIs sent by other threads */
 	u8 eoi_exit_vector;		/* split irqchip: KVM_EXIT_IOAPIC_EOI */
+	u64 microcode_version;		/* IA32_UCODE_REV (feature_msr.c) */
+	bool sigset_active;		/* KVM_SET_SIGNAL_MASK (vcpu_ctl.c) */
+	sigset_t sigset;		/* blocked during KVM_RUN */
 };
 
 /**
@@ -476,6 +483,17 @@ struct kvmod_vcpu {
 static inline struct kvmod_vcpu *kvmod_get_vcpu(struct kvmod_vm *vm, int i)
 {
 	return xa_load(&vm->vcpu_array, i);
+}
+
+/**
+ * kvmod_vcpu_is_bsp() - is this the VM's boot CPU (KVM_SET_BOOT_CPU_ID)?
+ * @vcpu: the vCPU
+ *
+ * Return: whether it starts runnable, with BSP set in its APIC base.
+ */
+static inline bool kvmod_vcpu_is_bsp(struct kvmod_vcpu *vcpu)
+{
+	return vcpu->id == vcpu->vm->bsp_vcpu_id;
 }
 
 /**

@@ -595,7 +595,7 @@ int kvmod_vlapic_create(struct kvmod_vcpu *vcpu)
 	vl->l.cfg.x2apic_format = READ_ONCE(to_virq(vcpu->vm)->x2apic_format);
 	vl->l.cfg.no_broadcast_quirk =
 		READ_ONCE(to_virq(vcpu->vm)->no_broadcast_quirk);
-	kvmod_lapic_reset(&vl->l, vcpu->id, vcpu->id == 0);
+	kvmod_lapic_reset(&vl->l, vcpu->id, kvmod_vcpu_is_bsp(vcpu));
 	vcpu->apic_base = vl->l.apic_base;
 	if (vcpu->id >= 0xff)
 		WRITE_ONCE(to_virq(vcpu->vm)->high_ids, true);
