@@ -7,8 +7,8 @@
  * and CPUID.0xD.0:EBX following CR4 and XCR0; an XSAVE image taken and
  * changed while the guest holds live SSE/AVX state in YMM15, which the
  * guest then reads; KVM_SET_SREGS refusing CR4.OSXSAVE without XSAVE in
- * the vCPU's CPUID, and KVM_SET_CPUID2 refusing a new model after
- * KVM_RUN.
+ * the vCPU's CPUID (or the host), and KVM_SET_CPUID2 refusing a new
+ * model after KVM_RUN.
  *
  * The AVX parts need AVX in the test VM's CPU (tools/testvm gives QEMU
  * "+xsave,+avx"); without it the round trip uses the SSE half (XMM15)
@@ -92,19 +92,25 @@ static void guest_xsave(void)
 	GUEST_ASSERT_EQ(cpuid_reg(0xd, 0, KG_EBX), 576);
 
 	xsetbv(0, XF_FP | XF_SSE);
-	GUEST_ASSERT_EQ(xgetbv0(), XF_FP | XF_SSE);
 	/* The host looks whether the hypervisor saw it (KVM_GET_XCRS). */
 	GUEST_SYNC(10);
-	if (use_avx) {
+	if (use_avx)
 		full |= XF_YMM;
+	if (!xsetbv_exits) {
+		/* The host gave the vCPU the full XCR0 with KVM_SET_XCRS. */
+		GUEST_ASSERT_EQ(xgetbv0(), full);
+	} else {
+		GUEST_ASSERT_EQ(xgetbv0(), XF_FP | XF_SSE);
+		GUEST_ASSERT_EQ(cpuid_reg(0xd, 0, KG_EBX), 576);
+	}
+	if (use_avx && xsetbv_exits) {
 		/* AVX with XCR0.YMM clear is #UD: XCR0 is the guest's. */
 		asm volatile("avx_ud_insn: vmovdqu %0, %%ymm15\n\t"
 			     "avx_ud_after:" :: "m"(pat_a) : "memory");
 		GUEST_ASSERT_EQ(ud_count, 1);
 		xsetbv(0, full);
 		GUEST_ASSERT_EQ(xgetbv0(), full);
-		if (xsetbv_exits)
-			GUEST_ASSERT_EQ(cpuid_reg(0xd, 0, KG_EBX), 832);
+		GUEST_ASSERT_EQ(cpuid_reg(0xd, 0, KG_EBX), 832);
 	}
 	/* No x87, YMM without SSE, XCR1, a reserved bit: #GP each. */
 	xsetbv(0, XF_SSE);
@@ -285,25 +291,22 @@ TEST_F(xsave, guest_state_round_trip)
 	/*
 	 * QEMU's TCG does not make XSETBV exit from an SVM guest: it loads
 	 * XCR0 itself, and kvm-amd and kvmod-amd alike never see it (and
-	 * load their stale copy at the next entry). Then only what the CPU
-	 * does is checked, and the host mirrors the guest's XCR0 with
-	 * KVM_SET_XCRS at each exit.
+	 * load their own copy at the next entry, after any exit). Then the
+	 * host sets the XCR0 the rest of the test needs, and only what the
+	 * CPU does (#GP) is checked of XSETBV.
 	 */
 	memset(&xcrs, 0, sizeof(xcrs));
 	ASSERT_EQ(0, ioctl(vm->v[0].fd, KVM_GET_XCRS, &xcrs));
 	xsetbv_exits = xcrs.xcrs[0].value == (XF_FP | XF_SSE);
 	if (!xsetbv_exits) {
 		TH_LOG("XSETBV did not exit to the hypervisor (QEMU TCG SVM?)");
-		set_xcr0(_metadata, vm->v[0].fd, XF_FP | XF_SSE);
+		set_xcr0(_metadata, vm->v[0].fd, use_avx ? 7 : 3);
 	}
 	KG_GUEST(vm, xsetbv_exits) = xsetbv_exits;
 	KG_ASSERT_SYNC(vm, 0, 1);
-	if (xsetbv_exits) {
-		ASSERT_EQ(0, ioctl(vm->v[0].fd, KVM_GET_XCRS, &xcrs));
-		EXPECT_EQ(use_avx ? 7 : 3, xcrs.xcrs[0].value);
-	} else {
-		set_xcr0(_metadata, vm->v[0].fd, use_avx ? 7 : 3);
-	}
+	memset(&xcrs, 0, sizeof(xcrs));
+	ASSERT_EQ(0, ioctl(vm->v[0].fd, KVM_GET_XCRS, &xcrs));
+	EXPECT_EQ(use_avx ? 7 : 3, xcrs.xcrs[0].value);
 
 	ASSERT_EQ(0, ioctl(vm->v[0].fd, KVM_GET_XSAVE, xs));
 	for (i = 0; i < 16; i++)
@@ -381,6 +384,16 @@ TEST_F(xsave, sregs_cr4_follows_cpuid)
 	clear_cpuid_bit(c, 1, KG_ECX, 27);
 	clear_cpuid_bit(c, 7, KG_EBX, 7);
 	ASSERT_EQ(0, kt_set_cpuid(vfd, c));
+	/*
+	 * As KVM: a new CPUID before KVM_RUN leaves CR4 as it is (after
+	 * KVM_RUN only the same CPUID is accepted: cpuid_fixed_after_run).
+	 */
+	if (host_xsave() && kg_cpuid_has(vm, 1, KG_ECX, 26)) {
+		struct kvm_sregs now;
+
+		ASSERT_EQ(0, ioctl(vfd, KVM_GET_SREGS, &now));
+		EXPECT_EQ(CR4_OSXSAVE, now.cr4 & CR4_OSXSAVE);
+	}
 	EXPECT_EQ(EINVAL, kt_ioctl_errno(vfd, KVM_SET_SREGS,
 					 (unsigned long)&s));
 	s.cr4 &= ~CR4_OSXSAVE;
