@@ -55,6 +55,7 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_SET_BOOT_CPU_ID:
 	case KVM_CAP_GET_MSR_FEATURES:
 	case KVM_CAP_EXT_EMUL_CPUID:
+	case KVM_CAP_ENABLE_CAP:	/* the vCPU ioctl exists (vcpu_ctl.c) */
 		return 1;
 	case KVM_CAP_XCRS:
 		return boot_cpu_has(X86_FEATURE_XSAVE);

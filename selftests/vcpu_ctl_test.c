@@ -144,9 +144,15 @@ TEST_F(ctl, vcpu_enable_cap)
 	struct kvm_enable_cap cap;
 	int vfd;
 
+	EXPECT_EQ(1, kt_check_cap(self->vm.sys_fd, KVM_CAP_ENABLE_CAP));
 	ASSERT_EQ(0, kg_vcpu_create(&self->vm, 0));
 	vfd = self->vm.v[0].fd;
 	memset(&cap, 0, sizeof(cap));
+	cap.cap = KVM_CAP_SPLIT_IRQCHIP;
+	cap.flags = 1;
+	EXPECT_EQ(EINVAL, kt_ioctl_errno(vfd, KVM_ENABLE_CAP,
+					 (unsigned long)&cap));
+	cap.flags = 0;
 	/* VM capabilities are not enabled per vCPU. */
 	cap.cap = KVM_CAP_SPLIT_IRQCHIP;
 	EXPECT_EQ(EINVAL, kt_ioctl_errno(vfd, KVM_ENABLE_CAP,
