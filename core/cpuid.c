@@ -9,7 +9,9 @@
 #include <asm/processor.h>
 
 #include "registry.h"
+#include "sregs_check.h"
 #include "trace_kvmod.h"
+#include "xcr0_check.h"
 
 /* Leaf 1 ECX features a guest must not see. */
 #define L1_ECX_HIDE	(BIT(3) |	/* MONITOR */		\
@@ -21,9 +23,13 @@
 			 BIT(18) |	/* DCA */		\
 			 BIT(21) |	/* x2APIC */		\
 			 BIT(24) |	/* TSC deadline */	\
-			 BIT(26) |	/* XSAVE */		\
-			 BIT(27) |	/* OSXSAVE */		\
-			 BIT(28))	/* AVX */
+			 BIT(27))	/* OSXSAVE: the guest's CR4 */
+#define L1_ECX_XSAVE	BIT(26)
+#define L1_ECX_OSXSAVE	BIT(27)
+#define L1_ECX_AVX	BIT(28)
+/* Leaf 0xD subleaf 1 EAX: XSAVEOPT, XSAVEC, XGETBV with ECX = 1. */
+#define LD1_EAX_KEEP	(BIT(0) | BIT(1) | BIT(2))
+#define KVMOD_MAX_BASIC_LEAF	0xd
 #define L1_ECX_HYPERVISOR	BIT(31)
 /* Leaf 1 EDX: APIC (kvmod-irqchip offers it again), ACPI, TM, PBE. */
 #define L1_EDX_HIDE	(BIT(9) | BIT(22) | BIT(29) | BIT(31))
@@ -42,6 +48,37 @@
 #define E1_ECX_HIDE	(BIT(2) | BIT(12) | BIT(13) | BIT(15) | BIT(22) | \
 			 BIT(23) | BIT(24) | BIT(28))
 
+/* Leaf 0xD: the XSAVE components kvmod offers (xsave.c). */
+static void cpuid_xsave_leaf(u32 subleaf, u32 *eax, u32 *ebx, u32 *ecx,
+			     u32 *edx)
+{
+	u64 xcr0 = kvmod_supported_xcr0();
+
+	if (!xcr0)
+		return;
+	switch (subleaf) {
+	case 0:
+		*eax = (u32)xcr0;
+		*edx = xcr0 >> 32;
+		*ebx = kvmod_xstate_size(xcr0);
+		*ecx = *ebx;
+		break;
+	case 1:
+		cpuid_count(0xd, 1, eax, ebx, ecx, edx);
+		*eax &= LD1_EAX_KEEP;
+		*ebx = 0;
+		*ecx = 0;
+		*edx = 0;
+		break;
+	default:
+		if (subleaf >= 64 || !(xcr0 & BIT_ULL(subleaf)))
+			break;
+		cpuid_count(0xd, subleaf, eax, ebx, ecx, edx);
+		*edx = 0;
+		break;
+	}
+}
+
 /* The host's answer with what kvmod does not virtualize taken out. */
 static void cpuid_host_filtered(u32 leaf, u32 subleaf, u32 apic_id, u32 *eax,
 				u32 *ebx, u32 *ecx, u32 *edx)
@@ -56,12 +93,17 @@ static void cpuid_host_filtered(u32 leaf, u32 subleaf, u32 apic_id, u32 *eax,
 	switch (leaf) {
 	case 0:
 		cpuid(0, eax, ebx, ecx, edx);
-		*eax = min_t(u32, *eax, 7);
+		*eax = min_t(u32, *eax, KVMOD_MAX_BASIC_LEAF);
 		break;
 	case 1:
 		cpuid(1, eax, ebx, ecx, edx);
 		*ecx &= ~L1_ECX_HIDE;
 		*ecx |= L1_ECX_HYPERVISOR;
+		/* XSAVE and AVX as far as kvmod saves their state. */
+		if (!kvmod_supported_xcr0())
+			*ecx &= ~L1_ECX_XSAVE;
+		if (!(kvmod_supported_xcr0() & KVMOD_XFEATURE_YMM))
+			*ecx &= ~L1_ECX_AVX;
 		*edx &= ~L1_EDX_HIDE;
 		/* Initial APIC ID and one logical processor per package. */
 		*ebx = (*ebx & 0x0000ffff) | (apic_id << 24) | (1 << 16);
@@ -78,6 +120,9 @@ static void cpuid_host_filtered(u32 leaf, u32 subleaf, u32 apic_id, u32 *eax,
 			*ecx = 0;
 			*edx = 0;
 		}
+		break;
+	case 0xd:
+		cpuid_xsave_leaf(subleaf, eax, ebx, ecx, edx);
 		break;
 	case 0x80000000:
 		cpuid(leaf, eax, ebx, ecx, edx);
@@ -149,6 +194,33 @@ cpuid_find(const struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf)
 }
 
 /**
+ * kvmod_cpuid_lookup() - a leaf of the vCPU's CPUID as userspace set it
+ * @vcpu: the vCPU
+ * @leaf: the leaf
+ * @subleaf: the subleaf
+ * @r: EAX, EBX, ECX, EDX
+ *
+ * From the KVM_SET_CPUID2 table (zeros for a leaf not in it), else the
+ * host's filtered answers; no bit follows the guest's state.
+ */
+void kvmod_cpuid_lookup(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf,
+			u32 r[4])
+{
+	const struct kvm_cpuid_entry2 *e;
+
+	if (vcpu->cpuid_entries) {
+		e = cpuid_find(vcpu, leaf, subleaf);
+		r[0] = e ? e->eax : 0;
+		r[1] = e ? e->ebx : 0;
+		r[2] = e ? e->ecx : 0;
+		r[3] = e ? e->edx : 0;
+	} else {
+		cpuid_filtered(vcpu->vm, leaf, subleaf, vcpu->id, &r[0], &r[1],
+			       &r[2], &r[3]);
+	}
+}
+
+/**
  * kvmod_cpuid() - answer a guest CPUID
  * @vcpu: the vCPU executing CPUID
  * @leaf: EAX at the CPUID
@@ -159,22 +231,30 @@ cpuid_find(const struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf)
  * @edx: result
  *
  * From the table set with KVM_SET_CPUID2 (a leaf not in it reads as
- * zeros); without one, the host's filtered answers.
+ * zeros); without one, the host's filtered answers. CPUID.1:ECX.OSXSAVE
+ * follows the guest's CR4, CPUID.0xD.0:EBX its XCR0.
  */
 void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 		 u32 *ebx, u32 *ecx, u32 *edx)
 {
-	const struct kvm_cpuid_entry2 *e;
+	struct kvmod_guest_mode mode;
+	u32 r[4];
 
-	if (vcpu->cpuid_entries) {
-		e = cpuid_find(vcpu, leaf, subleaf);
-		*eax = e ? e->eax : 0;
-		*ebx = e ? e->ebx : 0;
-		*ecx = e ? e->ecx : 0;
-		*edx = e ? e->edx : 0;
-	} else {
-		cpuid_filtered(vcpu->vm, leaf, subleaf, vcpu->id, eax, ebx, ecx, edx);
+	kvmod_cpuid_lookup(vcpu, leaf, subleaf, r);
+	/* What changes with the guest's state, as KVM keeps it up to date. */
+	if (leaf == 1 && (r[2] & L1_ECX_XSAVE)) {
+		vcpu->vm->vendor->get_mode(vcpu, &mode);
+		if (mode.paging.cr4 & X86_CR4_OSXSAVE)
+			r[2] |= L1_ECX_OSXSAVE;
+		else
+			r[2] &= ~L1_ECX_OSXSAVE;
+	} else if (leaf == 0xd && subleaf == 0 && r[0]) {
+		r[1] = kvmod_xstate_size(vcpu->xcr0);
 	}
+	*eax = r[0];
+	*ebx = r[1];
+	*ecx = r[2];
+	*edx = r[3];
 	if (trace_kvmod_cpuid_enabled())
 		trace_kvmod_cpuid(vcpu->id, leaf, subleaf, *eax, *ebx, *ecx,
 				  *edx);
@@ -237,6 +317,30 @@ int kvmod_guest_maxphyaddr(struct kvmod_vcpu *vcpu)
 }
 EXPORT_SYMBOL_GPL(kvmod_guest_maxphyaddr);
 
+/**
+ * kvmod_guest_cr4_allowed() - the CR4 bits the vCPU may have
+ * @vcpu: the vCPU
+ *
+ * Those both the host CPU and the guest's CPUID offer.
+ *
+ * Return: a mask of CR4 bits.
+ */
+u64 kvmod_guest_cr4_allowed(struct kvmod_vcpu *vcpu)
+{
+	u32 l1[4], l7[4];
+	u64 host;
+
+	/* The host as the kernel uses it (features it turned off count). */
+	host = kvmod_cr4_allowed((boot_cpu_has(X86_FEATURE_XSAVE) ? BIT(26) : 0) |
+				 (boot_cpu_has(X86_FEATURE_PCID) ? BIT(17) : 0),
+				 (boot_cpu_has(X86_FEATURE_FSGSBASE) ? BIT(0) : 0) |
+				 (boot_cpu_has(X86_FEATURE_SMEP) ? BIT(7) : 0) |
+				 (boot_cpu_has(X86_FEATURE_SMAP) ? BIT(20) : 0));
+	kvmod_cpuid_lookup(vcpu, 1, 0, l1);
+	kvmod_cpuid_lookup(vcpu, 7, 0, l7);
+	return host & kvmod_cr4_allowed(l1[2], l7[1]);
+}
+
 static u32 cpuid_count_eax(u32 leaf, u32 subleaf)
 {
 	u32 eax, ebx, ecx, edx;
@@ -260,7 +364,7 @@ static void add_entry(struct kvm_cpuid_entry2 *list, u32 *n, u32 leaf,
 /* Fill @list (KVMOD_MAX_CPUID_ENTRIES) with what kvmod supports. */
 static u32 supported_cpuid(struct kvm_cpuid_entry2 *list)
 {
-	u32 max_basic = min_t(u32, cpuid_eax(0), 7);
+	u32 max_basic = min_t(u32, cpuid_eax(0), KVMOD_MAX_BASIC_LEAF);
 	u32 max_ext = min_t(u32, cpuid_eax(0x80000000), 0x80000008);
 	u32 n = 0, leaf, sub;
 
@@ -276,6 +380,15 @@ static u32 supported_cpuid(struct kvm_cpuid_entry2 *list)
 		} else if (leaf == 7) {
 			add_entry(list, &n, 7, 0,
 				  KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+		} else if (leaf == 0xd) {
+			/* Subleaves 0, 1 and one per offered component. */
+			for (sub = 0; sub < 64; sub++) {
+				if (sub >= 2 &&
+				    !(kvmod_supported_xcr0() & BIT_ULL(sub)))
+					continue;
+				add_entry(list, &n, 0xd, sub,
+					  KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+			}
 		} else {
 			add_entry(list, &n, leaf, 0, 0);
 		}
@@ -317,13 +430,33 @@ out:
 	return r;
 }
 
+/* The vCPU's table again, entry by entry (padding aside)? */
+static bool cpuid_table_same(struct kvmod_vcpu *vcpu,
+			     const struct kvm_cpuid_entry2 *list, u32 nent)
+{
+	const struct kvm_cpuid_entry2 *a, *b;
+	u32 i;
+
+	if (!vcpu->cpuid_entries || nent != vcpu->cpuid_nent)
+		return false;
+	for (i = 0; i < nent; i++) {
+		a = &list[i];
+		b = &vcpu->cpuid_entries[i];
+		if (a->function != b->function || a->index != b->index ||
+		    a->flags != b->flags || a->eax != b->eax ||
+		    a->ebx != b->ebx || a->ecx != b->ecx || a->edx != b->edx)
+			return false;
+	}
+	return true;
+}
+
 /**
  * kvmod_set_cpuid2() - KVM_SET_CPUID2: the guest's CPUID table
  * @vcpu: the vCPU
  * @argp: the user's struct kvm_cpuid2
  *
  * Return: 0, -E2BIG for more than KVMOD_MAX_CPUID_ENTRIES entries,
- * -EFAULT, -ENOMEM.
+ * -EINVAL for a different table after the vCPU ran, -EFAULT, -ENOMEM.
  */
 int kvmod_set_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 {
@@ -341,6 +474,17 @@ int kvmod_set_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 	if (copy_from_user(list, argp->entries, hdr.nent * sizeof(*list))) {
 		kvfree(list);
 		return -EFAULT;
+	}
+	/*
+	 * As KVM: once the vCPU has run, its CPU model (and with it the CR4
+	 * and XCR0 bits it may have set) stays; the same table is accepted
+	 * again (VMMs re-use vCPU fds), any other is -EINVAL.
+	 */
+	if (vcpu->cpu != -1) {
+		bool same = cpuid_table_same(vcpu, list, hdr.nent);
+
+		kvfree(list);
+		return same ? 0 : -EINVAL;
 	}
 	kvfree(vcpu->cpuid_entries);
 	vcpu->cpuid_entries = list;

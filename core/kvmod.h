@@ -15,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/rcuwait.h>
 #include <linux/refcount.h>
+#include <linux/signal_types.h>
 #include <linux/spinlock.h>
 #include <linux/thread_info.h>
 #include <linux/srcu.h>
@@ -361,6 +362,9 @@ struct kvmod_vm {
 	void *vendor_data;
 	void *mmu_data;
 	u64 dirty_log_caps;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+	u64 tss_addr;			/* KVM_SET_TSS_ADDR (vm_ctl.c) */
+	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR */
+	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID, default 0 */
 	struct kvmod_vm_stat stat;
 	struct dentry *debugfs;
 };
@@ -466,6 +470,8 @@ struct kvmod_vcpu {
 	struct kvmod_vcpu_debug debug;
 
 	struct fpu_guest guest_fpu;
+	u64 xcr0;			/* the guest's XCR0 (xsave.c) */
+	bool xcr0_loaded;		/* in the CPU now, instead of the host's */
 	struct kvmod_pio_pending pio;
 	struct kvmod_mmio_pending mmio;
 
@@ -497,6 +503,9 @@ struct kvmod_vcpu {
 	void *irqchip_data;		/* its local APIC (kvmod-irqchip) */
 	atomic_t nmi_queued;		/* NMIs sent by other threads */
 	u8 eoi_exit_vector;		/* split irqchip: KVM_EXIT_IOAPIC_EOI */
+	u64 microcode_version;		/* IA32_UCODE_REV (feature_msr.c) */
+	bool sigset_active;		/* KVM_SET_SIGNAL_MASK (vcpu_ctl.c) */
+	sigset_t sigset;		/* blocked during KVM_RUN */
 };
 
 /**
@@ -509,6 +518,17 @@ struct kvmod_vcpu {
 static inline struct kvmod_vcpu *kvmod_get_vcpu(struct kvmod_vm *vm, int i)
 {
 	return xa_load(&vm->vcpu_array, i);
+}
+
+/**
+ * kvmod_vcpu_is_bsp() - is this the VM's boot CPU (KVM_SET_BOOT_CPU_ID)?
+ * @vcpu: the vCPU
+ *
+ * Return: whether it starts runnable, with BSP set in its APIC base.
+ */
+static inline bool kvmod_vcpu_is_bsp(struct kvmod_vcpu *vcpu)
+{
+	return vcpu->id == vcpu->vm->bsp_vcpu_id;
 }
 
 /**
@@ -776,6 +796,13 @@ void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 bool kvmod_guest_has_feature(struct kvmod_vcpu *vcpu, u32 leaf, int reg,
 			     int bit);
 int kvmod_guest_maxphyaddr(struct kvmod_vcpu *vcpu);
+void kvmod_cpuid_lookup(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf,
+			u32 r[4]);
+
+/* xsave.c: the guest's XCR0 */
+int kvmod_emulate_xsetbv(struct kvmod_vcpu *vcpu);
+void kvmod_load_guest_xcr0(struct kvmod_vcpu *vcpu, u64 guest_cr4);
+void kvmod_load_host_xcr0(struct kvmod_vcpu *vcpu);
 
 /* msr.c: guest MSRs, and checks both vendors make on writes */
 int kvmod_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host);

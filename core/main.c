@@ -53,6 +53,21 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 		return KVMOD_MAX_VCPU_ID;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVMOD_USER_MEMSLOTS;
+	case KVM_CAP_XSAVE:
+	case KVM_CAP_SET_TSS_ADDR:
+	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
+	case KVM_CAP_SET_BOOT_CPU_ID:
+	case KVM_CAP_GET_MSR_FEATURES:
+	case KVM_CAP_EXT_EMUL_CPUID:
+	case KVM_CAP_ENABLE_CAP:	/* the vCPU ioctl exists (vcpu_ctl.c) */
+		return 1;
+	case KVM_CAP_XCRS:
+		return boot_cpu_has(X86_FEATURE_XSAVE);
+	case KVM_CAP_XSAVE2:
+		return kvmod_xsave2_size();
+	case KVM_CAP_SYNC_REGS:
+		return KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS |
+		       KVM_SYNC_X86_EVENTS;
 	default:
 		return kvmod_components_check_extension(vm, cap);
 	}
@@ -78,6 +93,12 @@ static long kvmod_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return kvmod_get_supported_cpuid((void __user *)arg);
 	case KVM_GET_MSR_INDEX_LIST:
 		return kvmod_get_msr_index_list((void __user *)arg);
+	case KVM_GET_MSR_FEATURE_INDEX_LIST:
+		return kvmod_get_msr_feature_index_list((void __user *)arg);
+	case KVM_GET_MSRS:
+		return kvmod_get_feature_msrs((void __user *)arg);
+	case KVM_GET_EMULATED_CPUID:
+		return kvmod_get_emulated_cpuid((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -165,6 +186,7 @@ void kvmod_dev_unregister(void)
 
 static int __init kvmod_init(void)
 {
+	kvmod_xsave_init();
 	return kvmod_debugfs_init();
 }
 

@@ -109,6 +109,9 @@ static int core_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 	case MSR_IA32_MCG_STATUS:
 		*val = 0;
 		return 0;
+	case MSR_IA32_UCODE_REV:
+		*val = vcpu->microcode_version;
+		return 0;
 	default:
 		return -ENOENT;
 	}
@@ -125,6 +128,11 @@ static int core_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 		return 0;
 	case MSR_MTRRdefType:
 	case MSR_IA32_MCG_STATUS:
+		return 0;
+	case MSR_IA32_UCODE_REV:
+		/* A feature MSR (feature_msr.c): the VMM sets it, the guest not. */
+		if (host)
+			vcpu->microcode_version = val;
 		return 0;
 	default:
 		return -ENOENT;

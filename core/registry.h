@@ -40,8 +40,28 @@ int kvmod_clear_dirty_log(struct kvmod_vm *vm,
 			  struct kvm_clear_dirty_log *log);
 int kvmod_vm_enable_cap(struct kvmod_vm *vm, const struct kvm_enable_cap *cap);
 
+/* vm_ctl.c */
+long kvmod_vm_ctl_ioctl(struct kvmod_vm *vm, unsigned int ioctl,
+			unsigned long arg);
+
 /* vcpu.c */
 int kvmod_create_vcpu(struct kvmod_vm *vm, unsigned long id);
+void kvmod_get_regs(struct kvmod_vcpu *vcpu, struct kvm_regs *r);
+void kvmod_set_regs(struct kvmod_vcpu *vcpu, const struct kvm_regs *r);
+void kvmod_get_sregs(struct kvmod_vcpu *vcpu, struct kvm_sregs *s);
+int kvmod_set_sregs_checked(struct kvmod_vcpu *vcpu,
+			    const struct kvm_sregs *s);
+
+/* vcpu_ctl.c */
+int kvmod_set_signal_mask(struct kvmod_vcpu *vcpu,
+			  struct kvm_signal_mask __user *argp);
+void kvmod_sigset_activate(struct kvmod_vcpu *vcpu);
+void kvmod_sigset_deactivate(struct kvmod_vcpu *vcpu);
+bool kvmod_sync_regs_valid(struct kvmod_vcpu *vcpu);
+int kvmod_sync_regs_in(struct kvmod_vcpu *vcpu);
+void kvmod_sync_regs_out(struct kvmod_vcpu *vcpu);
+int kvmod_vcpu_enable_cap(struct kvmod_vcpu *vcpu,
+			  struct kvm_enable_cap __user *argp);
 void kvmod_vcpu_destroy(struct kvmod_vcpu *vcpu);
 
 /* run.c */
@@ -108,15 +128,29 @@ static inline void kvmod_debug_after_run(struct kvmod_vcpu *vcpu)
 int kvmod_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
 int kvmod_set_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int kvmod_get_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+u64 kvmod_guest_cr4_allowed(struct kvmod_vcpu *vcpu);
 
 /* msr.c */
 int kvmod_get_msr_index_list(struct kvm_msr_list __user *argp);
 int kvmod_vcpu_msrs(struct kvmod_vcpu *vcpu, struct kvm_msrs __user *argp,
 		    bool write);
 
+/* feature_msr.c */
+int kvmod_get_msr_feature_index_list(struct kvm_msr_list __user *argp);
+int kvmod_get_feature_msrs(struct kvm_msrs __user *argp);
+int kvmod_get_emulated_cpuid(struct kvm_cpuid2 __user *argp);
+
 /* fpu.c */
 int kvmod_get_fpu(struct kvmod_vcpu *vcpu, struct kvm_fpu *fpu);
 int kvmod_set_fpu(struct kvmod_vcpu *vcpu, const struct kvm_fpu *fpu);
+
+/* xsave.c */
+void kvmod_xsave_init(void);
+u64 kvmod_supported_xcr0(void);
+u32 kvmod_xstate_size(u64 xcr0);
+long kvmod_xsave2_size(void);
+long kvmod_xsave_ioctl(struct kvmod_vcpu *vcpu, unsigned int ioctl,
+		       void __user *argp);
 
 /* guest_mem.c */
 int kvmod_translate(struct kvmod_vcpu *vcpu, struct kvm_translation *tr);

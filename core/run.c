@@ -229,6 +229,17 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 
 	if (trace_kvmod_userspace_entry_enabled())
 		trace_kvmod_userspace_entry(vcpu->id);
+	kvmod_sigset_activate(vcpu);
+	/* KVM_CAP_SYNC_REGS: registers userspace changed in kvm_run. */
+	if (unlikely(!kvmod_sync_regs_valid(vcpu))) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (unlikely(run->kvm_dirty_regs)) {
+		r = kvmod_sync_regs_in(vcpu);
+		if (r)
+			goto out;
+	}
 	/* Finish what the last exit to userspace left open. */
 	if (vcpu->pio.active) {
 		r = kvmod_complete_pio(vcpu);
@@ -306,6 +317,9 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 	}
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 out:
+	if (unlikely(run->kvm_valid_regs))
+		kvmod_sync_regs_out(vcpu);
+	kvmod_sigset_deactivate(vcpu);
 	fill_run_events(vcpu);
 	if (r >= 0 || r == -EINTR)
 		count_user_exit(vcpu, run->exit_reason);

@@ -12,6 +12,34 @@
 #define CR0_NW		BIT_ULL(29)
 
 /**
+ * kvmod_cr4_allowed() - the CR4 bits a CPU with these features has
+ * @leaf1_ecx: its CPUID.1:ECX
+ * @leaf7_ebx: its CPUID.(7,0):EBX
+ *
+ * The bits of KVMOD_CR4_ALLOWED that need a CPUID feature are reserved
+ * without it (as KVM's CR4 reserved bits): OSXSAVE needs XSAVE, PCIDE
+ * PCID, FSGSBASE, SMEP and SMAP their leaf-7 bits.
+ *
+ * Return: the CR4 bits that may be set.
+ */
+u64 kvmod_cr4_allowed(u32 leaf1_ecx, u32 leaf7_ebx)
+{
+	u64 allowed = KVMOD_CR4_ALLOWED;
+
+	if (!(leaf1_ecx & BIT(26)))
+		allowed &= ~KVMOD_CR4_OSXSAVE;
+	if (!(leaf1_ecx & BIT(17)))
+		allowed &= ~KVMOD_CR4_PCIDE;
+	if (!(leaf7_ebx & BIT(0)))
+		allowed &= ~KVMOD_CR4_FSGSBASE;
+	if (!(leaf7_ebx & BIT(7)))
+		allowed &= ~KVMOD_CR4_SMEP;
+	if (!(leaf7_ebx & BIT(20)))
+		allowed &= ~KVMOD_CR4_SMAP;
+	return allowed;
+}
+
+/**
  * kvmod_sregs_valid() - may these special registers be loaded at all?
  * @s: the registers userspace passed to KVM_SET_SREGS
  *

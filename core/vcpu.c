@@ -48,7 +48,7 @@ static int kvmod_vcpu_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-static void kvmod_get_regs(struct kvmod_vcpu *vcpu, struct kvm_regs *r)
+void kvmod_get_regs(struct kvmod_vcpu *vcpu, struct kvm_regs *r)
 {
 	r->rax = vcpu->regs[KVMOD_RAX];
 	r->rbx = vcpu->regs[KVMOD_RBX];
@@ -70,7 +70,7 @@ static void kvmod_get_regs(struct kvmod_vcpu *vcpu, struct kvm_regs *r)
 	r->rflags = vcpu->rflags;
 }
 
-static void kvmod_set_regs(struct kvmod_vcpu *vcpu, const struct kvm_regs *r)
+void kvmod_set_regs(struct kvmod_vcpu *vcpu, const struct kvm_regs *r)
 {
 	vcpu->regs[KVMOD_RAX] = r->rax;
 	vcpu->regs[KVMOD_RBX] = r->rbx;
@@ -94,7 +94,7 @@ static void kvmod_set_regs(struct kvmod_vcpu *vcpu, const struct kvm_regs *r)
 }
 
 /* KVM_GET_SREGS: the vendor's registers and core's CR8, APIC base, IRQ. */
-static void kvmod_get_sregs(struct kvmod_vcpu *vcpu, struct kvm_sregs *s)
+void kvmod_get_sregs(struct kvmod_vcpu *vcpu, struct kvm_sregs *s)
 {
 	vcpu->vm->vendor->get_sregs(vcpu, s);
 	s->cr8 = kvmod_get_cr8(vcpu);
@@ -146,6 +146,27 @@ static void vcpu_components_cpuid_changed(struct kvmod_vcpu *vcpu)
 		if (c && c->cpuid_changed)
 			c->cpuid_changed(vcpu);
 	}
+}
+
+/**
+ * kvmod_set_sregs_checked() - KVM_SET_SREGS after its checks
+ * @vcpu: the vCPU
+ * @s: the registers
+ *
+ * Return: 0, or -EINVAL for registers no CPU (or not this vCPU's CPUID
+ * and the host) could have.
+ */
+int kvmod_set_sregs_checked(struct kvmod_vcpu *vcpu,
+			    const struct kvm_sregs *s)
+{
+	if (!kvmod_sregs_valid(s) ||
+	    (s->cr4 & ~kvmod_guest_cr4_allowed(vcpu)))
+		return -EINVAL;
+	/* A long-mode CR3 beyond the guest's physical addresses. */
+	if ((s->efer & EFER_LMA) && (s->cr0 & X86_CR0_PG) &&
+	    (s->cr3 >> kvmod_guest_maxphyaddr(vcpu)))
+		return -EINVAL;
+	return kvmod_set_sregs(vcpu, s);
 }
 
 /* An ioctl core does not know: the VM's components may. */
@@ -212,13 +233,7 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 
 		if (copy_from_user(&sregs, argp, sizeof(sregs)))
 			return -EFAULT;
-		if (!kvmod_sregs_valid(&sregs))
-			return -EINVAL;
-		/* A long-mode CR3 beyond the guest's physical addresses. */
-		if ((sregs.efer & EFER_LMA) && (sregs.cr0 & X86_CR0_PG) &&
-		    (sregs.cr3 >> kvmod_guest_maxphyaddr(vcpu)))
-			return -EINVAL;
-		return kvmod_set_sregs(vcpu, &sregs);
+		return kvmod_set_sregs_checked(vcpu, &sregs);
 	}
 	case KVM_INTERRUPT: {
 		struct kvm_interrupt irq;
@@ -291,6 +306,16 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 			return -EFAULT;
 		return kvmod_set_fpu(vcpu, &fpu);
 	}
+	case KVM_SET_SIGNAL_MASK:
+		return kvmod_set_signal_mask(vcpu, argp);
+	case KVM_ENABLE_CAP:
+		return kvmod_vcpu_enable_cap(vcpu, argp);
+	case KVM_GET_XSAVE:
+	case KVM_GET_XSAVE2:
+	case KVM_SET_XSAVE:
+	case KVM_GET_XCRS:
+	case KVM_SET_XCRS:
+		return kvmod_xsave_ioctl(vcpu, ioctl, argp);
 	case KVM_TRANSLATE: {
 		struct kvm_translation tr;
 
@@ -434,8 +459,11 @@ static int vcpu_create_reserved(struct kvmod_vm *vm, unsigned long id)
 	mutex_init(&vcpu->mutex);
 	rcuwait_init(&vcpu->wait);
 	kvmod_vcpu_reset_regs(vcpu);
-	/* As KVM: the APIC enabled at its default base, vCPU 0 the BSP. */
-	vcpu->apic_base = 0xfee00000ULL | BIT_ULL(11) | (id == 0 ? BIT_ULL(8) : 0);
+	vcpu->xcr0 = XFEATURE_MASK_FP;	/* at power-up only, not at INIT */
+	vcpu->microcode_version = 0x100000000ULL;	/* KVM's default */
+	/* As KVM: the APIC enabled at its default base, BSP on the boot CPU. */
+	vcpu->apic_base = 0xfee00000ULL | BIT_ULL(11) |
+			  (kvmod_vcpu_is_bsp(vcpu) ? BIT_ULL(8) : 0);
 	vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
 
 	r = -ENOMEM;
@@ -455,7 +483,7 @@ static int vcpu_create_reserved(struct kvmod_vm *vm, unsigned long id)
 	if (r)
 		goto err_vendor;
 	/* With an in-kernel irqchip, APs wait for INIT and SIPI. */
-	if (vm->irqchip && id != 0)
+	if (vm->irqchip && !kvmod_vcpu_is_bsp(vcpu))
 		vcpu->mp_state = KVM_MP_STATE_UNINITIALIZED;
 
 	mutex_lock(&vm->lock);

@@ -118,6 +118,10 @@ static long kvmod_vm_ioctl(struct file *filp, unsigned int ioctl,
 	}
 	case KVM_CHECK_EXTENSION:
 		return kvmod_check_extension(vm, arg);
+	case KVM_SET_TSS_ADDR:
+	case KVM_SET_IDENTITY_MAP_ADDR:
+	case KVM_SET_BOOT_CPU_ID:
+		return kvmod_vm_ctl_ioctl(vm, ioctl, arg);
 	default:
 		return kvmod_vm_component_ioctl(vm, ioctl, arg);
 	}

@@ -628,7 +628,7 @@ int kvmod_vlapic_create(struct kvmod_vcpu *vcpu)
 	vl->l.cfg.x2apic_format = READ_ONCE(to_virq(vcpu->vm)->x2apic_format);
 	vl->l.cfg.no_broadcast_quirk =
 		READ_ONCE(to_virq(vcpu->vm)->no_broadcast_quirk);
-	kvmod_lapic_reset(&vl->l, vcpu->id, vcpu->id == 0);
+	kvmod_lapic_reset(&vl->l, vcpu->id, kvmod_vcpu_is_bsp(vcpu));
 	vcpu->apic_base = vl->l.apic_base;
 	r = xa_insert(&to_virq(vcpu->vm)->apic_by_id, vcpu->id, vl,
 		      GFP_KERNEL_ACCOUNT);

@@ -53,6 +53,8 @@ static int svm_vcpu_create(struct kvmod_vcpu *vcpu)
 	svm->vmcb_pa = page_to_phys(page);
 	vcpu->vendor_data = svm;
 	svm_vmcb_reset(vcpu);
+	/* IA32_UCODE_REV until the VMM sets it: KVM's AMD default. */
+	vcpu->microcode_version = 0x01000065;
 	return 0;
 }
 

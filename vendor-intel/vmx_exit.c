@@ -478,8 +478,7 @@ int vmx_handle_exit(struct kvmod_vcpu *vcpu)
 		/* No PMU is offered to guests. */
 		return vmx_inject_gp(vmx);
 	case EXIT_REASON_XSETBV:
-		/* XSAVE is not offered to guests (CPUID). */
-		return vmx_inject_gp(vmx);
+		return kvmod_emulate_xsetbv(vcpu);
 	case EXIT_REASON_VMCALL:
 		return kvmod_emulate_hypercall(vcpu);
 	case VMX_EXIT_GETSEC:

@@ -348,6 +348,8 @@ int vmx_vcpu_run(struct kvmod_vcpu *vcpu)
 	}
 	vmx_save_host(vmx, &host);
 	vmx_debug_before_entry(vcpu);
+	/* CR4.OSXSAVE is the guest's own bit: GUEST_CR4 holds it. */
+	kvmod_load_guest_xcr0(vcpu, vmcs_read(GUEST_CR4));
 
 	if (static_branch_unlikely(&kvmod_trace_exits))
 		kvmod_trace_kvm_entry(vcpu);
@@ -357,6 +359,7 @@ int vmx_vcpu_run(struct kvmod_vcpu *vcpu)
 	vmx->enter_result = kvmod_vmx_enter(vcpu->regs, vmx->launched);
 	kvmod_vcpu_exit_guest(vcpu);
 	vmx_debug_after_exit(vmx);
+	kvmod_load_host_xcr0(vcpu);
 	vmx_restore_host(vmx, &host);
 	vmx_read_exit(vmx);
 	if (vmx_exit_is_nmi(vmx))

@@ -134,8 +134,8 @@ TEST(sregs_cr0_invalid)
 
 TEST(sregs_cr4_reserved_bits)
 {
-	/* kvmod allows CR4 bits 0-10, 16 (FSGSBASE), 17, 20, 21. */
-	const unsigned long long allowed = 0x3307ffULL;
+	/* kvmod allows CR4 bits 0-10, 16 (FSGSBASE), 17, 18, 20, 21. */
+	const unsigned long long allowed = 0x3707ffULL;
 	struct kvm_sregs s;
 	int bit;
 
@@ -155,6 +155,21 @@ TEST(sregs_cr4_reserved_bits)
 	s = long_mode();
 	s.cr4 |= 1ULL << 63;
 	EXPECT_FALSE(kvmod_sregs_valid(&s));
+}
+
+TEST(cr4_allowed_follows_cpuid)
+{
+	const u64 all = 0x3707ffULL;
+
+	EXPECT_EQ(kvmod_cr4_allowed(~0U, ~0U), all);
+	EXPECT_EQ(kvmod_cr4_allowed(0, 0), 0x7ffULL);
+	/* OSXSAVE with XSAVE (1.ECX bit 26), PCIDE with PCID (bit 17). */
+	EXPECT_EQ(kvmod_cr4_allowed(~0U & ~(1U << 26), ~0U), all & ~(1ULL << 18));
+	EXPECT_EQ(kvmod_cr4_allowed(~0U & ~(1U << 17), ~0U), all & ~(1ULL << 17));
+	/* FSGSBASE, SMEP, SMAP with leaf 7 EBX bits 0, 7, 20. */
+	EXPECT_EQ(kvmod_cr4_allowed(~0U, ~0U & ~1U), all & ~(1ULL << 16));
+	EXPECT_EQ(kvmod_cr4_allowed(~0U, ~0U & ~(1U << 7)), all & ~(1ULL << 20));
+	EXPECT_EQ(kvmod_cr4_allowed(~0U, ~0U & ~(1U << 20)), all & ~(1ULL << 21));
 }
 
 TEST(sregs_efer_reserved_bits)
