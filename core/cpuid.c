@@ -79,12 +79,24 @@ static void cpuid_xsave_leaf(u32 subleaf, u32 *eax, u32 *ebx, u32 *ecx,
 	}
 }
 
+/* The host's highest basic and extended leaves (kvmod_cpuid_init()). */
+static u32 host_max_basic, host_max_ext;
+
+/**
+ * kvmod_cpuid_init() - read the host's highest CPUID leaves (module load)
+ */
+void kvmod_cpuid_init(void)
+{
+	host_max_basic = cpuid_eax(0);
+	host_max_ext = cpuid_eax(0x80000000);
+}
+
 /* The host's answer with what kvmod does not virtualize taken out. */
 static void cpuid_host_filtered(u32 leaf, u32 subleaf, u32 apic_id, u32 *eax,
 				u32 *ebx, u32 *ecx, u32 *edx)
 {
-	u32 max_basic = cpuid_eax(0);
-	u32 max_ext = cpuid_eax(0x80000000);
+	u32 max_basic = host_max_basic;
+	u32 max_ext = host_max_ext;
 
 	*eax = *ebx = *ecx = *edx = 0;
 	if (leaf < 0x80000000 ? leaf > max_basic : leaf > max_ext)
@@ -234,14 +246,12 @@ void kvmod_cpuid_lookup(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf,
  * zeros); without one, the host's filtered answers. CPUID.1:ECX.OSXSAVE
  * follows the guest's CR4, CPUID.0xD.0:EBX its XCR0.
  */
-void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
-		 u32 *ebx, u32 *ecx, u32 *edx)
+/* The bits that follow the guest's state, as KVM keeps them up to date. */
+static noinline void cpuid_guest_state(struct kvmod_vcpu *vcpu, u32 leaf,
+				       u32 subleaf, u32 r[4])
 {
 	struct kvmod_guest_mode mode;
-	u32 r[4];
 
-	kvmod_cpuid_lookup(vcpu, leaf, subleaf, r);
-	/* What changes with the guest's state, as KVM keeps it up to date. */
 	if (leaf == 1 && (r[2] & L1_ECX_XSAVE)) {
 		vcpu->vm->vendor->get_mode(vcpu, &mode);
 		if (mode.paging.cr4 & X86_CR4_OSXSAVE)
@@ -251,6 +261,16 @@ void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 	} else if (leaf == 0xd && subleaf == 0 && r[0]) {
 		r[1] = kvmod_xstate_size(vcpu->xcr0);
 	}
+}
+
+void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
+		 u32 *ebx, u32 *ecx, u32 *edx)
+{
+	u32 r[4];
+
+	kvmod_cpuid_lookup(vcpu, leaf, subleaf, r);
+	if (unlikely(leaf == 1 || leaf == 0xd))
+		cpuid_guest_state(vcpu, leaf, subleaf, r);
 	*eax = r[0];
 	*ebx = r[1];
 	*ecx = r[2];

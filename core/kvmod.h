@@ -800,9 +800,46 @@ void kvmod_cpuid_lookup(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf,
 			u32 r[4]);
 
 /* xsave.c: the guest's XCR0 */
+extern u64 kvmod_host_xcr0;
+DECLARE_STATIC_KEY_FALSE(kvmod_xcr0_unguarded);
 int kvmod_emulate_xsetbv(struct kvmod_vcpu *vcpu);
-void kvmod_load_guest_xcr0(struct kvmod_vcpu *vcpu, u64 guest_cr4);
-void kvmod_load_host_xcr0(struct kvmod_vcpu *vcpu);
+void kvmod_switch_xcr0(struct kvmod_vcpu *vcpu, bool guest);
+void kvmod_xcr0_check_unguarded(struct kvmod_vcpu *vcpu);
+
+/**
+ * kvmod_load_guest_xcr0() - give the CPU the guest's XCR0 for entry
+ * @vcpu: the vCPU, interrupts disabled, its FPU state loaded
+ * @guest_cr4: the CR4 it enters with
+ *
+ * As KVM: only with CR4.OSXSAVE does the guest see XCR0 at all, and it
+ * is switched only when it differs from the host's. Inline: on the path
+ * of every entry.
+ */
+static inline void kvmod_load_guest_xcr0(struct kvmod_vcpu *vcpu,
+					 u64 guest_cr4)
+{
+	if (unlikely(guest_cr4 & X86_CR4_OSXSAVE) &&
+	    vcpu->xcr0 != kvmod_host_xcr0)
+		kvmod_switch_xcr0(vcpu, true);
+}
+
+/**
+ * kvmod_load_host_xcr0() - put the host's XCR0 back after the exit
+ * @vcpu: the vCPU, interrupts still disabled
+ * @guest_cr4: the guest's CR4, where its XSETBV may not have exited (SVM
+ *	under an outer hypervisor); 0 where XSETBV always exits (VMX)
+ *
+ * Inline: on the path of every exit.
+ */
+static inline void kvmod_load_host_xcr0(struct kvmod_vcpu *vcpu,
+					u64 guest_cr4)
+{
+	if (static_branch_unlikely(&kvmod_xcr0_unguarded) &&
+	    (guest_cr4 & X86_CR4_OSXSAVE))
+		kvmod_xcr0_check_unguarded(vcpu);
+	if (unlikely(vcpu->xcr0_loaded))
+		kvmod_switch_xcr0(vcpu, false);
+}
 
 /* msr.c: guest MSRs, and checks both vendors make on writes */
 int kvmod_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host);

@@ -187,6 +187,7 @@ void kvmod_dev_unregister(void)
 static int __init kvmod_init(void)
 {
 	kvmod_xsave_init();
+	kvmod_cpuid_init();
 	return kvmod_debugfs_init();
 }
 

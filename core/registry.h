@@ -57,7 +57,6 @@ int kvmod_set_signal_mask(struct kvmod_vcpu *vcpu,
 			  struct kvm_signal_mask __user *argp);
 void kvmod_sigset_activate(struct kvmod_vcpu *vcpu);
 void kvmod_sigset_deactivate(struct kvmod_vcpu *vcpu);
-bool kvmod_sync_regs_valid(struct kvmod_vcpu *vcpu);
 int kvmod_sync_regs_in(struct kvmod_vcpu *vcpu);
 void kvmod_sync_regs_out(struct kvmod_vcpu *vcpu);
 int kvmod_vcpu_enable_cap(struct kvmod_vcpu *vcpu,
@@ -125,6 +124,7 @@ static inline void kvmod_debug_after_run(struct kvmod_vcpu *vcpu)
 }
 
 /* cpuid.c */
+void kvmod_cpuid_init(void);
 int kvmod_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
 int kvmod_set_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int kvmod_get_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp);

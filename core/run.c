@@ -192,7 +192,9 @@ static int vcpu_block(struct kvmod_vcpu *vcpu)
 	return -EINTR;
 }
 
-/* Requests and events, before the vendor enters the guest. */
+/* vcpu_prepare_entry(), vcpu_slow_entry(): round the loop again. */
+#define VCPU_LOOP_AGAIN		2
+
 /*
  * Requests and events, before the vendor enters the guest. Events are
  * looked at only when something asked for it (KVMOD_REQ_EVENT): whatever
@@ -216,10 +218,37 @@ static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
 	if (kvmod_check_request(vcpu, KVMOD_REQ_TLB_FLUSH))
 		vcpu->tlb_flush = true;
 	if (kvmod_check_request(vcpu, KVMOD_REQ_EVENT)) {
+		/* An INIT or SIPI came with it: vcpu_slow_entry() acts first. */
+		if (unlikely(vcpu->vm->irqchip && vcpu_init_sipi_due(vcpu))) {
+			kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
+			return VCPU_LOOP_AGAIN;
+		}
 		kvmod_process_nmis(vcpu);
 		kvmod_inject_events(vcpu);
 	}
 	return KVMOD_EXIT_RESUME;
+}
+
+/*
+ * What stands between the loop and an entry, when anything does: an
+ * INIT or SIPI to act on, an AP waiting for them, a halt, requests.
+ * INIT and SIPI always come with KVMOD_REQ_EVENT, and every halt with
+ * mp_state HALTED, so the loop looks here only when either is set.
+ *
+ * Return: KVMOD_EXIT_RESUME to enter now, VCPU_LOOP_AGAIN, or
+ * KVMOD_EXIT_USER or -errno to leave KVM_RUN.
+ */
+static int vcpu_slow_entry(struct kvmod_vcpu *vcpu)
+{
+	int r;
+
+	if ((vcpu->vm->irqchip && vcpu_init_sipi_due(vcpu) &&
+	     !kvmod_vcpu_accept_init_sipi(vcpu)) ||
+	    vcpu->mp_state == KVM_MP_STATE_HALTED) {
+		r = vcpu_block(vcpu);
+		return r <= 0 ? r : VCPU_LOOP_AGAIN;
+	}
+	return vcpu_prepare_entry(vcpu);
 }
 
 int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
@@ -229,13 +258,11 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 
 	if (trace_kvmod_userspace_entry_enabled())
 		trace_kvmod_userspace_entry(vcpu->id);
-	kvmod_sigset_activate(vcpu);
+	if (unlikely(vcpu->sigset_active))
+		kvmod_sigset_activate(vcpu);
 	/* KVM_CAP_SYNC_REGS: registers userspace changed in kvm_run. */
-	if (unlikely(!kvmod_sync_regs_valid(vcpu))) {
-		r = -EINVAL;
-		goto out;
-	}
-	if (unlikely(run->kvm_dirty_regs)) {
+	if (unlikely(READ_ONCE(run->kvm_valid_regs) |
+		     READ_ONCE(run->kvm_dirty_regs))) {
 		r = kvmod_sync_regs_in(vcpu);
 		if (r)
 			goto out;
@@ -287,23 +314,15 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 			}
 			cond_resched();
 		}
-		if (vcpu->vm->irqchip && vcpu_init_sipi_due(vcpu) &&
-		    !kvmod_vcpu_accept_init_sipi(vcpu)) {
-			/* An AP waiting for INIT and SIPI. */
-			r = vcpu_block(vcpu);
+		/* Entering at once is the common case: nothing to act on. */
+		if (unlikely(vcpu->mp_state != KVM_MP_STATE_RUNNABLE ||
+			     READ_ONCE(vcpu->requests))) {
+			r = vcpu_slow_entry(vcpu);
 			if (r <= 0)
 				break;
-			continue;
+			if (r == VCPU_LOOP_AGAIN)
+				continue;
 		}
-		if (vcpu->mp_state == KVM_MP_STATE_HALTED) {
-			r = vcpu_block(vcpu);
-			if (r <= 0)
-				break;
-			continue;
-		}
-		r = vcpu_prepare_entry(vcpu);
-		if (r <= 0)
-			break;
 		kvmod_debug_before_run(vcpu);
 		r = vcpu->vm->vendor->vcpu_run(vcpu);
 		kvmod_debug_after_run(vcpu);
@@ -319,7 +338,8 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 out:
 	if (unlikely(run->kvm_valid_regs))
 		kvmod_sync_regs_out(vcpu);
-	kvmod_sigset_deactivate(vcpu);
+	if (unlikely(vcpu->sigset_active))
+		kvmod_sigset_deactivate(vcpu);
 	fill_run_events(vcpu);
 	if (r >= 0 || r == -EINTR)
 		count_user_exit(vcpu, run->exit_reason);

@@ -49,56 +49,44 @@ int kvmod_set_signal_mask(struct kvmod_vcpu *vcpu,
 
 /**
  * kvmod_sigset_activate() - KVM_RUN begins: block what the VMM asked for
- * @vcpu: the vCPU, on its own thread
+ * @vcpu: the vCPU, on its own thread, with vcpu->sigset_active
  */
 void kvmod_sigset_activate(struct kvmod_vcpu *vcpu)
 {
-	if (!vcpu->sigset_active)
-		return;
 	/* As KVM: the thread's mask waits in real_blocked meanwhile. */
 	sigprocmask(SIG_SETMASK, &vcpu->sigset, &current->real_blocked);
 }
 
 /**
  * kvmod_sigset_deactivate() - KVM_RUN ends: the thread's mask again
- * @vcpu: the vCPU, on its own thread
+ * @vcpu: the vCPU, on its own thread, with vcpu->sigset_active
  */
 void kvmod_sigset_deactivate(struct kvmod_vcpu *vcpu)
 {
-	if (!vcpu->sigset_active)
-		return;
 	sigprocmask(SIG_SETMASK, &current->real_blocked, NULL);
 	sigemptyset(&current->real_blocked);
 }
 
 /**
- * kvmod_sync_regs_valid() - are kvm_run's sync-register fields valid?
- * @vcpu: the vCPU
- *
- * Return: false when kvm_valid_regs or kvm_dirty_regs has a bit other
- * than KVM_SYNC_X86_REGS, _SREGS, _EVENTS (KVM_RUN is then -EINVAL).
- */
-bool kvmod_sync_regs_valid(struct kvmod_vcpu *vcpu)
-{
-	struct kvm_run *run = vcpu->run;
-
-	return !(READ_ONCE(run->kvm_valid_regs) & ~KVMOD_SYNC_VALID) &&
-	       !(READ_ONCE(run->kvm_dirty_regs) & ~KVMOD_SYNC_VALID);
-}
-
-/**
- * kvmod_sync_regs_in() - take the registers userspace marked dirty
+ * kvmod_sync_regs_in() - KVM_RUN with kvm_valid_regs or kvm_dirty_regs
+ *	set: check both, take the registers userspace marked dirty
  * @vcpu: the vCPU
  *
  * Each part is loaded as its KVM_SET_* ioctl would, and its dirty bit
  * cleared; the first one refused stops here.
  *
- * Return: 0, or -EINVAL when special registers or events are refused.
+ * Return: 0; -EINVAL for a bit other than KVM_SYNC_X86_REGS, _SREGS,
+ * _EVENTS in either field, or when special registers or events are
+ * refused.
  */
 int kvmod_sync_regs_in(struct kvmod_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	struct kvm_sync_regs *s = &run->s.regs;
+
+	if ((READ_ONCE(run->kvm_valid_regs) & ~KVMOD_SYNC_VALID) ||
+	    (READ_ONCE(run->kvm_dirty_regs) & ~KVMOD_SYNC_VALID))
+		return -EINVAL;
 
 	if (run->kvm_dirty_regs & KVM_SYNC_X86_REGS) {
 		kvmod_set_regs(vcpu, &s->regs);

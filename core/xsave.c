@@ -27,8 +27,18 @@
 #define KVMOD_XCR0_OFFERED	(KVMOD_XFEATURE_FP | KVMOD_XFEATURE_SSE | \
 				 KVMOD_XFEATURE_YMM)
 
-static u64 host_xcr0;
+/* The host's XCR0, restored after every exit that loaded the guest's. */
+u64 kvmod_host_xcr0;
+EXPORT_SYMBOL_GPL(kvmod_host_xcr0);
 static u64 supported_xcr0;
+
+/*
+ * On when kvmod itself runs in a VM: an outer hypervisor's SVM may not
+ * honour the XSETBV intercept (QEMU's TCG does not), and a guest's XSETBV
+ * then changes XCR0 without an exit.
+ */
+DEFINE_STATIC_KEY_FALSE(kvmod_xcr0_unguarded);
+EXPORT_SYMBOL_GPL(kvmod_xcr0_unguarded);
 
 /**
  * kvmod_xsave_init() - read the host's XCR0 (module load)
@@ -37,8 +47,10 @@ void kvmod_xsave_init(void)
 {
 	if (!boot_cpu_has(X86_FEATURE_OSXSAVE))
 		return;
-	host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-	supported_xcr0 = host_xcr0 & KVMOD_XCR0_OFFERED;
+	kvmod_host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	supported_xcr0 = kvmod_host_xcr0 & KVMOD_XCR0_OFFERED;
+	if (boot_cpu_has(X86_FEATURE_HYPERVISOR))
+		static_branch_enable(&kvmod_xcr0_unguarded);
 }
 
 /**
@@ -101,34 +113,39 @@ long kvmod_xsave2_size(void)
 }
 
 /**
- * kvmod_load_guest_xcr0() - give the CPU the guest's XCR0 for entry
- * @vcpu: the vCPU, interrupts disabled, its FPU state loaded
- * @guest_cr4: the CR4 it enters with
+ * kvmod_switch_xcr0() - load the guest's XCR0 or the host's
+ * @vcpu: the vCPU, interrupts disabled
+ * @guest: the guest's (before entry), else the host's (after the exit)
  *
- * As KVM: only with CR4.OSXSAVE does the guest see XCR0 at all.
+ * The slow half of kvmod_load_guest_xcr0() and kvmod_load_host_xcr0().
  */
-void kvmod_load_guest_xcr0(struct kvmod_vcpu *vcpu, u64 guest_cr4)
+void kvmod_switch_xcr0(struct kvmod_vcpu *vcpu, bool guest)
 {
-	if ((guest_cr4 & X86_CR4_OSXSAVE) && vcpu->xcr0 != host_xcr0 &&
-	    host_xcr0) {
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
-		vcpu->xcr0_loaded = true;
-	}
+	if (guest && !kvmod_host_xcr0)
+		return;
+	xsetbv(XCR_XFEATURE_ENABLED_MASK, guest ? vcpu->xcr0 : kvmod_host_xcr0);
+	vcpu->xcr0_loaded = guest;
 }
-EXPORT_SYMBOL_GPL(kvmod_load_guest_xcr0);
+EXPORT_SYMBOL_GPL(kvmod_switch_xcr0);
 
 /**
- * kvmod_load_host_xcr0() - put the host's XCR0 back after the exit
- * @vcpu: the vCPU, interrupts still disabled
+ * kvmod_xcr0_check_unguarded() - did the guest set XCR0 without an exit?
+ * @vcpu: the vCPU, right after the exit, interrupts still disabled
+ *
+ * Where XSETBV does not exit (see kvmod_xcr0_unguarded), XCR0 now holds
+ * what the guest last set: that becomes the guest's XCR0, and the host's
+ * is restored as after any entry with the guest's loaded.
  */
-void kvmod_load_host_xcr0(struct kvmod_vcpu *vcpu)
+void kvmod_xcr0_check_unguarded(struct kvmod_vcpu *vcpu)
 {
-	if (vcpu->xcr0_loaded) {
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
-		vcpu->xcr0_loaded = false;
-	}
+	u64 cur = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+
+	if (cur == (vcpu->xcr0_loaded ? vcpu->xcr0 : kvmod_host_xcr0))
+		return;
+	vcpu->xcr0 = cur;
+	vcpu->xcr0_loaded = true;
 }
-EXPORT_SYMBOL_GPL(kvmod_load_host_xcr0);
+EXPORT_SYMBOL_GPL(kvmod_xcr0_check_unguarded);
 
 /**
  * kvmod_emulate_xsetbv() - XSETBV: ECX selects the XCR, EDX:EAX the value

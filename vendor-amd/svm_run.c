@@ -83,7 +83,7 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	svm_clgi();
 	kvmod_load_guest_xcr0(vcpu, vmcb->save.cr4);
 	kvmod_svm_vmrun(svm->vmcb_pa, vcpu->regs, sd->host_vmcb_pa);
-	kvmod_load_host_xcr0(vcpu);
+	kvmod_load_host_xcr0(vcpu, vmcb->save.cr4);
 	kvmod_vcpu_exit_guest(vcpu);
 	if (cpu_feature_enabled(X86_FEATURE_OSPKE) && rdpkru() != host_pkru)
 		wrpkru(host_pkru);

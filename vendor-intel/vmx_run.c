@@ -359,7 +359,8 @@ int vmx_vcpu_run(struct kvmod_vcpu *vcpu)
 	vmx->enter_result = kvmod_vmx_enter(vcpu->regs, vmx->launched);
 	kvmod_vcpu_exit_guest(vcpu);
 	vmx_debug_after_exit(vmx);
-	kvmod_load_host_xcr0(vcpu);
+	/* XSETBV always exits on VMX. */
+	kvmod_load_host_xcr0(vcpu, 0);
 	vmx_restore_host(vmx, &host);
 	vmx_read_exit(vmx);
 	if (vmx_exit_is_nmi(vmx))
