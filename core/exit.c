@@ -162,15 +162,24 @@ EXPORT_SYMBOL_GPL(kvmod_emulate_wrmsr);
  * kvmod_emulate_hypercall() - VMMCALL or VMCALL
  * @vcpu: the vCPU
  *
- * No hypercalls are offered yet (kvmod-para): the guest gets #UD.
+ * A component that offers hypercalls (kvmod-para) handles it; without
+ * one the guest gets #UD, as on hardware without a hypervisor.
  *
- * Return: KVMOD_EXIT_RESUME.
+ * Return: KVMOD_EXIT_RESUME or KVMOD_EXIT_USER.
  */
 int kvmod_emulate_hypercall(struct kvmod_vcpu *vcpu)
 {
+	const struct kvmod_component_ops *c;
+	int i;
+
 	trace_kvmod_hypercall(vcpu->id, vcpu->regs[KVMOD_RAX],
 			      vcpu->regs[KVMOD_RBX], vcpu->regs[KVMOD_RCX],
 			      vcpu->regs[KVMOD_RDX], vcpu->regs[KVMOD_RSI]);
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (c && c->hypercall)
+			return c->hypercall(vcpu);
+	}
 	return kvmod_inject_ud(vcpu);
 }
 EXPORT_SYMBOL_GPL(kvmod_emulate_hypercall);

@@ -104,6 +104,7 @@ struct kvmod_vcpu_events {
 #define KVMOD_REQ_EVENT		0	/* re-evaluate pending events */
 #define KVMOD_REQ_TRIPLE_FAULT	1	/* shutdown: KVM_EXIT_SHUTDOWN */
 #define KVMOD_REQ_IOAPIC_EOI	2	/* KVM_EXIT_IOAPIC_EOI (split irqchip) */
+#define KVMOD_REQ_CLOCK_UPDATE	3	/* guest time changed: components' */
 
 /* Result of handling one exit: stay in the kernel or go to userspace. */
 #define KVMOD_EXIT_RESUME	1
@@ -138,6 +139,8 @@ struct kvmod_vcpu_events {
  *	vcpu->interrupt_shadow in step
  * @get_msr: read an MSR of the guest; -EINVAL if not supported
  * @set_msr: write one; @host for KVM_SET_MSRS (fewer checks, e.g. LMA)
+ * @set_tsc_offset: program the guest's TSC offset (guest TSC = host TSC +
+ *	offset); core keeps the value (tsc.c)
  * @exit_name: name of a hardware exit reason, for statistics
  * @nr_exit_codes: size of the exit statistics table (exit codes below it)
  */
@@ -167,6 +170,7 @@ struct kvmod_vendor_ops {
 	void (*set_interrupt_shadow)(struct kvmod_vcpu *vcpu, u8 shadow);
 	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *data);
 	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 data, bool host);
+	void (*set_tsc_offset)(struct kvmod_vcpu *vcpu, u64 offset);
 	const char *(*exit_name)(u32 code);
 	u32 nr_exit_codes;
 };
@@ -223,6 +227,18 @@ struct kvmod_cpuid_bits {
  * @cpuid_bits: CPUID bits the component implements, offered on top of
  *	the host's (@nr_cpuid_bits entries)
  * @nr_cpuid_bits: entries at @cpuid_bits
+ * @cpuid_leaves: whole CPUID leaves from 0x40000000 up (the hypervisor
+ *	range) the component answers (@nr_cpuid_leaves entries), offered by
+ *	KVM_GET_SUPPORTED_CPUID; the guest sees them when userspace puts
+ *	them into its KVM_SET_CPUID2 table
+ * @nr_cpuid_leaves: entries at @cpuid_leaves
+ * @get_msr: its MSRs, asked after the irqchip's and core's; -ENOENT for
+ *	the others
+ * @set_msr: write one of them; -ENOENT for the others
+ * @hypercall: VMCALL/VMMCALL with the vCPU's registers in core; returns
+ *	KVMOD_EXIT_RESUME or KVMOD_EXIT_USER. Without it the guest gets #UD.
+ * @clock_update: KVMOD_REQ_CLOCK_UPDATE was taken before an entry (the
+ *	guest's TSC or clock changed, or it moved to another host CPU)
  *
  * Every VM pins the components registered when it was created, and asks
  * them in order of their kind.
@@ -240,6 +256,12 @@ struct kvmod_component_ops {
 	void (*vm_destroy)(struct kvmod_vm *vm);
 	const struct kvmod_cpuid_bits *cpuid_bits;
 	unsigned int nr_cpuid_bits;
+	const struct kvm_cpuid_entry2 *cpuid_leaves;
+	unsigned int nr_cpuid_leaves;
+	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host);
+	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
+	int (*hypercall)(struct kvmod_vcpu *vcpu);
+	void (*clock_update)(struct kvmod_vcpu *vcpu);
 };
 
 enum kvmod_component_kind {
@@ -324,6 +346,20 @@ struct kvmod_vm_stat {
 	u64 pages_2m;
 };
 
+/*
+ * The last TSC write of a VM (tsc.c), to which a later write within a
+ * second of the expected value (or a new vCPU) is matched, as KVM does.
+ */
+struct kvmod_vm_tsc {
+	spinlock_t lock;		/* the fields below */
+	u64 last_write;			/* guest TSC value written */
+	s64 last_ns;			/* boot-time ns of that write */
+	u32 last_khz;
+	u64 cur_offset;			/* offset of the current generation */
+	u64 generation;			/* bumped by an unmatched write */
+	int nr_matched;			/* vCPUs that joined it, minus one */
+};
+
 struct kvmod_vm {
 	refcount_t users;		/* VM fd + one per vCPU */
 	struct mm_struct *mm;		/* owner's mm (mmgrab) */
@@ -350,6 +386,8 @@ struct kvmod_vm {
 	void *mmu_data;
 	atomic64_t tlb_gen;		/* bumped when translations go away */
 	u64 dirty_log_caps;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+	struct kvmod_vm_tsc tsc;	/* TSC synchronisation (tsc.c) */
+	void *para_data;		/* kvmod-para's VM state */
 	struct kvmod_vm_stat stat;
 	struct dentry *debugfs;
 };
@@ -462,6 +500,21 @@ struct kvmod_vcpu {
 	void *irqchip_data;		/* its local APIC (kvmod-irqchip) */
 	atomic_t nmi_queued;		/* NMIs sent by other threads */
 	u8 eoi_exit_vector;		/* split irqchip: KVM_EXIT_IOAPIC_EOI */
+
+	/* Guest time (tsc.c): guest TSC = host TSC + tsc_offset. */
+	u64 tsc_offset;
+	u64 tsc_adjust;			/* IA32_TSC_ADJUST */
+	u32 tsc_khz;			/* KVM_GET/SET_TSC_KHZ */
+	u64 tsc_generation;		/* vm->tsc.generation it matched */
+	int clock_cpu;			/* host CPU of the last clock update */
+	bool clock_tracked;		/* a component follows CPU moves */
+	void *para_data;		/* kvmod-para's vCPU state */
+	/*
+	 * A component's exit to userspace (KVM_EXIT_HYPERCALL) finished at
+	 * the next KVM_RUN; it returns like a vendor's vcpu_run.
+	 */
+	int (*complete_user_exit)(struct kvmod_vcpu *vcpu);
+	bool pv_unhalted;		/* KVM_HC_KICK_CPU ends the next halt */
 };
 
 /**
@@ -640,6 +693,11 @@ void kvmod_cpuid(struct kvmod_vcpu *vcpu, u32 leaf, u32 subleaf, u32 *eax,
 bool kvmod_guest_has_feature(struct kvmod_vcpu *vcpu, u32 leaf, int reg,
 			     int bit);
 int kvmod_guest_maxphyaddr(struct kvmod_vcpu *vcpu);
+
+/* tsc.c: the guest's TSC */
+u64 kvmod_guest_tsc(struct kvmod_vcpu *vcpu, u64 host_tsc);
+bool kvmod_tsc_all_matched(struct kvmod_vm *vm);
+void kvmod_clock_update_all(struct kvmod_vm *vm);
 
 /* msr.c: guest MSRs, and checks both vendors make on writes */
 int kvmod_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host);

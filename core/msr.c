@@ -110,7 +110,7 @@ static int core_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 		*val = 0;
 		return 0;
 	default:
-		return -ENOENT;
+		return kvmod_tsc_get_msr(vcpu, msr, val);
 	}
 }
 
@@ -127,8 +127,43 @@ static int core_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 	case MSR_IA32_MCG_STATUS:
 		return 0;
 	default:
-		return -ENOENT;
+		return kvmod_tsc_set_msr(vcpu, msr, val, host);
 	}
+}
+
+/* The optional components' MSRs (kvmod-para's); -ENOENT for others. */
+static int components_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val,
+			      bool host)
+{
+	const struct kvmod_component_ops *c;
+	int i, r;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (!c || !c->get_msr)
+			continue;
+		r = c->get_msr(vcpu, msr, val, host);
+		if (r != -ENOENT)
+			return r;
+	}
+	return -ENOENT;
+}
+
+static int components_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
+			      bool host)
+{
+	const struct kvmod_component_ops *c;
+	int i, r;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (!c || !c->set_msr)
+			continue;
+		r = c->set_msr(vcpu, msr, val, host);
+		if (r != -ENOENT)
+			return r;
+	}
+	return -ENOENT;
 }
 
 /**
@@ -138,7 +173,8 @@ static int core_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
  * @val: the value
  * @host: for KVM_GET_MSRS, not for the guest's RDMSR
  *
- * The in-kernel irqchip answers first (APIC MSRs), then core's own MSRs,
+ * The in-kernel irqchip answers first (APIC MSRs), then core's own MSRs
+ * (the TSC's among them), then the optional components' (kvmod-para's),
  * then the vendor's.
  *
  * Return: 0, or -errno when the MSR cannot be read (#GP for the guest).
@@ -154,6 +190,9 @@ int kvmod_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host)
 			return r;
 	}
 	r = core_get_msr(vcpu, msr, val);
+	if (r != -ENOENT)
+		return r;
+	r = components_get_msr(vcpu, msr, val, host);
 	if (r != -ENOENT)
 		return r;
 	return vcpu->vm->vendor->get_msr(vcpu, msr, val);
@@ -182,6 +221,9 @@ int kvmod_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 	r = core_set_msr(vcpu, msr, val, host);
 	if (r != -ENOENT)
 		return r;
+	r = components_set_msr(vcpu, msr, val, host);
+	if (r != -ENOENT)
+		return r;
 	return vcpu->vm->vendor->set_msr(vcpu, msr, val, host);
 }
 EXPORT_SYMBOL_GPL(kvmod_set_msr);
@@ -191,7 +233,7 @@ static const u32 kvmod_msr_list[] = {
 	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
 	MSR_KERNEL_GS_BASE, MSR_FS_BASE, MSR_GS_BASE,
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_IA32_APICBASE,
+	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_IA32_APICBASE, MSR_IA32_TSC_ADJUST,
 };
 
 /**

@@ -32,6 +32,10 @@ int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
 {
 	u64 gen;
 
+	/* A guest clock that depends on the host CPU's TSC is refreshed. */
+	if (unlikely(vcpu->clock_tracked) &&
+	    vcpu->clock_cpu != smp_processor_id())
+		kvmod_make_request(vcpu, KVMOD_REQ_CLOCK_UPDATE);
 	WRITE_ONCE(vcpu->mode, KVMOD_IN_GUEST);
 	/*
 	 * Pairs with the barriers in kvmod_flush_remote_tlbs() and
@@ -217,6 +221,9 @@ static bool vcpu_has_wakeup(struct kvmod_vcpu *vcpu)
 
 	if (READ_ONCE(vcpu->init_pending) || READ_ONCE(vcpu->sipi_pending))
 		return true;
+	if (READ_ONCE(vcpu->pv_unhalted) &&
+	    vcpu->mp_state == KVM_MP_STATE_HALTED)
+		return true;
 	/* An AP waiting for INIT and SIPI takes nothing else. */
 	if (vcpu->mp_state != KVM_MP_STATE_HALTED &&
 	    vcpu->mp_state != KVM_MP_STATE_RUNNABLE)
@@ -242,8 +249,10 @@ static int vcpu_block(struct kvmod_vcpu *vcpu)
 	if (trace_kvmod_halt_enabled())
 		trace_kvmod_halt(vcpu->id, false);
 	if (vcpu_has_wakeup(vcpu)) {
-		if (vcpu->mp_state == KVM_MP_STATE_HALTED)
+		if (vcpu->mp_state == KVM_MP_STATE_HALTED) {
+			WRITE_ONCE(vcpu->pv_unhalted, false);
 			vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+		}
 		kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 		return KVMOD_EXIT_RESUME;
 	}
@@ -251,7 +260,19 @@ static int vcpu_block(struct kvmod_vcpu *vcpu)
 	return -EINTR;
 }
 
-/* Requests and events, before the vendor enters the guest. */
+/* The guest's TSC or clock changed: the components refresh their view. */
+static void vcpu_clock_update(struct kvmod_vcpu *vcpu)
+{
+	const struct kvmod_component_ops *c;
+	int i;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (c && c->clock_update)
+			c->clock_update(vcpu);
+	}
+}
+
 /*
  * Requests and events, before the vendor enters the guest. Events are
  * looked at only when something asked for it (KVMOD_REQ_EVENT): whatever
@@ -272,6 +293,8 @@ static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
 		vcpu->ev.exception.injected = false;
 		return kvmod_exit_shutdown(vcpu);
 	}
+	if (kvmod_check_request(vcpu, KVMOD_REQ_CLOCK_UPDATE))
+		vcpu_clock_update(vcpu);
 	if (kvmod_check_request(vcpu, KVMOD_REQ_EVENT)) {
 		kvmod_process_nmis(vcpu);
 		kvmod_inject_events(vcpu);
@@ -294,6 +317,15 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 	}
 	if (vcpu->mmio.active) {
 		r = kvmod_complete_mmio(vcpu);
+		if (r <= 0)
+			goto out;
+	}
+	if (vcpu->complete_user_exit) {
+		int (*complete)(struct kvmod_vcpu *vcpu) =
+			vcpu->complete_user_exit;
+
+		vcpu->complete_user_exit = NULL;
+		r = complete(vcpu);
 		if (r <= 0)
 			goto out;
 	}

@@ -17,13 +17,10 @@ static s64 now_ns(void)
 	return ktime_get_ns();
 }
 
-/* The guest's TSC now (the vendor knows the offset). */
+/* The guest's TSC now. */
 static u64 guest_tsc(struct kvmod_vcpu *vcpu)
 {
-	u64 tsc = 0;
-
-	vcpu->vm->vendor->get_msr(vcpu, MSR_IA32_TSC, &tsc);
-	return tsc;
+	return kvmod_guest_tsc(vcpu, rdtsc());
 }
 
 /*

@@ -92,6 +92,7 @@ static const struct kvmod_vendor_ops svm_vendor_ops = {
 	.set_interrupt_shadow = svm_set_interrupt_shadow,
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
+	.set_tsc_offset = svm_set_tsc_offset,
 	.exit_name = svm_exit_name,
 	.nr_exit_codes = SVM_NR_EXIT_CODES,
 };
@@ -187,4 +188,4 @@ module_init(kvmod_amd_init);
 module_exit(kvmod_amd_exit);
 MODULE_DESCRIPTION("kvmod AMD SVM back end");
 MODULE_LICENSE("GPL");
-MODULE_SOFTDEP("pre: kvmod-mmu post: kvmod-irqchip");
+MODULE_SOFTDEP("pre: kvmod-mmu post: kvmod-irqchip kvmod-para");

@@ -120,6 +120,7 @@ static const struct kvmod_vendor_ops vmx_vendor_ops = {
 	.set_cr2 = vmx_set_cr2,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
+	.set_tsc_offset = vmx_set_tsc_offset,
 	.exit_name = vmx_exit_name,
 	.nr_exit_codes = VMX_NR_EXIT_CODES,
 };
@@ -373,4 +374,4 @@ module_init(kvmod_intel_init);
 module_exit(kvmod_intel_exit);
 MODULE_DESCRIPTION("kvmod Intel VMX back end");
 MODULE_LICENSE("GPL");
-MODULE_SOFTDEP("pre: kvmod-mmu post: kvmod-irqchip");
+MODULE_SOFTDEP("pre: kvmod-mmu post: kvmod-irqchip kvmod-para");
