@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM's paravirtual interface (kvmod-para.ko): the CPUID signature and
+ * features in KVM_GET_SUPPORTED_CPUID and in the guest, kvmclock (the
+ * pvclock structure of each vCPU, one clock across vCPUs advancing at
+ * the host's rate, the wall clock, KVM_GET/SET_CLOCK, KVM_KVMCLOCK_CTRL)
+ * and the hypercalls (results, KVM_EXIT_HYPERCALL, KVM_HC_KICK_CPU
+ * ending a halt, bad arguments). Skips when the hypervisor offers no KVM
+ * signature (kvmod without kvmod-para: module_test covers that case).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/kvm_para.h>
+
+#include "kt_harness.h"
+#include "guest.h"
+
+#define PV_CLOCKS	KG_FREE			/* 64 bytes per vCPU */
+#define PV_WALL		(KG_FREE + 0x1000)
+#define PV_PAIRING	(KG_FREE + 0x2000)
+
+#define PVCLOCK_TSC_STABLE	0x01
+#define PVCLOCK_STOPPED		0x02
+
+struct pvti {
+	uint32_t version;
+	uint32_t pad0;
+	uint64_t tsc_timestamp;
+	uint64_t system_time;
+	uint32_t mul;
+	int8_t shift;
+	uint8_t flags;
+	uint8_t pad[2];
+};
+
+struct pv_wall {
+	uint32_t version;
+	uint32_t sec;
+	uint32_t nsec;
+};
+
+/* ---- guest ---- */
+
+static volatile uint64_t hc_nr, hc_a0, hc_a1, hc_a2;
+
+static bool guest_is_amd(void)
+{
+	uint32_t a, b, c, d;
+
+	kg_cpuid(0, 0, &a, &b, &c, &d);
+	return b == 0x68747541;		/* "Auth" */
+}
+
+/* The hypercall instruction of the CPU the guest runs on. */
+static uint64_t guest_hypercall(uint64_t nr, uint64_t a0, uint64_t a1,
+				uint64_t a2)
+{
+	uint64_t ret;
+
+	if (guest_is_amd())
+		asm volatile("vmmcall" : "=a"(ret)
+			     : "a"(nr), "b"(a0), "c"(a1), "d"(a2) : "memory");
+	else
+		asm volatile("vmcall" : "=a"(ret)
+			     : "a"(nr), "b"(a0), "c"(a1), "d"(a2) : "memory");
+	return ret;
+}
+
+static volatile struct pvti *my_pvti(void)
+{
+	return (volatile struct pvti *)(PV_CLOCKS + kg_cpu_id() * 64);
+}
+
+/* The kvmclock as a guest reads it, and the flags it saw. */
+static uint64_t pvclock_read(volatile struct pvti *p, uint8_t *flags)
+{
+	uint64_t delta, t;
+	uint32_t v;
+
+	do {
+		v = p->version;
+		asm volatile("" ::: "memory");
+		delta = kg_rdtsc() - p->tsc_timestamp;
+		if (p->shift < 0)
+			delta >>= -p->shift;
+		else
+			delta <<= p->shift;
+		t = p->system_time +
+		    (uint64_t)(((__uint128_t)delta * p->mul) >> 32);
+		*flags = p->flags;
+		asm volatile("" ::: "memory");
+	} while ((v & 1) || v != p->version);
+	return t;
+}
+
+static void guest_cpuid_sig(void)
+{
+	uint32_t a, b, c, d;
+
+	kg_cpuid(0x40000000, 0, &a, &b, &c, &d);
+	GUEST_SYNC(a);
+	GUEST_SYNC(b);
+	GUEST_SYNC(c);
+	GUEST_SYNC(d);
+	kg_cpuid(0x40000001, 0, &a, &b, &c, &d);
+	GUEST_SYNC(a);
+}
+
+/* Enable kvmclock, then report its reading at every request. */
+static void guest_kvmclock(void)
+{
+	volatile struct pvti *p = my_pvti();
+	uint8_t flags;
+
+	kg_wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (uint64_t)(uintptr_t)p | 1);
+	GUEST_ASSERT_EQ(kg_rdmsr(MSR_KVM_SYSTEM_TIME_NEW),
+			(uint64_t)(uintptr_t)p | 1);
+	GUEST_ASSERT_EQ(p->version & 1, 0);
+	GUEST_ASSERT(p->version != 0);
+	GUEST_ASSERT(p->mul != 0);
+	for (;;) {
+		uint64_t t = pvclock_read(p, &flags);
+
+		GUEST_SYNC(t);
+		GUEST_SYNC(flags);
+	}
+}
+
+static void guest_wall_clock(void)
+{
+	volatile struct pv_wall *w = (volatile struct pv_wall *)PV_WALL;
+
+	kg_wrmsr(MSR_KVM_WALL_CLOCK_NEW, PV_WALL);
+	GUEST_ASSERT_EQ(kg_rdmsr(MSR_KVM_WALL_CLOCK_NEW), PV_WALL);
+	GUEST_ASSERT_EQ(w->version & 1, 0);
+	GUEST_ASSERT(w->version != 0);
+	GUEST_SYNC(w->sec);
+}
+
+/* Run the hypercall the host put into hc_*, report RAX. */
+static void guest_hypercalls(void)
+{
+	for (;;)
+		GUEST_SYNC(guest_hypercall(hc_nr, hc_a0, hc_a1, hc_a2));
+}
+
+/* An AP that halts with interrupts off: only a PV kick ends that. */
+static void guest_halt_until_kicked(void)
+{
+	xapic_enable();
+	GUEST_SYNC(1);
+	kg_hlt();
+	GUEST_SYNC(2);
+}
+
+static void guest_kick(void)
+{
+	GUEST_SYNC(guest_hypercall(KVM_HC_KICK_CPU, 0, 1, 0));
+}
+
+/* ---- host ---- */
+
+static uint64_t host_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static bool has_kvm_signature(void)
+{
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_cpuid2 *c;
+	bool ok = false;
+	int fd = kt_open_dev();
+
+	if (fd < 0)
+		return false;
+	c = kt_get_supported_cpuid(fd);
+	if (c) {
+		e = kt_cpuid_find(c, 0x40000000, 0);
+		ok = e && e->ebx == 0x4b4d564b && e->ecx == 0x564b4d56 &&
+		     e->edx == 0x4d;
+		free(c);
+	}
+	close(fd);
+	return ok;
+}
+
+#define REQUIRE_PARA()							\
+	do {								\
+		if (!has_kvm_signature())				\
+			SKIP(return, "no KVM signature (no kvmod-para)"); \
+	} while (0)
+
+/* Run @id to its next GUEST_SYNC and return the value. */
+static uint64_t sync_value(struct __test_metadata *_metadata,
+			   struct kg_vm *vm, int id)
+{
+	struct kg_ucall uc;
+	int st = kg_run(vm, id, &uc);
+
+	if (st != KG_SYNC)
+		kg_report(vm, id, st, &uc);
+	EXPECT_EQ(KG_SYNC, st);
+	return st == KG_SYNC ? uc.args[0] : ~0ULL;
+}
+
+TEST(supported_cpuid_signature)
+{
+	struct kvm_cpuid_entry2 *sig, *feat;
+	struct kvm_cpuid2 *c;
+	int fd;
+
+	REQUIRE_PARA();
+	fd = kt_open_dev();
+	ASSERT_LE(0, fd);
+	c = kt_get_supported_cpuid(fd);
+	ASSERT_NE(NULL, c);
+	sig = kt_cpuid_find(c, KVM_CPUID_SIGNATURE, 0);
+	feat = kt_cpuid_find(c, KVM_CPUID_FEATURES, 0);
+	ASSERT_NE(NULL, sig);
+	ASSERT_NE(NULL, feat);
+	EXPECT_LE(KVM_CPUID_FEATURES, sig->eax);
+	EXPECT_TRUE(feat->eax & (1U << KVM_FEATURE_CLOCKSOURCE2));
+	EXPECT_TRUE(feat->eax & (1U << KVM_FEATURE_CLOCKSOURCE));
+	EXPECT_TRUE(feat->eax & (1U << KVM_FEATURE_PV_UNHALT));
+	EXPECT_TRUE(feat->eax & (1U << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT));
+	free(c);
+	close(fd);
+}
+
+TEST(guest_sees_signature)
+{
+	struct kg_vm vm;
+	uint32_t feat;
+
+	REQUIRE_PARA();
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_cpuid_sig));
+	EXPECT_LE(KVM_CPUID_FEATURES, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0x4b4d564b, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0x564b4d56, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0x4d, sync_value(_metadata, &vm, 0));
+	feat = sync_value(_metadata, &vm, 0);
+	EXPECT_TRUE(feat & (1U << KVM_FEATURE_CLOCKSOURCE2));
+	KG_ASSERT_DONE(&vm, 0);
+	kg_vm_destroy(&vm);
+}
+
+/*
+ * Two vCPUs read kvmclock in turn: never backwards from one to the
+ * other, and advancing at the host's rate over a pause.
+ */
+TEST(kvmclock_monotonic_across_vcpus)
+{
+	uint64_t prev = 0, t, flags, h0, h1, g0, g1;
+	struct kvm_clock_data cd = {};
+	struct kg_vm vm;
+	int i, id;
+
+	REQUIRE_PARA();
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_kvmclock));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 1, guest_kvmclock));
+	for (i = 0; i < 40; i++) {
+		id = i & 1;
+		t = sync_value(_metadata, &vm, id);
+		flags = sync_value(_metadata, &vm, id);
+		EXPECT_LE(prev, t);
+		EXPECT_EQ(0, flags & ~(uint64_t)PVCLOCK_TSC_STABLE);
+		prev = t;
+	}
+	/* The stable bit goes with KVM_GET_CLOCK's TSC_STABLE. */
+	ASSERT_EQ(0, ioctl(vm.vm_fd, KVM_GET_CLOCK, &cd));
+	EXPECT_EQ(!!(flags & PVCLOCK_TSC_STABLE),
+		  !!(cd.flags & KVM_CLOCK_TSC_STABLE));
+	/* The guest's clock and the VMM's agree (within 1 s). */
+	EXPECT_LE(prev, cd.clock);
+	EXPECT_LE(cd.clock, prev + 1000000000ULL);
+
+	h0 = host_ns();
+	g0 = sync_value(_metadata, &vm, 0);
+	sync_value(_metadata, &vm, 0);
+	usleep(300000);
+	g1 = sync_value(_metadata, &vm, 0);
+	h1 = host_ns();
+	sync_value(_metadata, &vm, 0);
+	/* At the host's rate: within 10% (TCG) of the host's interval. */
+	EXPECT_LE(g1 - g0, (h1 - h0) * 11 / 10);
+	EXPECT_LE((h1 - h0) * 9 / 10 - 20000000, g1 - g0);
+	kg_vm_destroy(&vm);
+}
+
+TEST(get_set_clock)
+{
+	struct kvm_clock_data cd = {}, cd2 = {};
+	struct kg_vm vm;
+	uint64_t t0, t1;
+	int fd, cap;
+
+	REQUIRE_PARA();
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	fd = vm.vm_fd;
+	cap = kt_check_cap(fd, KVM_CAP_ADJUST_CLOCK);
+	EXPECT_TRUE(cap & KVM_CLOCK_TSC_STABLE);
+	EXPECT_TRUE(cap & KVM_CLOCK_REALTIME);
+	EXPECT_TRUE(cap & KVM_CLOCK_HOST_TSC);
+	ASSERT_EQ(0, ioctl(fd, KVM_GET_CLOCK, &cd));
+	EXPECT_EQ(0, cd.flags & ~(KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
+				  KVM_CLOCK_HOST_TSC));
+	/* A new VM's clock starts near 0. */
+	EXPECT_LE(cd.clock, 60000000000ULL);
+
+	/* Round trip: set 1000 s, read back a little more. */
+	memset(&cd, 0, sizeof(cd));
+	cd.clock = 1000000000000ULL;
+	ASSERT_EQ(0, ioctl(fd, KVM_SET_CLOCK, &cd));
+	ASSERT_EQ(0, ioctl(fd, KVM_GET_CLOCK, &cd2));
+	EXPECT_LE(cd.clock, cd2.clock);
+	EXPECT_LE(cd2.clock, cd.clock + 1000000000ULL);
+
+	/* REALTIME: the real time passed since then is added. */
+	if (cd2.flags & KVM_CLOCK_REALTIME) {
+		cd2.realtime -= 2000000000ULL;
+		t0 = cd2.clock;
+		ASSERT_EQ(0, ioctl(fd, KVM_SET_CLOCK, &cd2));
+		ASSERT_EQ(0, ioctl(fd, KVM_GET_CLOCK, &cd));
+		EXPECT_LE(t0 + 2000000000ULL, cd.clock);
+		EXPECT_LE(cd.clock, t0 + 3000000000ULL);
+	}
+
+	/* The guest's kvmclock follows. */
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_kvmclock));
+	t0 = sync_value(_metadata, &vm, 0);
+	sync_value(_metadata, &vm, 0);
+	memset(&cd, 0, sizeof(cd));
+	cd.clock = t0 + 500000000000ULL;
+	ASSERT_EQ(0, ioctl(fd, KVM_SET_CLOCK, &cd));
+	t1 = sync_value(_metadata, &vm, 0);
+	EXPECT_LE(t0 + 500000000000ULL, t1);
+	EXPECT_LE(t1, t0 + 501000000000ULL);
+
+	/* Unknown flags. */
+	memset(&cd, 0, sizeof(cd));
+	cd.flags = 1U << 7;
+	EXPECT_EQ(EINVAL, kt_ioctl_errno(fd, KVM_SET_CLOCK,
+					 (unsigned long)&cd));
+	EXPECT_EQ(EFAULT, kt_ioctl_errno(fd, KVM_SET_CLOCK, 8));
+	EXPECT_EQ(EFAULT, kt_ioctl_errno(fd, KVM_GET_CLOCK, 8));
+	kg_vm_destroy(&vm);
+}
+
+TEST(kvmclock_ctrl)
+{
+	struct kg_vm vm;
+	struct pvti *p;
+
+	REQUIRE_PARA();
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_kvmclock));
+	/* No kvmclock yet. */
+	EXPECT_EQ(EINVAL, kt_ioctl_errno(vm.v[0].fd, KVM_KVMCLOCK_CTRL, 0));
+	sync_value(_metadata, &vm, 0);
+	EXPECT_EQ(0, sync_value(_metadata, &vm, 0) & PVCLOCK_STOPPED);
+	EXPECT_EQ(0, kt_ioctl_errno(vm.v[0].fd, KVM_KVMCLOCK_CTRL, 0));
+	sync_value(_metadata, &vm, 0);
+	EXPECT_EQ(PVCLOCK_STOPPED,
+		  sync_value(_metadata, &vm, 0) & PVCLOCK_STOPPED);
+	/* It stays until the guest clears it. */
+	p = (struct pvti *)(vm.low + PV_CLOCKS);
+	EXPECT_TRUE(p->flags & PVCLOCK_STOPPED);
+	kg_vm_destroy(&vm);
+}
+
+TEST(wall_clock)
+{
+	struct kvm_clock_data cd = {};
+	struct kg_vm vm;
+	uint64_t sec, boot;
+
+	REQUIRE_PARA();
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_wall_clock));
+	sec = sync_value(_metadata, &vm, 0);
+	ASSERT_EQ(0, ioctl(vm.vm_fd, KVM_GET_CLOCK, &cd));
+	/* The real time at which the VM's clock was 0. */
+	boot = time(NULL) - cd.clock / 1000000000ULL;
+	EXPECT_LE(sec, boot + 2);
+	EXPECT_LE(boot, sec + 2);
+	kg_vm_destroy(&vm);
+}
+
+static uint64_t hypercall(struct __test_metadata *_metadata, struct kg_vm *vm,
+			  uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	KG_GUEST(vm, hc_nr) = nr;
+	KG_GUEST(vm, hc_a0) = a0;
+	KG_GUEST(vm, hc_a1) = a1;
+	KG_GUEST(vm, hc_a2) = a2;
+	return sync_value(_metadata, vm, 0);
+}
+
+TEST(hypercall_results)
+{
+	struct kvm_clock_pairing *cp;
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_EXIT_HYPERCALL };
+	struct kvm_run *run;
+	struct kg_vm vm;
+	struct kg_ucall uc;
+	uint64_t r;
+
+	REQUIRE_PARA();
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_hypercalls));
+	run = vm.v[0].run;
+	EXPECT_EQ((uint64_t)-KVM_ENOSYS, hypercall(_metadata, &vm, 0x7777,
+						   0, 0, 0));
+	EXPECT_EQ(0, hypercall(_metadata, &vm, KVM_HC_VAPIC_POLL_IRQ, 0, 0, 0));
+	EXPECT_EQ(0, hypercall(_metadata, &vm, KVM_HC_SCHED_YIELD, 0, 0, 0));
+	EXPECT_EQ(0, hypercall(_metadata, &vm, KVM_HC_KICK_CPU, 0, 99, 0));
+	/* Not taken over by userspace: unknown. */
+	EXPECT_EQ((uint64_t)-KVM_ENOSYS,
+		  hypercall(_metadata, &vm, KVM_HC_MAP_GPA_RANGE, 0x1000, 1,
+			    0));
+
+	/* Clock pairing: 0 with a TSC host clock, else EOPNOTSUPP. */
+	cp = (struct kvm_clock_pairing *)(vm.low + PV_PAIRING);
+	r = hypercall(_metadata, &vm, KVM_HC_CLOCK_PAIRING, PV_PAIRING,
+		      KVM_CLOCK_PAIRING_WALLCLOCK, 0);
+	if (r == 0) {
+		EXPECT_LE((uint64_t)time(NULL) - 2, (uint64_t)cp->sec);
+		EXPECT_LE((uint64_t)cp->sec, (uint64_t)time(NULL));
+		EXPECT_NE(0, cp->tsc);
+	} else {
+		EXPECT_EQ((uint64_t)-KVM_EOPNOTSUPP, r);
+	}
+	EXPECT_EQ((uint64_t)-KVM_EOPNOTSUPP,
+		  hypercall(_metadata, &vm, KVM_HC_CLOCK_PAIRING, PV_PAIRING,
+			    1, 0));
+
+	/* KVM_CAP_EXIT_HYPERCALL: MAP_GPA_RANGE goes to userspace. */
+	EXPECT_EQ(1ULL << KVM_HC_MAP_GPA_RANGE,
+		  kt_check_cap(vm.vm_fd, KVM_CAP_EXIT_HYPERCALL));
+	cap.args[0] = 1ULL << 3;
+	EXPECT_EQ(EINVAL, kt_ioctl_errno(vm.vm_fd, KVM_ENABLE_CAP,
+					 (unsigned long)&cap));
+	cap.args[0] = 1ULL << KVM_HC_MAP_GPA_RANGE;
+	cap.flags = 1;
+	EXPECT_EQ(EINVAL, kt_ioctl_errno(vm.vm_fd, KVM_ENABLE_CAP,
+					 (unsigned long)&cap));
+	cap.flags = 0;
+	ASSERT_EQ(0, kt_ioctl_errno(vm.vm_fd, KVM_ENABLE_CAP,
+				    (unsigned long)&cap));
+	KG_GUEST(&vm, hc_nr) = KVM_HC_MAP_GPA_RANGE;
+	KG_GUEST(&vm, hc_a0) = 0x200000;
+	KG_GUEST(&vm, hc_a1) = 3;
+	KG_GUEST(&vm, hc_a2) = 0x10;
+	ASSERT_EQ(KG_OTHER, kg_run(&vm, 0, &uc));
+	ASSERT_EQ(KVM_EXIT_HYPERCALL, run->exit_reason);
+	EXPECT_EQ(KVM_HC_MAP_GPA_RANGE, run->hypercall.nr);
+	EXPECT_EQ(0x200000, run->hypercall.args[0]);
+	EXPECT_EQ(3, run->hypercall.args[1]);
+	EXPECT_EQ(0x10, run->hypercall.args[2]);
+	EXPECT_EQ(1, run->hypercall.longmode);
+	run->hypercall.ret = 0x1234;
+	EXPECT_EQ(0x1234, sync_value(_metadata, &vm, 0));
+	/* Bad ranges never reach userspace. */
+	EXPECT_EQ((uint64_t)-KVM_EINVAL,
+		  hypercall(_metadata, &vm, KVM_HC_MAP_GPA_RANGE, 0x1001, 1,
+			    0));
+	EXPECT_EQ((uint64_t)-KVM_EINVAL,
+		  hypercall(_metadata, &vm, KVM_HC_MAP_GPA_RANGE, 0x1000, 0,
+			    0));
+	EXPECT_EQ((uint64_t)-KVM_EINVAL,
+		  hypercall(_metadata, &vm, KVM_HC_MAP_GPA_RANGE, 0x1000,
+			    ~0ULL, 0));
+	kg_vm_destroy(&vm);
+}
+
+struct halt_arg {
+	struct kg_vm *vm;
+	volatile bool done;
+	int status;
+	uint64_t value;
+};
+
+static void no_op(int sig)
+{
+	(void)sig;
+}
+
+static void *run_ap(void *p)
+{
+	struct halt_arg *a = p;
+	struct kg_ucall uc;
+
+	a->status = kg_run(a->vm, 1, &uc);
+	a->value = uc.args[0];
+	a->done = true;
+	return NULL;
+}
+
+/* KVM_HC_KICK_CPU ends the halt of a vCPU that takes no interrupts. */
+TEST(kick_cpu_ends_halt)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct halt_arg a = {};
+	struct kg_vm vm;
+	pthread_t th;
+	int i;
+
+	REQUIRE_PARA();
+	signal(SIGUSR1, no_op);
+	ASSERT_EQ(0, kg_vm_create(&vm, KG_IRQCHIP));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_kick));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 1, guest_halt_until_kicked));
+	ASSERT_EQ(0, ioctl(vm.v[1].fd, KVM_SET_MP_STATE, &mp));
+	EXPECT_EQ(1, sync_value(_metadata, &vm, 1));
+	a.vm = &vm;
+	ASSERT_EQ(0, pthread_create(&th, NULL, run_ap, &a));
+	/* It stays halted... */
+	for (i = 0; i < 5; i++) {
+		usleep(20000);
+		ASSERT_FALSE(a.done);
+	}
+	/* ...until vCPU 0 kicks APIC ID 1. */
+	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
+	for (i = 0; i < 200 && !a.done; i++)
+		usleep(10000);
+	EXPECT_TRUE(a.done);
+	/* Not woken: interrupt its KVM_RUN so that the test ends. */
+	while (!a.done) {
+		pthread_kill(th, SIGUSR1);
+		usleep(10000);
+	}
+	pthread_join(th, NULL);
+	EXPECT_EQ(KG_SYNC, a.status);
+	EXPECT_EQ(2, a.value);
+	kg_vm_destroy(&vm);
+}
+
+TEST_HARNESS_MAIN
