@@ -141,6 +141,8 @@ struct kvmod_vcpu_events {
  * @set_msr: write one; @host for KVM_SET_MSRS (fewer checks, e.g. LMA)
  * @set_tsc_offset: program the guest's TSC offset (guest TSC = host TSC +
  *	offset); core keeps the value (tsc.c)
+ * @hypercall_insn: the vendor's hypercall instruction (VMMCALL or
+ *	VMCALL), written over the other one when a guest runs that
  * @exit_name: name of a hardware exit reason, for statistics
  * @nr_exit_codes: size of the exit statistics table (exit codes below it)
  */
@@ -171,6 +173,7 @@ struct kvmod_vendor_ops {
 	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *data);
 	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 data, bool host);
 	void (*set_tsc_offset)(struct kvmod_vcpu *vcpu, u64 offset);
+	u8 hypercall_insn[3];
 	const char *(*exit_name)(u32 code);
 	u32 nr_exit_codes;
 };
@@ -660,6 +663,7 @@ int kvmod_emulate_halt(struct kvmod_vcpu *vcpu);
 int kvmod_emulate_rdmsr(struct kvmod_vcpu *vcpu);
 int kvmod_emulate_wrmsr(struct kvmod_vcpu *vcpu);
 int kvmod_emulate_hypercall(struct kvmod_vcpu *vcpu);
+int kvmod_handle_ud(struct kvmod_vcpu *vcpu);
 int kvmod_emulate_mov_dr(struct kvmod_vcpu *vcpu, int dr, int gpr,
 			 bool to_dr);
 int kvmod_emulate_set_cr8(struct kvmod_vcpu *vcpu, u64 val);

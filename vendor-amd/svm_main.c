@@ -93,6 +93,7 @@ static const struct kvmod_vendor_ops svm_vendor_ops = {
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.set_tsc_offset = svm_set_tsc_offset,
+	.hypercall_insn = { 0x0f, 0x01, 0xd9 },		/* VMMCALL */
 	.exit_name = svm_exit_name,
 	.nr_exit_codes = SVM_NR_EXIT_CODES,
 };

@@ -121,6 +121,7 @@ static const struct kvmod_vendor_ops vmx_vendor_ops = {
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
 	.set_tsc_offset = vmx_set_tsc_offset,
+	.hypercall_insn = { 0x0f, 0x01, 0xc1 },		/* VMCALL */
 	.exit_name = vmx_exit_name,
 	.nr_exit_codes = VMX_NR_EXIT_CODES,
 };

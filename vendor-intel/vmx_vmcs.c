@@ -142,10 +142,12 @@ static void vmx_vmcs_set_controls(struct vmx_vcpu *vmx)
 	/*
 	 * #DB and #AC are intercepted and reflected, so that a guest cannot
 	 * hang the CPU in a microcode loop delivering them; a machine check
-	 * belongs to the host.
+	 * belongs to the host. #UD goes to core, which turns a VMMCALL into
+	 * a VMCALL (kvmod_handle_ud()).
 	 */
 	vmcs_write(EXCEPTION_BITMAP,
-		   BIT(DB_VECTOR) | BIT(AC_VECTOR) | BIT(MC_VECTOR));
+		   BIT(DB_VECTOR) | BIT(AC_VECTOR) | BIT(MC_VECTOR) |
+		   BIT(UD_VECTOR));
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
