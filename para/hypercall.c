@@ -88,6 +88,23 @@ static int hc_complete_user(struct kvmod_vcpu *vcpu)
 	return kvmod_skip_insn(vcpu);
 }
 
+/**
+ * para_hypercall_to_user() - finish a KVM_EXIT_HYPERCALL exit
+ * @vcpu: the vCPU, kvm_run's hypercall fields filled in
+ * @long64: the hypercall was made in 64-bit mode (RAX keeps 64 bits)
+ *
+ * At the next KVM_RUN, hypercall.ret goes to RAX and the guest resumes
+ * after the instruction.
+ *
+ * Return: KVMOD_EXIT_USER.
+ */
+int para_hypercall_to_user(struct kvmod_vcpu *vcpu, bool long64)
+{
+	to_para_vcpu(vcpu)->hypercall_long = long64;
+	vcpu->complete_user_exit = hc_complete_user;
+	return KVMOD_EXIT_USER;
+}
+
 /* KVM_HC_MAP_GPA_RANGE: to userspace, or -KVM_ENOSYS. */
 static int hc_map_gpa_range(struct kvmod_vcpu *vcpu, u64 gpa, u64 npages,
 			    u64 attrs, bool op64, long *ret)
@@ -111,9 +128,7 @@ static int hc_map_gpa_range(struct kvmod_vcpu *vcpu, u64 gpa, u64 npages,
 	run->hypercall.args[1] = npages;
 	run->hypercall.args[2] = attrs;
 	run->hypercall.longmode = op64;
-	to_para_vcpu(vcpu)->hypercall_long = op64;
-	vcpu->complete_user_exit = hc_complete_user;
-	return KVMOD_EXIT_USER;
+	return para_hypercall_to_user(vcpu, op64);
 }
 
 /**
@@ -135,6 +150,9 @@ int para_hypercall(struct kvmod_vcpu *vcpu)
 
 	vcpu->vm->vendor->get_mode(vcpu, &mode);
 	op64 = mode.long64;
+	/* A guest of the seed ABI has that ABI's convention. */
+	if (to_para_vcpu(vcpu)->seed_state_gpa)
+		return para_seed_hypercall(vcpu, op64);
 	if (!op64) {
 		nr = (u32)nr;
 		a0 = (u32)a0;

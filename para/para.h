@@ -33,6 +33,7 @@ struct para_vcpu {
 	u64 system_time_msr;		/* MSR_KVM_SYSTEM_TIME(_NEW) */
 	bool stop_request;		/* KVM_KVMCLOCK_CTRL */
 	bool hypercall_long;		/* the pending hypercall exit's mode */
+	u64 seed_state_gpa;		/* seed ABI: registered state, or 0 */
 };
 
 static inline struct para_vm *to_para_vm(struct kvmod_vm *vm)
@@ -60,5 +61,11 @@ int para_kvmclock_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
 
 /* hypercall.c */
 int para_hypercall(struct kvmod_vcpu *vcpu);
+int para_hypercall_to_user(struct kvmod_vcpu *vcpu, bool long64);
+
+/* seed_abi.c */
+int para_seed_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
+int para_seed_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val);
+int para_seed_hypercall(struct kvmod_vcpu *vcpu, bool long64);
 
 #endif /* KVMOD_PARA_H */

@@ -136,12 +136,20 @@ static void para_vm_destroy(struct kvmod_vm *vm)
 
 static int para_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host)
 {
-	return para_kvmclock_get_msr(vcpu, msr, val);
+	int r = para_kvmclock_get_msr(vcpu, msr, val);
+
+	if (r != -ENOENT)
+		return r;
+	return para_seed_get_msr(vcpu, msr, val);
 }
 
 static int para_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 {
-	return para_kvmclock_set_msr(vcpu, msr, val, host);
+	int r = para_kvmclock_set_msr(vcpu, msr, val, host);
+
+	if (r != -ENOENT)
+		return r;
+	return para_seed_set_msr(vcpu, msr, val);
 }
 
 static const struct kvmod_component_ops para_component = {

@@ -23,6 +23,9 @@
 #define PV_CLOCKS	KG_FREE			/* 64 bytes per vCPU */
 #define PV_WALL		(KG_FREE + 0x1000)
 #define PV_PAIRING	(KG_FREE + 0x2000)
+#define SEED_STATE	(KG_FREE + 0x3000)	/* page aligned */
+#define SEED_HC		(KG_FREE + 0x4000)	/* the hypercall stub */
+#define SEED_MAGIC	0x87655678
 
 #define PVCLOCK_TSC_STABLE	0x01
 #define PVCLOCK_STOPPED		0x02
@@ -156,6 +159,85 @@ static void guest_halt_until_kicked(void)
 	GUEST_SYNC(1);
 	kg_hlt();
 	GUEST_SYNC(2);
+}
+
+/*
+ * The other vendor's hypercall instruction, at labels the host can find:
+ * it is rewritten to the native one, and the call works.
+ */
+extern const unsigned char foreign_vmcall[], foreign_vmmcall[];
+
+static __attribute__((noinline)) uint64_t guest_foreign_hypercall(uint64_t nr)
+{
+	uint64_t ret;
+
+	if (guest_is_amd())
+		asm volatile(".globl foreign_vmcall\n"
+			     "foreign_vmcall: vmcall"
+			     : "=a"(ret) : "a"(nr) : "memory");
+	else
+		asm volatile(".globl foreign_vmmcall\n"
+			     "foreign_vmmcall: vmmcall"
+			     : "=a"(ret) : "a"(nr) : "memory");
+	return ret;
+}
+
+static void guest_foreign(void)
+{
+	GUEST_SYNC(guest_foreign_hypercall(KVM_HC_VAPIC_POLL_IRQ));
+	GUEST_SYNC(guest_foreign_hypercall(0x7777));
+}
+
+/* struct kvm_vcpu_para_state of the seed ABI (Linux 2.6.23). */
+struct seed_state {
+	uint32_t guest_version;
+	uint32_t host_version;
+	uint32_t size;
+	uint32_t ret;
+	uint64_t hypercall_gpa;
+};
+
+static volatile uint64_t seed_gp;
+
+static void seed_gp_handler(struct kg_frame *f)
+{
+	seed_gp++;
+	f->rip += 2;			/* WRMSR */
+}
+
+static void guest_seed(void)
+{
+	volatile struct seed_state *st = (void *)SEED_STATE;
+	uint64_t ret;
+
+	/* The probe: no #GP, nothing registered yet. */
+	GUEST_SYNC(kg_rdmsr(SEED_MAGIC));
+	/* Not page aligned: #GP. */
+	kg_wrmsr(SEED_MAGIC, SEED_STATE + 8);
+	GUEST_ASSERT_EQ(seed_gp, 1);
+	/* A version the host does not know: KVM_EINVAL. */
+	st->guest_version = 2;
+	st->size = sizeof(*st);
+	st->hypercall_gpa = SEED_HC;
+	kg_wrmsr(SEED_MAGIC, SEED_STATE);
+	GUEST_SYNC(st->ret);
+	GUEST_SYNC(st->host_version);
+	GUEST_SYNC(kg_rdmsr(SEED_MAGIC));
+	/* Version 1: registered, the stub patched. */
+	st->guest_version = 1;
+	st->ret = 55;
+	kg_wrmsr(SEED_MAGIC, SEED_STATE);
+	GUEST_SYNC(st->ret);
+	GUEST_SYNC(kg_rdmsr(SEED_MAGIC));
+	/* Set right before the call: calls in between clobber them. */
+	register uint64_t r8 asm("r8") = 5;
+	register uint64_t r9 asm("r9") = 6;
+	asm volatile("call *%[fn]"
+		     : "=a"(ret)
+		     : [fn] "r"(SEED_HC), "a"(42), "D"(1), "S"(2), "d"(3),
+		       "c"(4), "r"(r8), "r"(r9)
+		     : "memory");
+	GUEST_SYNC(ret);
 }
 
 static void guest_kick(void)
@@ -481,6 +563,88 @@ TEST(hypercall_results)
 	EXPECT_EQ((uint64_t)-KVM_EINVAL,
 		  hypercall(_metadata, &vm, KVM_HC_MAP_GPA_RANGE, 0x1000,
 			    ~0ULL, 0));
+	kg_vm_destroy(&vm);
+}
+
+static bool host_is_amd(void)
+{
+	uint32_t a, b, c, d;
+
+	asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+		     : "a"(0), "c"(0));
+	return b == 0x68747541;
+}
+
+/* VMCALL on AMD, VMMCALL on Intel: rewritten, then a hypercall. */
+TEST(other_vendor_instruction)
+{
+	const unsigned char *site;
+	unsigned char want;
+	struct kg_vm vm;
+
+	REQUIRE_PARA();
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_foreign));
+	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ((uint64_t)-KVM_ENOSYS, sync_value(_metadata, &vm, 0));
+	KG_ASSERT_DONE(&vm, 0);
+	site = kg_host_ptr(&vm, host_is_amd() ? foreign_vmcall :
+						foreign_vmmcall);
+	want = host_is_amd() ? 0xd9 : 0xc1;
+	EXPECT_EQ(0x0f, site[0]);
+	EXPECT_EQ(0x01, site[1]);
+	EXPECT_EQ(want, site[2]);
+	kg_vm_destroy(&vm);
+}
+
+/*
+ * The seed ABI (Linux 2.6.23's include/linux/kvm_para.h): the
+ * MSR_KVM_API_MAGIC probe, registration of struct kvm_vcpu_para_state
+ * with version negotiation, the host patching the hypercall instruction
+ * at hypercall_gpa, and hypercalls in that ABI's registers going to
+ * userspace. In-tree KVM dropped it long ago: kvmod only.
+ */
+TEST(seed_abi)
+{
+	static const unsigned char stub[] = { 0x90, 0x90, 0x90, 0xc3 };
+	struct kvm_run *run;
+	struct kg_ucall uc;
+	struct kg_vm vm;
+	unsigned char *hc;
+
+	REQUIRE_PARA();
+	if (!kt_is_kvmod())
+		SKIP(return, "the seed ABI is kvmod's (in-tree KVM dropped it)");
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	kg_set_handler(&vm, 13, seed_gp_handler);
+	hc = vm.low + SEED_HC;
+	memcpy(hc, stub, sizeof(stub));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_seed));
+	run = vm.v[0].run;
+	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0xffffffff, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(1, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0x90, hc[0]);			/* not patched */
+	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(SEED_STATE, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0x0f, hc[0]);
+	EXPECT_EQ(0x01, hc[1]);
+	EXPECT_EQ(host_is_amd() ? 0xd9 : 0xc1, hc[2]);
+	EXPECT_EQ(0xc3, hc[3]);
+	ASSERT_EQ(KG_OTHER, kg_run(&vm, 0, &uc));
+	ASSERT_EQ(KVM_EXIT_HYPERCALL, run->exit_reason);
+	EXPECT_EQ(42, run->hypercall.nr);
+	EXPECT_EQ(1, run->hypercall.args[0]);
+	EXPECT_EQ(2, run->hypercall.args[1]);
+	EXPECT_EQ(3, run->hypercall.args[2]);
+	EXPECT_EQ(4, run->hypercall.args[3]);
+	EXPECT_EQ(5, run->hypercall.args[4]);
+	EXPECT_EQ(6, run->hypercall.args[5]);
+	EXPECT_EQ(1, run->hypercall.longmode);
+	run->hypercall.ret = 0x77;
+	EXPECT_EQ(0x77, sync_value(_metadata, &vm, 0));
+	KG_ASSERT_DONE(&vm, 0);
 	kg_vm_destroy(&vm);
 }
 
