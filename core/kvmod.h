@@ -291,6 +291,9 @@ enum kvmod_component_kind {
  * @init_signal: the vCPU takes an INIT: its local APIC too
  * @user_interrupt: KVM_INTERRUPT with a split irqchip: an ExtINT from
  *	userspace's PIC; 0, or -EEXIST while the last one waits
+ * @send_ipi_bitmap: KVM_HC_SEND_IPI: the IPI of ICR low word @icr (vector,
+ *	delivery mode, level; physical destination) to APIC ID @min + i for
+ *	each bit i of @bitmap; returns how many APICs accepted it
  */
 struct kvmod_irqchip_ops {
 	int (*pending_vector)(struct kvmod_vcpu *vcpu);
@@ -302,6 +305,8 @@ struct kvmod_irqchip_ops {
 			  void *val, bool write);
 	void (*init_signal)(struct kvmod_vcpu *vcpu);
 	int (*user_interrupt)(struct kvmod_vcpu *vcpu, u8 vector);
+	int (*send_ipi_bitmap)(struct kvmod_vm *vm, u64 bitmap, u64 min,
+			       u32 icr);
 };
 
 /* The I/O bus (io_bus.c): ports and MMIO claimed by in-kernel devices. */

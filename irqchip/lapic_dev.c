@@ -489,6 +489,34 @@ static void vlapic_init_signal(struct kvmod_vcpu *vcpu)
 	spin_unlock_irqrestore(&vl->lock, flags);
 }
 
+/*
+ * KVM_HC_SEND_IPI: one message per APIC ID in the bitmap, each to that
+ * ID alone (never a broadcast: 0xff is skipped, as KVM's APIC map has no
+ * such xAPIC ID).
+ */
+static int vlapic_send_ipi_bitmap(struct kvmod_vm *vm, u64 bitmap, u64 min,
+				  u32 icr)
+{
+	struct kvmod_irq_msg msg = {
+		.vector = icr & 0xff,
+		.delivery_mode = (icr >> 8) & 7,
+		.assert = icr & BIT(14),
+		.level = icr & BIT(15),
+	};
+	int i, r, n = 0;
+
+	for (i = 0; i < 64; i++) {
+		if (!(bitmap & BIT_ULL(i)) || min + i >= U32_MAX ||
+		    min + i == 0xff)
+			continue;
+		msg.dest = min + i;
+		r = kvmod_irq_deliver(vm, &msg, NULL);
+		if (r > 0)
+			n += r;
+	}
+	return n;
+}
+
 const struct kvmod_irqchip_ops kvmod_irqchip_ops = {
 	.pending_vector = vlapic_pending_vector,
 	.ack = vlapic_ack,
@@ -498,6 +526,7 @@ const struct kvmod_irqchip_ops kvmod_irqchip_ops = {
 	.local_mmio = vlapic_local_mmio,
 	.init_signal = vlapic_init_signal,
 	.user_interrupt = vlapic_user_interrupt,
+	.send_ipi_bitmap = vlapic_send_ipi_bitmap,
 };
 
 /**

@@ -55,6 +55,28 @@ static void hc_sched_yield(struct kvmod_vcpu *vcpu, u64 apic_id)
 		cond_resched();
 }
 
+/* ICR bits KVM_HC_SEND_IPI refuses: logical destination, shorthands. */
+#define HC_IPI_ICR_LOGICAL	BIT(11)
+#define HC_IPI_ICR_SHORTHAND	(BIT(18) | BIT(19))
+
+/*
+ * KVM_HC_SEND_IPI: the IPI @icr to APIC IDs @min + i (bit i of @low) and
+ * @min + width + i (bit i of @high), width 64 in 64-bit mode, else 32.
+ */
+static long hc_send_ipi(struct kvmod_vcpu *vcpu, u64 low, u64 high, u64 min,
+			u64 icr, bool op64)
+{
+	const struct kvmod_irqchip_ops *chip = READ_ONCE(vcpu->vm->irqchip);
+
+	if (icr & (HC_IPI_ICR_LOGICAL | HC_IPI_ICR_SHORTHAND))
+		return -KVM_EINVAL;
+	if (!chip || !chip->send_ipi_bitmap)
+		return -KVM_EOPNOTSUPP;
+	return chip->send_ipi_bitmap(vcpu->vm, low, min, icr) +
+	       chip->send_ipi_bitmap(vcpu->vm, high, min + (op64 ? 64 : 32),
+				     icr);
+}
+
 /* KVM_HC_CLOCK_PAIRING: the host's real time with the guest's TSC. */
 static long hc_clock_pairing(struct kvmod_vcpu *vcpu, u64 gpa, u64 type)
 {
@@ -144,6 +166,7 @@ int para_hypercall(struct kvmod_vcpu *vcpu)
 	u64 a0 = vcpu->regs[KVMOD_RBX];
 	u64 a1 = vcpu->regs[KVMOD_RCX];
 	u64 a2 = vcpu->regs[KVMOD_RDX];
+	u64 a3 = vcpu->regs[KVMOD_RSI];
 	long ret = -KVM_ENOSYS;
 	bool op64;
 	int r;
@@ -158,6 +181,7 @@ int para_hypercall(struct kvmod_vcpu *vcpu)
 		a0 = (u32)a0;
 		a1 = (u32)a1;
 		a2 = (u32)a2;
+		a3 = (u32)a3;
 	}
 	if (mode.cpl) {
 		ret = -KVM_EPERM;
@@ -170,6 +194,9 @@ int para_hypercall(struct kvmod_vcpu *vcpu)
 	case KVM_HC_KICK_CPU:
 		hc_kick_cpu(vcpu, a1);
 		ret = 0;
+		break;
+	case KVM_HC_SEND_IPI:
+		ret = hc_send_ipi(vcpu, a0, a1, a2, a3, op64);
 		break;
 	case KVM_HC_SCHED_YIELD:
 		hc_sched_yield(vcpu, a0);

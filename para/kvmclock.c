@@ -147,16 +147,12 @@ int para_get_clock(struct kvmod_vm *vm, struct kvm_clock_data *data)
 	memset(data, 0, sizeof(*data));
 	mutex_lock(&pv->lock);
 	if (vm_clock_stable(vm)) {
+		/* The host's clock reads the TSC: a TSC value with its time. */
 		ktime_get_snapshot(&snap);
-		data->flags = KVM_CLOCK_TSC_STABLE;
-		if (para_host_tsc_clock()) {
-			/* snap.cycles is a TSC reading taken with snap.real. */
-			data->host_tsc = snap.cycles;
-			data->realtime = ktime_to_ns(snap.real);
-			data->flags |= KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
-		} else {
-			data->host_tsc = rdtsc();
-		}
+		data->host_tsc = snap.cycles;
+		data->realtime = ktime_to_ns(snap.real);
+		data->flags = KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME |
+			      KVM_CLOCK_HOST_TSC;
 		data->clock = master_clock_read(pv, data->host_tsc);
 	} else {
 		data->clock = ktime_get_boottime_ns() + pv->kvmclock_offset;

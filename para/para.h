@@ -34,6 +34,7 @@ struct para_vcpu {
 	bool stop_request;		/* KVM_KVMCLOCK_CTRL */
 	bool hypercall_long;		/* the pending hypercall exit's mode */
 	u64 seed_state_gpa;		/* seed ABI: registered state, or 0 */
+	u64 poll_control;		/* MSR_KVM_POLL_CONTROL */
 };
 
 static inline struct para_vm *to_para_vm(struct kvmod_vm *vm)

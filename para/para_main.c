@@ -18,7 +18,9 @@
 			 BIT(KVM_FEATURE_NOP_IO_DELAY) |		\
 			 BIT(KVM_FEATURE_CLOCKSOURCE2) |		\
 			 BIT(KVM_FEATURE_PV_UNHALT) |			\
+			 BIT(KVM_FEATURE_PV_SEND_IPI) |		\
 			 BIT(KVM_FEATURE_PV_SCHED_YIELD) |		\
+			 BIT(KVM_FEATURE_POLL_CONTROL) |		\
 			 BIT(KVM_FEATURE_CLOCKSOURCE_STABLE_BIT))
 
 /* "KVMKVMKVM\0\0\0" in EBX, ECX, EDX (little endian). */
@@ -118,6 +120,8 @@ static int para_vcpu_create(struct kvmod_vcpu *vcpu)
 	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return -ENOMEM;
+	/* Host-side halt polling allowed, as at KVM's reset. */
+	p->poll_control = 1;
 	vcpu->para_data = p;
 	return 0;
 }
@@ -134,10 +138,32 @@ static void para_vm_destroy(struct kvmod_vm *vm)
 	vm->para_data = NULL;
 }
 
+/*
+ * MSR_KVM_POLL_CONTROL: bit 0 lets the host poll before it blocks a
+ * halted vCPU. kvmod never polls, so the bit is only kept.
+ */
+static int poll_control_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *get,
+			    u64 set)
+{
+	if (msr != MSR_KVM_POLL_CONTROL)
+		return -ENOENT;
+	if (get) {
+		*get = to_para_vcpu(vcpu)->poll_control;
+		return 0;
+	}
+	if (set & ~1ULL)
+		return -EINVAL;
+	to_para_vcpu(vcpu)->poll_control = set;
+	return 0;
+}
+
 static int para_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host)
 {
 	int r = para_kvmclock_get_msr(vcpu, msr, val);
 
+	if (r != -ENOENT)
+		return r;
+	r = poll_control_msr(vcpu, msr, val, 0);
 	if (r != -ENOENT)
 		return r;
 	return para_seed_get_msr(vcpu, msr, val);
@@ -147,6 +173,9 @@ static int para_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 {
 	int r = para_kvmclock_set_msr(vcpu, msr, val, host);
 
+	if (r != -ENOENT)
+		return r;
+	r = poll_control_msr(vcpu, msr, NULL, val);
 	if (r != -ENOENT)
 		return r;
 	return para_seed_set_msr(vcpu, msr, val);

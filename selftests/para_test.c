@@ -49,7 +49,7 @@ struct pv_wall {
 
 /* ---- guest ---- */
 
-static volatile uint64_t hc_nr, hc_a0, hc_a1, hc_a2;
+static volatile uint64_t hc_nr, hc_a0, hc_a1, hc_a2, hc_a3;
 
 static bool guest_is_amd(void)
 {
@@ -60,18 +60,26 @@ static bool guest_is_amd(void)
 }
 
 /* The hypercall instruction of the CPU the guest runs on. */
-static uint64_t guest_hypercall(uint64_t nr, uint64_t a0, uint64_t a1,
-				uint64_t a2)
+static uint64_t guest_hypercall4(uint64_t nr, uint64_t a0, uint64_t a1,
+				 uint64_t a2, uint64_t a3)
 {
 	uint64_t ret;
 
 	if (guest_is_amd())
 		asm volatile("vmmcall" : "=a"(ret)
-			     : "a"(nr), "b"(a0), "c"(a1), "d"(a2) : "memory");
+			     : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
+			     : "memory");
 	else
 		asm volatile("vmcall" : "=a"(ret)
-			     : "a"(nr), "b"(a0), "c"(a1), "d"(a2) : "memory");
+			     : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
+			     : "memory");
 	return ret;
+}
+
+static uint64_t guest_hypercall(uint64_t nr, uint64_t a0, uint64_t a1,
+				uint64_t a2)
+{
+	return guest_hypercall4(nr, a0, a1, a2, 0);
 }
 
 static volatile struct pvti *my_pvti(void)
@@ -134,6 +142,25 @@ static void guest_kvmclock(void)
 	}
 }
 
+static volatile uint64_t poll_gp;
+
+static void poll_gp_handler(struct kg_frame *f)
+{
+	poll_gp++;
+	f->rip += 2;			/* WRMSR */
+}
+
+static void guest_poll_control(void)
+{
+	GUEST_ASSERT_EQ(kg_rdmsr(MSR_KVM_POLL_CONTROL), 1);
+	kg_wrmsr(MSR_KVM_POLL_CONTROL, 0);
+	GUEST_ASSERT_EQ(kg_rdmsr(MSR_KVM_POLL_CONTROL), 0);
+	/* Only bit 0 exists. */
+	kg_wrmsr(MSR_KVM_POLL_CONTROL, 2);
+	GUEST_ASSERT_EQ(poll_gp, 1);
+	GUEST_ASSERT_EQ(kg_rdmsr(MSR_KVM_POLL_CONTROL), 0);
+}
+
 static void guest_wall_clock(void)
 {
 	volatile struct pv_wall *w = (volatile struct pv_wall *)PV_WALL;
@@ -149,7 +176,8 @@ static void guest_wall_clock(void)
 static void guest_hypercalls(void)
 {
 	for (;;)
-		GUEST_SYNC(guest_hypercall(hc_nr, hc_a0, hc_a1, hc_a2));
+		GUEST_SYNC(guest_hypercall4(hc_nr, hc_a0, hc_a1, hc_a2,
+					    hc_a3));
 }
 
 /* An AP that halts with interrupts off: only a PV kick ends that. */
@@ -238,6 +266,40 @@ static void guest_seed(void)
 		       "c"(4), "r"(r8), "r"(r9)
 		     : "memory");
 	GUEST_SYNC(ret);
+}
+
+#define PV_IPI_VECTOR	0x40
+
+static volatile uint64_t pv_ipis;
+
+static void count_pv_ipi(struct kg_frame *f)
+{
+	(void)f;
+	pv_ipis++;
+	xapic_write(APIC_EOI, 0);
+}
+
+/* vCPU 1: wait for the IPI with interrupts on, report the count. */
+static void guest_wait_pv_ipi(void)
+{
+	xapic_enable();
+	GUEST_SYNC(1);
+	while (!pv_ipis)
+		kg_safe_halt();
+	kg_cli();
+	GUEST_SYNC(pv_ipis);
+}
+
+static void guest_send_pv_ipi(void)
+{
+	/* Logical destination and shorthands are refused. */
+	GUEST_SYNC(guest_hypercall4(KVM_HC_SEND_IPI, 2, 0, 0,
+				    PV_IPI_VECTOR | (1 << 11)));
+	GUEST_SYNC(guest_hypercall4(KVM_HC_SEND_IPI, 2, 0, 0,
+				    PV_IPI_VECTOR | (3 << 18)));
+	/* APIC ID 1 (bit 1 from 0), and bit 0 of the high half: ID 64. */
+	GUEST_SYNC(guest_hypercall4(KVM_HC_SEND_IPI, 2, 1, 0,
+				    PV_IPI_VECTOR));
 }
 
 static void guest_kick(void)
@@ -461,6 +523,18 @@ TEST(kvmclock_ctrl)
 	kg_vm_destroy(&vm);
 }
 
+TEST(poll_control)
+{
+	struct kg_vm vm;
+
+	REQUIRE_PARA();
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	kg_set_handler(&vm, 13, poll_gp_handler);
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_poll_control));
+	KG_ASSERT_DONE(&vm, 0);
+	kg_vm_destroy(&vm);
+}
+
 TEST(wall_clock)
 {
 	struct kvm_clock_data cd = {};
@@ -507,6 +581,11 @@ TEST(hypercall_results)
 	EXPECT_EQ(0, hypercall(_metadata, &vm, KVM_HC_VAPIC_POLL_IRQ, 0, 0, 0));
 	EXPECT_EQ(0, hypercall(_metadata, &vm, KVM_HC_SCHED_YIELD, 0, 0, 0));
 	EXPECT_EQ(0, hypercall(_metadata, &vm, KVM_HC_KICK_CPU, 0, 99, 0));
+	/* No in-kernel APIC: no PV IPIs. */
+	KG_GUEST(&vm, hc_a3) = 0x40;
+	EXPECT_EQ((uint64_t)-KVM_EOPNOTSUPP,
+		  hypercall(_metadata, &vm, KVM_HC_SEND_IPI, 2, 0, 0));
+	KG_GUEST(&vm, hc_a3) = 0;
 	/* Not taken over by userspace: unknown. */
 	EXPECT_EQ((uint64_t)-KVM_ENOSYS,
 		  hypercall(_metadata, &vm, KVM_HC_MAP_GPA_RANGE, 0x1000, 1,
@@ -707,6 +786,44 @@ TEST(kick_cpu_ends_halt)
 	pthread_join(th, NULL);
 	EXPECT_EQ(KG_SYNC, a.status);
 	EXPECT_EQ(2, a.value);
+	kg_vm_destroy(&vm);
+}
+
+/* KVM_HC_SEND_IPI delivers a fixed IPI to the APIC IDs of a bitmap. */
+TEST(send_ipi)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct halt_arg a = {};
+	struct kg_vm vm;
+	pthread_t th;
+	int i;
+
+	REQUIRE_PARA();
+	signal(SIGUSR1, no_op);
+	ASSERT_EQ(0, kg_vm_create(&vm, KG_IRQCHIP));
+	kg_set_handler(&vm, PV_IPI_VECTOR, count_pv_ipi);
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_send_pv_ipi));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 1, guest_wait_pv_ipi));
+	ASSERT_EQ(0, ioctl(vm.v[1].fd, KVM_SET_MP_STATE, &mp));
+	EXPECT_EQ(1, sync_value(_metadata, &vm, 1));
+	a.vm = &vm;
+	ASSERT_EQ(0, pthread_create(&th, NULL, run_ap, &a));
+	EXPECT_EQ((uint64_t)-KVM_EINVAL, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ((uint64_t)-KVM_EINVAL, sync_value(_metadata, &vm, 0));
+	usleep(50000);
+	EXPECT_FALSE(a.done);
+	/* One APIC took it: ID 64 does not exist. */
+	EXPECT_EQ(1, sync_value(_metadata, &vm, 0));
+	for (i = 0; i < 200 && !a.done; i++)
+		usleep(10000);
+	EXPECT_TRUE(a.done);
+	while (!a.done) {
+		pthread_kill(th, SIGUSR1);
+		usleep(10000);
+	}
+	pthread_join(th, NULL);
+	EXPECT_EQ(KG_SYNC, a.status);
+	EXPECT_EQ(1, a.value);
 	kg_vm_destroy(&vm);
 }
 
