@@ -307,6 +307,16 @@ static void guest_kick(void)
 	GUEST_SYNC(guest_hypercall(KVM_HC_KICK_CPU, 0, 1, 0));
 }
 
+/* 32-bit code: hypercall VAPIC_POLL_IRQ, then report by port I/O. */
+KT_GUEST_CODE32(cpl_vmmcall,
+	"mov $1, %eax\n\t"
+	"vmmcall\n\t"
+	"out %al, $0x10\n\t");
+KT_GUEST_CODE32(cpl_vmcall,
+	"mov $1, %eax\n\t"
+	"vmcall\n\t"
+	"out %al, $0x10\n\t");
+
 /* ---- host ---- */
 
 static uint64_t host_ns(void)
@@ -439,6 +449,33 @@ TEST(kvmclock_monotonic_across_vcpus)
 	/* At the host's rate: within 10% (TCG) of the host's interval. */
 	EXPECT_LE(g1 - g0, (h1 - h0) * 11 / 10);
 	EXPECT_LE((h1 - h0) * 9 / 10 - 20000000, g1 - g0);
+	kg_vm_destroy(&vm);
+}
+
+/* The TSC jumps (KVM_SET_MSRS): the guest's kvmclock does not. */
+TEST(kvmclock_follows_tsc_write)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m;
+	struct kg_vm vm;
+	uint64_t t0, t1;
+
+	REQUIRE_PARA();
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_kvmclock));
+	t0 = sync_value(_metadata, &vm, 0);
+	sync_value(_metadata, &vm, 0);
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = 0x10;		/* IA32_TSC */
+	ASSERT_EQ(1, ioctl(vm.v[0].fd, KVM_GET_MSRS, &m));
+	m.e.data += 1ULL << 40;
+	ASSERT_EQ(1, ioctl(vm.v[0].fd, KVM_SET_MSRS, &m));
+	t1 = sync_value(_metadata, &vm, 0);
+	EXPECT_LE(t0, t1);
+	EXPECT_LE(t1, t0 + 1000000000ULL);
 	kg_vm_destroy(&vm);
 }
 
@@ -725,6 +762,67 @@ TEST(seed_abi)
 	EXPECT_EQ(0x77, sync_value(_metadata, &vm, 0));
 	KG_ASSERT_DONE(&vm, 0);
 	kg_vm_destroy(&vm);
+}
+
+/* Flat 32-bit protected mode at privilege level @cpl, no paging. */
+static void flat32(struct __test_metadata *_metadata, int vcpu_fd, int cpl)
+{
+	struct kvm_segment *segs[5];
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	int i;
+
+	ASSERT_EQ(0, kt_get_sregs(vcpu_fd, &sregs));
+	segs[0] = &sregs.ds;
+	segs[1] = &sregs.es;
+	segs[2] = &sregs.fs;
+	segs[3] = &sregs.gs;
+	segs[4] = &sregs.ss;
+	sregs.cr0 |= KT_CR0_PE;
+	sregs.cs.base = 0;
+	sregs.cs.limit = 0xffffffff;
+	sregs.cs.g = 1;
+	sregs.cs.db = 1;
+	sregs.cs.type = 0xb;
+	sregs.cs.dpl = cpl;
+	sregs.cs.selector = 0x18 | cpl;
+	for (i = 0; i < 5; i++) {
+		segs[i]->base = 0;
+		segs[i]->limit = 0xffffffff;
+		segs[i]->g = 1;
+		segs[i]->db = 1;
+		segs[i]->type = 0x3;
+		segs[i]->dpl = cpl;
+		segs[i]->selector = 0x10 | cpl;
+	}
+	ASSERT_EQ(0, kt_set_sregs(vcpu_fd, &sregs));
+	ASSERT_EQ(0, kt_get_regs(vcpu_fd, &regs));
+	regs.rip = KT_CODE_GPA;
+	regs.rflags = 0x2 | (3 << 12);		/* IOPL 3: OUT at CPL 3 */
+	ASSERT_EQ(0, kt_set_regs(vcpu_fd, &regs));
+}
+
+/* Only CPL 0 may make hypercalls: -KVM_EPERM, 32 bits outside long mode. */
+TEST(hypercall_cpl)
+{
+	struct kvm_regs regs;
+	struct kt_guest g;
+	int cpl;
+
+	REQUIRE_PARA();
+	for (cpl = 0; cpl <= 3; cpl += 3) {
+		const unsigned char *code = host_is_amd() ? cpl_vmmcall :
+							    cpl_vmcall;
+		size_t len = host_is_amd() ? KT_CODE_LEN(cpl_vmmcall) :
+					     KT_CODE_LEN(cpl_vmcall);
+
+		ASSERT_EQ(0, kt_guest_create(&g, code, len));
+		flat32(_metadata, g.vcpu_fd, cpl);
+		ASSERT_EQ(KVM_EXIT_IO, kt_run(g.vcpu_fd, g.run));
+		ASSERT_EQ(0, kt_get_regs(g.vcpu_fd, &regs));
+		EXPECT_EQ(cpl ? (uint32_t)-KVM_EPERM : 0, regs.rax);
+		kt_guest_destroy(&g);
+	}
 }
 
 struct halt_arg {
