@@ -241,7 +241,8 @@ struct kvmod_cpuid_bits {
  * @hypercall: VMCALL/VMMCALL with the vCPU's registers in core; returns
  *	KVMOD_EXIT_RESUME or KVMOD_EXIT_USER. Without it the guest gets #UD.
  * @clock_update: KVMOD_REQ_CLOCK_UPDATE was taken before an entry (the
- *	guest's TSC or clock changed, or it moved to another host CPU)
+ *	guest's TSC or clock changed, it moved to another host CPU, or its
+ *	thread waited for one: kvmclock and steal time)
  *
  * Every VM pins the components registered when it was created, and asks
  * them in order of their kind.
@@ -516,6 +517,13 @@ struct kvmod_vcpu {
 	u64 tsc_generation;		/* vm->tsc.generation it matched */
 	int clock_cpu;			/* host CPU of the last clock update */
 	bool clock_tracked;		/* a component follows CPU moves */
+	/*
+	 * A component accounts the time the vCPU's thread waited for a
+	 * host CPU (steal time): a change of its run_delay since
+	 * @last_run_delay makes a KVMOD_REQ_CLOCK_UPDATE.
+	 */
+	bool steal_tracked;
+	u64 last_run_delay;
 	void *para_data;		/* kvmod-para's vCPU state */
 	/*
 	 * A component's exit to userspace (KVM_EXIT_HYPERCALL) finished at

@@ -32,9 +32,15 @@ int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
 {
 	u64 gen;
 
-	/* A guest clock that depends on the host CPU's TSC is refreshed. */
+	/*
+	 * A guest clock that depends on the host CPU's TSC is refreshed, and
+	 * so is steal time when the thread waited for a CPU.
+	 */
 	if (unlikely(vcpu->clock_tracked) &&
 	    vcpu->clock_cpu != smp_processor_id())
+		kvmod_make_request(vcpu, KVMOD_REQ_CLOCK_UPDATE);
+	if (unlikely(vcpu->steal_tracked) &&
+	    current->sched_info.run_delay != vcpu->last_run_delay)
 		kvmod_make_request(vcpu, KVMOD_REQ_CLOCK_UPDATE);
 	WRITE_ONCE(vcpu->mode, KVMOD_IN_GUEST);
 	/*

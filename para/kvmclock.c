@@ -263,6 +263,7 @@ void para_clock_update(struct kvmod_vcpu *vcpu)
 	s64 ns;
 
 	vcpu->clock_cpu = raw_smp_processor_id();
+	para_steal_update(vcpu);
 	if (!(p->system_time_msr & KVM_MSR_ENABLED))
 		return;
 	mutex_lock(&pv->lock);

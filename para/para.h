@@ -35,6 +35,7 @@ struct para_vcpu {
 	bool hypercall_long;		/* the pending hypercall exit's mode */
 	u64 seed_state_gpa;		/* seed ABI: registered state, or 0 */
 	u64 poll_control;		/* MSR_KVM_POLL_CONTROL */
+	u64 steal_time_msr;		/* MSR_KVM_STEAL_TIME */
 };
 
 static inline struct para_vm *to_para_vm(struct kvmod_vm *vm)
@@ -59,6 +60,11 @@ void para_clock_update(struct kvmod_vcpu *vcpu);
 int para_kvmclock_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
 int para_kvmclock_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
 			  bool host);
+
+/* steal_time.c */
+int para_steal_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
+int para_steal_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val);
+void para_steal_update(struct kvmod_vcpu *vcpu);
 
 /* hypercall.c */
 int para_hypercall(struct kvmod_vcpu *vcpu);

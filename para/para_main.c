@@ -18,6 +18,7 @@
 			 BIT(KVM_FEATURE_NOP_IO_DELAY) |		\
 			 BIT(KVM_FEATURE_CLOCKSOURCE2) |		\
 			 BIT(KVM_FEATURE_PV_UNHALT) |			\
+			 BIT(KVM_FEATURE_STEAL_TIME) |			\
 			 BIT(KVM_FEATURE_PV_SEND_IPI) |		\
 			 BIT(KVM_FEATURE_PV_SCHED_YIELD) |		\
 			 BIT(KVM_FEATURE_POLL_CONTROL) |		\
@@ -166,6 +167,9 @@ static int para_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host)
 	r = poll_control_msr(vcpu, msr, val, 0);
 	if (r != -ENOENT)
 		return r;
+	r = para_steal_get_msr(vcpu, msr, val);
+	if (r != -ENOENT)
+		return r;
 	return para_seed_get_msr(vcpu, msr, val);
 }
 
@@ -176,6 +180,9 @@ static int para_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 	if (r != -ENOENT)
 		return r;
 	r = poll_control_msr(vcpu, msr, NULL, val);
+	if (r != -ENOENT)
+		return r;
+	r = para_steal_set_msr(vcpu, msr, val);
 	if (r != -ENOENT)
 		return r;
 	return para_seed_set_msr(vcpu, msr, val);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,7 @@
 #define SEED_STATE	(KG_FREE + 0x3000)	/* page aligned */
 #define SEED_HC		(KG_FREE + 0x4000)	/* the hypercall stub */
 #define SEED_MAGIC	0x87655678
+#define PV_STEAL	(KG_FREE + 0x5000)	/* 64-byte aligned */
 
 #define PVCLOCK_TSC_STABLE	0x01
 #define PVCLOCK_STOPPED		0x02
@@ -159,6 +161,33 @@ static void guest_poll_control(void)
 	kg_wrmsr(MSR_KVM_POLL_CONTROL, 2);
 	GUEST_ASSERT_EQ(poll_gp, 1);
 	GUEST_ASSERT_EQ(kg_rdmsr(MSR_KVM_POLL_CONTROL), 0);
+}
+
+static volatile uint64_t steal_gp;
+
+static void steal_gp_handler(struct kg_frame *f)
+{
+	steal_gp++;
+	f->rip += 2;			/* WRMSR */
+}
+
+/* Register steal time, then report it (and its version) on request. */
+static void guest_steal_time(void)
+{
+	volatile struct kvm_steal_time *st = (void *)PV_STEAL;
+
+	kg_wrmsr(MSR_KVM_STEAL_TIME, PV_STEAL | 2 | 1);	/* reserved */
+	GUEST_ASSERT_EQ(steal_gp, 1);
+	kg_wrmsr(MSR_KVM_STEAL_TIME, PV_STEAL | 1);
+	GUEST_ASSERT_EQ(kg_rdmsr(MSR_KVM_STEAL_TIME), PV_STEAL | 1);
+	for (;;) {
+		uint32_t v = st->version;
+		uint64_t steal = st->steal;
+
+		if (v != st->version || (v & 1))
+			continue;
+		GUEST_SYNC(steal);
+	}
 }
 
 static void guest_wall_clock(void)
@@ -569,6 +598,57 @@ TEST(poll_control)
 	kg_set_handler(&vm, 13, poll_gp_handler);
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_poll_control));
 	KG_ASSERT_DONE(&vm, 0);
+	kg_vm_destroy(&vm);
+}
+
+static volatile bool spin_stop;
+
+static void *spin(void *p)
+{
+	(void)p;
+	while (!spin_stop)
+		;
+	return NULL;
+}
+
+/*
+ * With another thread busy on the vCPU thread's host CPU, the guest's
+ * steal time grows, by less than the time that passed. (The first value
+ * already counts the thread's earlier waits, as on KVM.)
+ */
+TEST(steal_time)
+{
+	uint64_t steal = 0, s0, t0;
+	struct kg_vm vm;
+	cpu_set_t cpus;
+	pthread_t th;
+
+	REQUIRE_PARA();
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	if (!kg_cpuid_has(&vm, KVM_CPUID_FEATURES, KG_EAX,
+			  KVM_FEATURE_STEAL_TIME)) {
+		kg_vm_destroy(&vm);
+		SKIP(return, "no KVM_FEATURE_STEAL_TIME");
+	}
+	kg_set_handler(&vm, 13, steal_gp_handler);
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_steal_time));
+	s0 = sync_value(_metadata, &vm, 0);
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	spin_stop = false;
+	ASSERT_EQ(0, pthread_create(&th, NULL, spin, NULL));
+	ASSERT_EQ(0, pthread_setaffinity_np(th, sizeof(cpus), &cpus));
+	t0 = host_ns();
+	while (host_ns() - t0 < 5000000000ULL) {
+		steal = sync_value(_metadata, &vm, 0);
+		if (steal > s0)
+			break;
+	}
+	spin_stop = true;
+	pthread_join(th, NULL);
+	EXPECT_LT(s0, steal);
+	EXPECT_LE(steal - s0, host_ns() - t0);
 	kg_vm_destroy(&vm);
 }
 
