@@ -238,6 +238,9 @@ struct kvmod_cpuid_bits {
  * @get_msr: its MSRs, asked after the irqchip's and core's; -ENOENT for
  *	the others
  * @set_msr: write one of them; -ENOENT for the others
+ * @msr_indices: its MSRs userspace saves and restores, added to
+ *	KVM_GET_MSR_INDEX_LIST (@nr_msr_indices entries)
+ * @nr_msr_indices: entries at @msr_indices
  * @hypercall: VMCALL/VMMCALL with the vCPU's registers in core; returns
  *	KVMOD_EXIT_RESUME or KVMOD_EXIT_USER. Without it the guest gets #UD.
  * @clock_update: KVMOD_REQ_CLOCK_UPDATE was taken before an entry (the
@@ -264,6 +267,8 @@ struct kvmod_component_ops {
 	unsigned int nr_cpuid_leaves;
 	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host);
 	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
+	const u32 *msr_indices;
+	unsigned int nr_msr_indices;
 	int (*hypercall)(struct kvmod_vcpu *vcpu);
 	void (*clock_update)(struct kvmod_vcpu *vcpu);
 };

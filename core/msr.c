@@ -240,23 +240,35 @@ static const u32 kvmod_msr_list[] = {
  * kvmod_get_msr_index_list() - KVM_GET_MSR_INDEX_LIST
  * @argp: the user's struct kvm_msr_list
  *
+ * Core's MSRs, then those of the components loaded now (kvmod-para's).
+ *
  * Return: 0; -E2BIG, with nmsrs set to the number needed, when the
- * caller's list is too short; -EFAULT.
+ * caller's list is too short; -EFAULT, -ENOMEM.
  */
 int kvmod_get_msr_index_list(struct kvm_msr_list __user *argp)
 {
+	u32 core = ARRAY_SIZE(kvmod_msr_list), n, extra;
 	struct kvm_msr_list hdr;
-	u32 n = ARRAY_SIZE(kvmod_msr_list);
+	u32 *list;
+	int r = 0;
 
 	if (copy_from_user(&hdr, argp, sizeof(hdr)))
 		return -EFAULT;
+	extra = kvmod_components_msr_indices(NULL, 0);
+	list = kcalloc(core + extra, sizeof(*list), GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	memcpy(list, kvmod_msr_list, sizeof(kvmod_msr_list));
+	/* A component may have come or gone since it was counted. */
+	n = core + min(extra, kvmod_components_msr_indices(list + core, extra));
 	if (put_user(n, &argp->nmsrs))
-		return -EFAULT;
-	if (hdr.nmsrs < n)
-		return -E2BIG;
-	if (copy_to_user(argp->indices, kvmod_msr_list, sizeof(kvmod_msr_list)))
-		return -EFAULT;
-	return 0;
+		r = -EFAULT;
+	else if (hdr.nmsrs < n)
+		r = -E2BIG;
+	else if (copy_to_user(argp->indices, list, n * sizeof(*list)))
+		r = -EFAULT;
+	kfree(list);
+	return r;
 }
 
 /**

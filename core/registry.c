@@ -257,6 +257,32 @@ u32 kvmod_components_cpuid_leaves(struct kvm_cpuid_entry2 *list, u32 max)
 	return n;
 }
 
+/**
+ * kvmod_components_msr_indices() - the MSRs the components keep
+ * @list: where to copy their indices (KVM_GET_MSR_INDEX_LIST), or NULL
+ * @max: room at @list
+ *
+ * Return: the number of indices of the components registered now (all
+ * of them, also those beyond @max, which are not copied).
+ */
+u32 kvmod_components_msr_indices(u32 *list, u32 max)
+{
+	const struct kvmod_component_ops *c;
+	unsigned int j;
+	u32 n = 0;
+	int i;
+
+	mutex_lock(&registry_lock);
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = registered_comps[i];
+		for (j = 0; c && j < c->nr_msr_indices; j++, n++)
+			if (list && n < max)
+				list[n] = c->msr_indices[j];
+	}
+	mutex_unlock(&registry_lock);
+	return n;
+}
+
 /*
  * Take the registered vendor and MMU and pin their modules. The MMU
  * module is loaded on demand when none is registered.

@@ -21,6 +21,7 @@ void kvmod_components_cpuid(struct kvmod_vm *vm, u32 leaf, u32 subleaf,
 const struct kvm_cpuid_entry2 *
 kvmod_components_cpuid_leaf(struct kvmod_vm *vm, u32 leaf, u32 subleaf);
 u32 kvmod_components_cpuid_leaves(struct kvm_cpuid_entry2 *list, u32 max);
+u32 kvmod_components_msr_indices(u32 *list, u32 max);
 
 /* main.c */
 int kvmod_dev_register(void);

@@ -188,6 +188,13 @@ static int para_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 	return para_seed_set_msr(vcpu, msr, val);
 }
 
+/* The MSRs a VMM saves and restores (KVM_GET_MSR_INDEX_LIST). */
+static const u32 para_msr_indices[] = {
+	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK,
+	MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
+	MSR_KVM_STEAL_TIME, MSR_KVM_POLL_CONTROL,
+};
+
 static const struct kvmod_component_ops para_component = {
 	.name = "para",
 	.owner = THIS_MODULE,
@@ -201,6 +208,8 @@ static const struct kvmod_component_ops para_component = {
 	.nr_cpuid_leaves = ARRAY_SIZE(para_cpuid_leaves),
 	.get_msr = para_get_msr,
 	.set_msr = para_set_msr,
+	.msr_indices = para_msr_indices,
+	.nr_msr_indices = ARRAY_SIZE(para_msr_indices),
 	.hypercall = para_hypercall,
 	.clock_update = para_clock_update,
 };

@@ -242,6 +242,23 @@ TEST(irqchip_unload_when_unused)
 
 static volatile uint64_t nopara_gp, nopara_ud;
 
+static bool msr_listed(int sys_fd, uint32_t index)
+{
+	struct kvm_msr_list *l;
+	bool found = false;
+	uint32_t i;
+
+	l = calloc(1, sizeof(*l) + 1024 * sizeof(l->indices[0]));
+	if (!l)
+		return false;
+	l->nmsrs = 1024;
+	if (ioctl(sys_fd, KVM_GET_MSR_INDEX_LIST, l) == 0)
+		for (i = 0; i < l->nmsrs; i++)
+			found |= l->indices[i] == index;
+	free(l);
+	return found;
+}
+
 static void nopara_gp_handler(struct kg_frame *f)
 {
 	nopara_gp++;
@@ -315,6 +332,7 @@ TEST(para_unload_when_unused)
 	EXPECT_EQ(NULL, kt_cpuid_find(cpuid, 0x40000000, 0));
 	EXPECT_EQ(NULL, kt_cpuid_find(cpuid, 0x40000001, 0));
 	free(cpuid);
+	EXPECT_FALSE(msr_listed(sys_fd, MSR_KVM_SYSTEM_TIME_NEW));
 	close(sys_fd);
 
 	ASSERT_EQ(0, kg_vm_create(&vm, 0));
@@ -329,6 +347,7 @@ TEST(para_unload_when_unused)
 	ASSERT_EQ(0, system("modprobe kvmod-para"));
 	sys_fd = kt_open_dev();
 	ASSERT_LE(0, sys_fd);
+	EXPECT_TRUE(msr_listed(sys_fd, MSR_KVM_SYSTEM_TIME_NEW));
 	EXPECT_EQ(1, ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_KVMCLOCK_CTRL));
 	close(sys_fd);
 }

@@ -419,6 +419,39 @@ TEST(supported_cpuid_signature)
 	close(fd);
 }
 
+static bool msr_listed(int sys_fd, uint32_t index)
+{
+	struct kvm_msr_list *l;
+	bool found = false;
+	uint32_t i;
+
+	l = calloc(1, sizeof(*l) + 1024 * sizeof(l->indices[0]));
+	if (!l)
+		return false;
+	l->nmsrs = 1024;
+	if (ioctl(sys_fd, KVM_GET_MSR_INDEX_LIST, l) == 0)
+		for (i = 0; i < l->nmsrs; i++)
+			found |= l->indices[i] == index;
+	free(l);
+	return found;
+}
+
+/* The PV MSRs are in KVM_GET_MSR_INDEX_LIST, for a VMM to migrate. */
+TEST(msr_index_list)
+{
+	int fd;
+
+	REQUIRE_PARA();
+	fd = kt_open_dev();
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(msr_listed(fd, MSR_KVM_SYSTEM_TIME_NEW));
+	EXPECT_TRUE(msr_listed(fd, MSR_KVM_WALL_CLOCK_NEW));
+	EXPECT_TRUE(msr_listed(fd, MSR_KVM_STEAL_TIME));
+	EXPECT_TRUE(msr_listed(fd, MSR_KVM_POLL_CONTROL));
+	EXPECT_TRUE(msr_listed(fd, 0x3b));	/* IA32_TSC_ADJUST */
+	close(fd);
+}
+
 TEST(guest_sees_signature)
 {
 	struct kg_vm vm;
