@@ -190,6 +190,22 @@ static void guest_steal_time(void)
 	}
 }
 
+#define NO_MEMORY	0xfff000000ULL	/* no memslot there */
+
+/* PV areas outside guest memory: accepted, nothing written, no #GP. */
+static void guest_bad_areas(void)
+{
+	kg_wrmsr(MSR_KVM_SYSTEM_TIME_NEW, NO_MEMORY | 1);
+	GUEST_ASSERT_EQ(kg_rdmsr(MSR_KVM_SYSTEM_TIME_NEW), NO_MEMORY | 1);
+	kg_wrmsr(MSR_KVM_WALL_CLOCK_NEW, NO_MEMORY);
+	kg_wrmsr(MSR_KVM_STEAL_TIME, NO_MEMORY | 1);
+	/* Entries go on (clock and steal updates find nothing to write). */
+	GUEST_SYNC(1);
+	GUEST_SYNC(2);
+	kg_wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0);
+	kg_wrmsr(MSR_KVM_STEAL_TIME, 0);
+}
+
 static void guest_wall_clock(void)
 {
 	volatile struct pv_wall *w = (volatile struct pv_wall *)PV_WALL;
@@ -682,6 +698,23 @@ TEST(steal_time)
 	pthread_join(th, NULL);
 	EXPECT_LT(s0, steal);
 	EXPECT_LE(steal - s0, host_ns() - t0);
+	kg_vm_destroy(&vm);
+}
+
+TEST(bad_guest_addresses)
+{
+	struct kvm_clock_data cd = {};
+	struct kg_vm vm;
+
+	REQUIRE_PARA();
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_bad_areas));
+	EXPECT_EQ(1, sync_value(_metadata, &vm, 0));
+	/* A clock change makes every vCPU update: still nothing to write. */
+	ASSERT_EQ(0, ioctl(vm.vm_fd, KVM_GET_CLOCK, &cd));
+	ASSERT_EQ(0, ioctl(vm.vm_fd, KVM_SET_CLOCK, &cd));
+	EXPECT_EQ(2, sync_value(_metadata, &vm, 0));
+	KG_ASSERT_DONE(&vm, 0);
 	kg_vm_destroy(&vm);
 }
 
