@@ -297,6 +297,10 @@ enum kvmod_component_kind {
  * @init_signal: the vCPU takes an INIT: its local APIC too
  * @user_interrupt: KVM_INTERRUPT with a split irqchip: an ExtINT from
  *	userspace's PIC; 0, or -EEXIST while the last one waits
+ * @pv_eoi_to_guest: before an entry (with vcpu->pv_eoi_msr enabled):
+ *	offer the guest an EOI by memory for the interrupt it handles
+ * @pv_eoi_from_guest: after the exit: the guest took the offer (EOI it)
+ *	or not (withdraw it)
  * @send_ipi_bitmap: KVM_HC_SEND_IPI: the IPI of ICR low word @icr (vector,
  *	delivery mode, level; physical destination) to APIC ID @min + i for
  *	each bit i of @bitmap; returns how many APICs accepted it
@@ -313,6 +317,8 @@ struct kvmod_irqchip_ops {
 	int (*user_interrupt)(struct kvmod_vcpu *vcpu, u8 vector);
 	int (*send_ipi_bitmap)(struct kvmod_vm *vm, u64 bitmap, u64 min,
 			       u32 icr);
+	void (*pv_eoi_to_guest)(struct kvmod_vcpu *vcpu);
+	void (*pv_eoi_from_guest)(struct kvmod_vcpu *vcpu);
 };
 
 /* The I/O bus (io_bus.c): ports and MMIO claimed by in-kernel devices. */
@@ -536,6 +542,7 @@ struct kvmod_vcpu {
 	 */
 	int (*complete_user_exit)(struct kvmod_vcpu *vcpu);
 	bool pv_unhalted;		/* KVM_HC_KICK_CPU ends the next halt */
+	u64 pv_eoi_msr;			/* MSR_KVM_PV_EOI_EN (irqchip's) */
 };
 
 /**

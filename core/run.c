@@ -10,6 +10,7 @@
  * every vCPU that is in the guest, so none keeps using a dropped
  * translation.
  */
+#include <linux/kvm_para.h>
 #include <linux/rcuwait.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -383,7 +384,12 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 		r = vcpu_prepare_entry(vcpu);
 		if (r <= 0)
 			break;
+		/* PV EOI (MSR_KVM_PV_EOI_EN): around each entry, as KVM. */
+		if (unlikely(vcpu->pv_eoi_msr & KVM_MSR_ENABLED))
+			vcpu->vm->irqchip->pv_eoi_to_guest(vcpu);
 		r = vcpu->vm->vendor->vcpu_run(vcpu);
+		if (unlikely(vcpu->pv_eoi_msr & KVM_MSR_ENABLED))
+			vcpu->vm->irqchip->pv_eoi_from_guest(vcpu);
 		if (r <= 0)
 			break;
 		if (vcpu->irq_window_exit && kvmod_ready_for_interrupt(vcpu)) {

@@ -36,6 +36,7 @@ struct para_vcpu {
 	u64 seed_state_gpa;		/* seed ABI: registered state, or 0 */
 	u64 poll_control;		/* MSR_KVM_POLL_CONTROL */
 	u64 steal_time_msr;		/* MSR_KVM_STEAL_TIME */
+	u64 pv_eoi_msr;			/* MSR_KVM_PV_EOI_EN as written */
 };
 
 static inline struct para_vm *to_para_vm(struct kvmod_vm *vm)

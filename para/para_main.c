@@ -19,6 +19,7 @@
 			 BIT(KVM_FEATURE_CLOCKSOURCE2) |		\
 			 BIT(KVM_FEATURE_PV_UNHALT) |			\
 			 BIT(KVM_FEATURE_STEAL_TIME) |			\
+			 BIT(KVM_FEATURE_PV_EOI) |			\
 			 BIT(KVM_FEATURE_PV_SEND_IPI) |		\
 			 BIT(KVM_FEATURE_PV_SCHED_YIELD) |		\
 			 BIT(KVM_FEATURE_POLL_CONTROL) |		\
@@ -158,6 +159,34 @@ static int poll_control_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *get,
 	return 0;
 }
 
+/*
+ * MSR_KVM_PV_EOI_EN: a 4-byte aligned guest byte whose bit 0 the guest
+ * clears instead of writing the APIC's EOI register. The in-kernel
+ * irqchip does the work around each entry (vcpu->pv_eoi_msr); without
+ * one the value is only kept, as KVM does.
+ */
+static int pv_eoi_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *get, u64 set)
+{
+	u64 gpa = set & ~(u64)KVM_MSR_ENABLED;
+	u8 byte;
+
+	if (msr != MSR_KVM_PV_EOI_EN)
+		return -ENOENT;
+	if (get) {
+		*get = to_para_vcpu(vcpu)->pv_eoi_msr;
+		return 0;
+	}
+	if (!IS_ALIGNED(gpa, 4))
+		return -EINVAL;
+	if ((set & KVM_MSR_ENABLED) &&
+	    kvmod_read_guest_phys(vcpu->vm, gpa, &byte, 1))
+		return -EINVAL;
+	to_para_vcpu(vcpu)->pv_eoi_msr = set;
+	if (READ_ONCE(vcpu->vm->irqchip))
+		WRITE_ONCE(vcpu->pv_eoi_msr, set);
+	return 0;
+}
+
 static int para_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host)
 {
 	int r = para_kvmclock_get_msr(vcpu, msr, val);
@@ -168,6 +197,9 @@ static int para_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host)
 	if (r != -ENOENT)
 		return r;
 	r = para_steal_get_msr(vcpu, msr, val);
+	if (r != -ENOENT)
+		return r;
+	r = pv_eoi_msr(vcpu, msr, val, 0);
 	if (r != -ENOENT)
 		return r;
 	return para_seed_get_msr(vcpu, msr, val);
@@ -185,6 +217,9 @@ static int para_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 	r = para_steal_set_msr(vcpu, msr, val);
 	if (r != -ENOENT)
 		return r;
+	r = pv_eoi_msr(vcpu, msr, NULL, val);
+	if (r != -ENOENT)
+		return r;
 	return para_seed_set_msr(vcpu, msr, val);
 }
 
@@ -192,7 +227,7 @@ static int para_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 static const u32 para_msr_indices[] = {
 	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK,
 	MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
-	MSR_KVM_STEAL_TIME, MSR_KVM_POLL_CONTROL,
+	MSR_KVM_STEAL_TIME, MSR_KVM_POLL_CONTROL, MSR_KVM_PV_EOI_EN,
 };
 
 static const struct kvmod_component_ops para_component = {
