@@ -224,6 +224,8 @@ struct kvmod_cpuid_bits {
  * @vcpu_ioctl: its vCPU ioctls, with the vCPU's mutex held; -ENOTTY for
  *	the others
  * @vcpu_create: a vCPU was created (before userspace can run it)
+ * @vcpu_init_signal: the vCPU takes an INIT: its paravirtual state goes
+ *	back to the reset values (areas the guest registered are dropped)
  * @vcpu_destroy: free what the component attached to the vCPU
  * @vm_destroy: free what it attached to the VM (no vCPU runs; their
  *	@vcpu_destroy calls come after)
@@ -259,6 +261,7 @@ struct kvmod_component_ops {
 	long (*vcpu_ioctl)(struct kvmod_vcpu *vcpu, unsigned int ioctl,
 			   unsigned long arg);
 	int (*vcpu_create)(struct kvmod_vcpu *vcpu);
+	void (*vcpu_init_signal)(struct kvmod_vcpu *vcpu);
 	void (*vcpu_destroy)(struct kvmod_vcpu *vcpu);
 	void (*vm_destroy)(struct kvmod_vm *vm);
 	const struct kvmod_cpuid_bits *cpuid_bits;

@@ -128,6 +128,25 @@ static int para_vcpu_create(struct kvmod_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * INIT, as KVM: kvmclock, steal time and PV EOI stop (the guest that
+ * comes next may use that memory for something else), the seed ABI
+ * registration is forgotten.
+ */
+static void para_vcpu_init_signal(struct kvmod_vcpu *vcpu)
+{
+	struct para_vcpu *p = to_para_vcpu(vcpu);
+
+	p->system_time_msr = 0;
+	p->stop_request = false;
+	p->steal_time_msr = 0;
+	p->pv_eoi_msr = 0;
+	p->seed_state_gpa = 0;
+	vcpu->clock_tracked = false;
+	vcpu->steal_tracked = false;
+	WRITE_ONCE(vcpu->pv_eoi_msr, 0);
+}
+
 static void para_vcpu_destroy(struct kvmod_vcpu *vcpu)
 {
 	kfree(vcpu->para_data);
@@ -237,6 +256,7 @@ static const struct kvmod_component_ops para_component = {
 	.vm_ioctl = para_vm_ioctl,
 	.vcpu_ioctl = para_vcpu_ioctl,
 	.vcpu_create = para_vcpu_create,
+	.vcpu_init_signal = para_vcpu_init_signal,
 	.vcpu_destroy = para_vcpu_destroy,
 	.vm_destroy = para_vm_destroy,
 	.cpuid_leaves = para_cpuid_leaves,

@@ -396,6 +396,22 @@ static void guest_send_pv_ipi(void)
 				    PV_IPI_VECTOR));
 }
 
+/* An AP registers kvmclock and steal time, then is sent INIT. */
+static void guest_ap_registers(void)
+{
+	kg_wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (PV_CLOCKS + 64) | 1);
+	kg_wrmsr(MSR_KVM_STEAL_TIME, PV_STEAL | 1);
+	GUEST_SYNC(1);
+	GUEST_SYNC(2);
+}
+
+static void guest_send_init(void)
+{
+	xapic_enable();
+	xapic_send_ipi(1, APIC_DM_INIT | APIC_LEVEL_ASSERT);
+	GUEST_SYNC(0);
+}
+
 static void guest_kick(void)
 {
 	GUEST_SYNC(guest_hypercall(KVM_HC_KICK_CPU, 0, 1, 0));
@@ -1097,6 +1113,55 @@ TEST(kick_cpu_ends_halt)
 	pthread_join(th, NULL);
 	EXPECT_EQ(KG_SYNC, a.status);
 	EXPECT_EQ(2, a.value);
+	kg_vm_destroy(&vm);
+}
+
+static uint64_t msr_of(struct __test_metadata *_metadata, int fd,
+		       uint32_t index)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = index;
+	EXPECT_EQ(1, ioctl(fd, KVM_GET_MSRS, &m));
+	return m.e.data;
+}
+
+/* INIT ends kvmclock and steal time of the vCPU, as KVM's reset does. */
+TEST(init_resets_pv_state)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct halt_arg a = {};
+	struct kg_vm vm;
+	pthread_t th;
+
+	REQUIRE_PARA();
+	signal(SIGUSR1, no_op);
+	ASSERT_EQ(0, kg_vm_create(&vm, KG_IRQCHIP));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_send_init));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 1, guest_ap_registers));
+	ASSERT_EQ(0, ioctl(vm.v[1].fd, KVM_SET_MP_STATE, &mp));
+	EXPECT_EQ(1, sync_value(_metadata, &vm, 1));
+	EXPECT_EQ((PV_CLOCKS + 64) | 1,
+		  msr_of(_metadata, vm.v[1].fd, MSR_KVM_SYSTEM_TIME_NEW));
+	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
+	/* vCPU 1 takes the INIT, then waits for a SIPI: interrupt it. */
+	a.vm = &vm;
+	ASSERT_EQ(0, pthread_create(&th, NULL, run_ap, &a));
+	usleep(100000);
+	while (!a.done) {
+		pthread_kill(th, SIGUSR1);
+		usleep(10000);
+	}
+	pthread_join(th, NULL);
+	EXPECT_EQ(0, msr_of(_metadata, vm.v[1].fd, MSR_KVM_SYSTEM_TIME_NEW));
+	EXPECT_EQ(0, msr_of(_metadata, vm.v[1].fd, MSR_KVM_STEAL_TIME));
+	ASSERT_EQ(0, ioctl(vm.v[1].fd, KVM_GET_MP_STATE, &mp));
+	EXPECT_EQ(KVM_MP_STATE_INIT_RECEIVED, mp.mp_state);
 	kg_vm_destroy(&vm);
 }
 
