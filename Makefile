@@ -27,7 +27,8 @@ ifeq ($(origin KDIR),undefined)
   endif
 endif
 
-MODULES := core/kvmod.ko mmu/kvmod-mmu.ko vendor-amd/kvmod-amd.ko irqchip/kvmod-irqchip.ko
+MODULES := core/kvmod.ko mmu/kvmod-mmu.ko vendor-amd/kvmod-amd.ko irqchip/kvmod-irqchip.ko \
+	   para/kvmod-para.ko
 # make check: seconds each libFuzzer target runs
 FUZZ_TIME ?= 20
 TESTVM := tools/testvm
@@ -79,7 +80,7 @@ check: testvm-modules tools stat selftests
 		| tee $(RESULTS)/fuzz.log; \
 	fuzz_rc=$${PIPESTATUS[0]}; \
 	$(TESTVM) --out $(RESULTS)/vm -- sh -c \
-		'modprobe kvmod-amd && KT_ONE_CPU=1 KVMOD_NO_KEEPER=1 KVMOD_MODULES="kvmod_irqchip kvmod_amd kvmod_mmu kvmod" selftests/run' \
+		'modprobe kvmod-amd && KT_ONE_CPU=1 KVMOD_NO_KEEPER=1 KVMOD_MODULES="kvmod_para kvmod_irqchip kvmod_amd kvmod_mmu kvmod" selftests/run' \
 		| tee $(RESULTS)/vm.log; \
 	vm_rc=$${PIPESTATUS[0]}; \
 	$(TESTVM) --out $(RESULTS)/stat -- sh -c \

@@ -44,6 +44,10 @@
 			 BIT(20) |	/* SMAP */		\
 			 BIT(23) |	/* CLFLUSHOPT */	\
 			 BIT(29))	/* SHA */
+#define L7_EBX_TSC_ADJUST	BIT(1)
+/* The hypervisor range: leaves only components answer (kvmod-para). */
+#define HV_LEAF_FIRST	0x40000000
+#define HV_LEAF_LAST	0x4fffffff
 /* 0x80000001 ECX: SVM, SKINIT, WDT, LWP, TOPOEXT, perf counters. */
 #define E1_ECX_HIDE	(BIT(2) | BIT(12) | BIT(13) | BIT(15) | BIT(22) | \
 			 BIT(23) | BIT(24) | BIT(28))
@@ -129,6 +133,7 @@ static void cpuid_host_filtered(u32 leaf, u32 subleaf, u32 apic_id, u32 *eax,
 			cpuid_count(7, 0, eax, ebx, ecx, edx);
 			*eax = 0;
 			*ebx &= L7_EBX_KEEP;
+			*ebx |= L7_EBX_TSC_ADJUST;	/* core's (tsc.c) */
 			*ecx = 0;
 			*edx = 0;
 		}
@@ -172,6 +177,16 @@ static void cpuid_filtered(struct kvmod_vm *vm, u32 leaf, u32 subleaf,
 {
 	u32 regs[4];
 
+	if (vm && leaf >= HV_LEAF_FIRST && leaf <= HV_LEAF_LAST) {
+		const struct kvm_cpuid_entry2 *e;
+
+		e = kvmod_components_cpuid_leaf(vm, leaf, subleaf);
+		*eax = e ? e->eax : 0;
+		*ebx = e ? e->ebx : 0;
+		*ecx = e ? e->ecx : 0;
+		*edx = e ? e->edx : 0;
+		return;
+	}
 	cpuid_host_filtered(leaf, subleaf, apic_id, eax, ebx, ecx, edx);
 	/* Most leaves no component touches: skip the lookup. */
 	if (vm && (leaf >= 64 || !(vm->cpuid_leaves & BIT_ULL(leaf))))
@@ -413,6 +428,8 @@ static u32 supported_cpuid(struct kvm_cpuid_entry2 *list)
 			add_entry(list, &n, leaf, 0, 0);
 		}
 	}
+	n += kvmod_components_cpuid_leaves(list + n,
+					   KVMOD_MAX_CPUID_ENTRIES - n);
 	for (leaf = 0x80000000; leaf <= max_ext; leaf++)
 		add_entry(list, &n, leaf, 0, 0);
 	return n;

@@ -166,18 +166,75 @@ EXPORT_SYMBOL_GPL(kvmod_emulate_wrmsr);
  * kvmod_emulate_hypercall() - VMMCALL or VMCALL
  * @vcpu: the vCPU
  *
- * No hypercalls are offered yet (kvmod-para): the guest gets #UD.
+ * A component that offers hypercalls (kvmod-para) handles it; without
+ * one the guest gets #UD, as on hardware without a hypervisor.
  *
- * Return: KVMOD_EXIT_RESUME.
+ * Return: KVMOD_EXIT_RESUME or KVMOD_EXIT_USER.
  */
 int kvmod_emulate_hypercall(struct kvmod_vcpu *vcpu)
 {
+	const struct kvmod_component_ops *c;
+	int i;
+
 	trace_kvmod_hypercall(vcpu->id, vcpu->regs[KVMOD_RAX],
 			      vcpu->regs[KVMOD_RBX], vcpu->regs[KVMOD_RCX],
 			      vcpu->regs[KVMOD_RDX], vcpu->regs[KVMOD_RSI]);
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (c && c->hypercall)
+			return c->hypercall(vcpu);
+	}
 	return kvmod_inject_ud(vcpu);
 }
 EXPORT_SYMBOL_GPL(kvmod_emulate_hypercall);
+
+/* Does a component of the VM offer hypercalls? */
+static bool vm_has_hypercalls(struct kvmod_vm *vm)
+{
+	int i;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++)
+		if (vm->components[i] && vm->components[i]->hypercall)
+			return true;
+	return false;
+}
+
+/**
+ * kvmod_handle_ud() - an intercepted #UD
+ * @vcpu: the vCPU, RIP at the faulting instruction
+ *
+ * The other vendor's hypercall instruction (VMCALL on AMD, VMMCALL on
+ * Intel) raises #UD; when the VM offers hypercalls it is replaced by
+ * the vendor's own, which the guest then runs (as KVM does). Anything
+ * else, or the instruction in a VM without hypercalls, gets its #UD.
+ *
+ * Return: KVMOD_EXIT_RESUME.
+ */
+int kvmod_handle_ud(struct kvmod_vcpu *vcpu)
+{
+	const u8 *native = vcpu->vm->vendor->hypercall_insn;
+	struct kvmod_guest_mode mode;
+	u8 insn[KVMOD_INSN_MAX];
+	bool long64;
+	u64 linear;
+	int n;
+
+	if (!vm_has_hypercalls(vcpu->vm))
+		return kvmod_inject_ud(vcpu);
+	n = kvmod_fetch_insn(vcpu, insn, &long64);
+	if (n < 3 || insn[0] != 0x0f || insn[1] != 0x01 ||
+	    (insn[2] != 0xc1 && insn[2] != 0xd9) || insn[2] == native[2])
+		return kvmod_inject_ud(vcpu);
+	vcpu->vm->vendor->get_mode(vcpu, &mode);
+	linear = (long64 ? 0 : mode.seg_base[KVMOD_SEG_CS]) + vcpu->rip;
+	if (!long64)
+		linear = (u32)linear;
+	if (kvmod_write_guest_virt(vcpu, linear, native, 3))
+		return kvmod_inject_ud(vcpu);
+	/* RIP stays: the guest runs the patched instruction. */
+	return KVMOD_EXIT_RESUME;
+}
+EXPORT_SYMBOL_GPL(kvmod_handle_ud);
 
 /**
  * kvmod_emulate_set_cr8() - MOV to CR8: the task priority

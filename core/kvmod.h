@@ -107,6 +107,7 @@ struct kvmod_vcpu_events {
 #define KVMOD_REQ_TRIPLE_FAULT	1	/* shutdown: KVM_EXIT_SHUTDOWN */
 #define KVMOD_REQ_IOAPIC_EOI	2	/* KVM_EXIT_IOAPIC_EOI (split irqchip) */
 #define KVMOD_REQ_TLB_FLUSH	3	/* flush the guest's TLB before entry */
+#define KVMOD_REQ_CLOCK_UPDATE	4	/* guest time changed: components' */
 
 /* Result of handling one exit: stay in the kernel or go to userspace. */
 #define KVMOD_EXIT_RESUME	1
@@ -147,6 +148,10 @@ struct kvmod_vcpu_events {
  *	vcpu->debug.hw_dr7 (debug.c; DR0-3 are loaded at each entry by
  *	kvmod_load_guest_db(), and saved by kvmod_save_guest_db() while the
  *	guest owns them)
+ * @set_tsc_offset: program the guest's TSC offset (guest TSC = host TSC +
+ *	offset); core keeps the value (tsc.c)
+ * @hypercall_insn: the vendor's hypercall instruction (VMMCALL or
+ *	VMCALL), written over the other one when a guest runs that
  * @exit_name: name of a hardware exit reason, for statistics
  * @nr_exit_codes: size of the exit statistics table (exit codes below it)
  */
@@ -177,6 +182,8 @@ struct kvmod_vendor_ops {
 	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *data);
 	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 data, bool host);
 	void (*update_debug)(struct kvmod_vcpu *vcpu);
+	void (*set_tsc_offset)(struct kvmod_vcpu *vcpu, u64 offset);
+	u8 hypercall_insn[3];
 	const char *(*exit_name)(u32 code);
 	u32 nr_exit_codes;
 };
@@ -227,6 +234,8 @@ struct kvmod_cpuid_bits {
  * @vcpu_ioctl: its vCPU ioctls, with the vCPU's mutex held; -ENOTTY for
  *	the others
  * @vcpu_create: a vCPU was created (before userspace can run it)
+ * @vcpu_init_signal: the vCPU takes an INIT: its paravirtual state goes
+ *	back to the reset values (areas the guest registered are dropped)
  * @vcpu_destroy: free what the component attached to the vCPU
  * @cpuid_changed: KVM_SET_CPUID2 gave the vCPU a new CPUID table: derive
  *	what depends on it (with the vCPU's mutex held)
@@ -235,6 +244,22 @@ struct kvmod_cpuid_bits {
  * @cpuid_bits: CPUID bits the component implements, offered on top of
  *	the host's (@nr_cpuid_bits entries)
  * @nr_cpuid_bits: entries at @cpuid_bits
+ * @cpuid_leaves: whole CPUID leaves from 0x40000000 up (the hypervisor
+ *	range) the component answers (@nr_cpuid_leaves entries), offered by
+ *	KVM_GET_SUPPORTED_CPUID; the guest sees them when userspace puts
+ *	them into its KVM_SET_CPUID2 table
+ * @nr_cpuid_leaves: entries at @cpuid_leaves
+ * @get_msr: its MSRs, asked after the irqchip's and core's; -ENOENT for
+ *	the others
+ * @set_msr: write one of them; -ENOENT for the others
+ * @msr_indices: its MSRs userspace saves and restores, added to
+ *	KVM_GET_MSR_INDEX_LIST (@nr_msr_indices entries)
+ * @nr_msr_indices: entries at @msr_indices
+ * @hypercall: VMCALL/VMMCALL with the vCPU's registers in core; returns
+ *	KVMOD_EXIT_RESUME or KVMOD_EXIT_USER. Without it the guest gets #UD.
+ * @clock_update: KVMOD_REQ_CLOCK_UPDATE was taken before an entry (the
+ *	guest's TSC or clock changed, it moved to another host CPU, or its
+ *	thread waited for one: kvmclock and steal time)
  *
  * Every VM pins the components registered when it was created, and asks
  * them in order of their kind.
@@ -248,11 +273,20 @@ struct kvmod_component_ops {
 	long (*vcpu_ioctl)(struct kvmod_vcpu *vcpu, unsigned int ioctl,
 			   unsigned long arg);
 	int (*vcpu_create)(struct kvmod_vcpu *vcpu);
+	void (*vcpu_init_signal)(struct kvmod_vcpu *vcpu);
 	void (*vcpu_destroy)(struct kvmod_vcpu *vcpu);
 	void (*cpuid_changed)(struct kvmod_vcpu *vcpu);
 	void (*vm_destroy)(struct kvmod_vm *vm);
 	const struct kvmod_cpuid_bits *cpuid_bits;
 	unsigned int nr_cpuid_bits;
+	const struct kvm_cpuid_entry2 *cpuid_leaves;
+	unsigned int nr_cpuid_leaves;
+	int (*get_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host);
+	int (*set_msr)(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
+	const u32 *msr_indices;
+	unsigned int nr_msr_indices;
+	int (*hypercall)(struct kvmod_vcpu *vcpu);
+	void (*clock_update)(struct kvmod_vcpu *vcpu);
 };
 
 enum kvmod_component_kind {
@@ -279,6 +313,13 @@ enum kvmod_component_kind {
  * @init_signal: the vCPU takes an INIT: its local APIC too
  * @user_interrupt: KVM_INTERRUPT with a split irqchip: an ExtINT from
  *	userspace's PIC; 0, or -EEXIST while the last one waits
+ * @pv_eoi_to_guest: before an entry (with vcpu->pv_eoi_msr enabled):
+ *	offer the guest an EOI by memory for the interrupt it handles
+ * @pv_eoi_from_guest: after the exit: the guest took the offer (EOI it)
+ *	or not (withdraw it)
+ * @send_ipi_bitmap: KVM_HC_SEND_IPI: the IPI of ICR low word @icr (vector,
+ *	delivery mode, level; physical destination) to APIC ID @min + i for
+ *	each bit i of @bitmap; returns how many APICs accepted it
  */
 struct kvmod_irqchip_ops {
 	int (*pending_vector)(struct kvmod_vcpu *vcpu);
@@ -290,6 +331,10 @@ struct kvmod_irqchip_ops {
 			  void *val, bool write);
 	void (*init_signal)(struct kvmod_vcpu *vcpu);
 	int (*user_interrupt)(struct kvmod_vcpu *vcpu, u8 vector);
+	int (*send_ipi_bitmap)(struct kvmod_vm *vm, u64 bitmap, u64 min,
+			       u32 icr);
+	void (*pv_eoi_to_guest)(struct kvmod_vcpu *vcpu);
+	void (*pv_eoi_from_guest)(struct kvmod_vcpu *vcpu);
 };
 
 /* The I/O bus (io_bus.c): ports and MMIO claimed by in-kernel devices. */
@@ -337,6 +382,20 @@ struct kvmod_vm_stat {
 	u64 pages_2m;
 };
 
+/*
+ * The last TSC write of a VM (tsc.c), to which a later write within a
+ * second of the expected value (or a new vCPU) is matched, as KVM does.
+ */
+struct kvmod_vm_tsc {
+	spinlock_t lock;		/* the fields below */
+	u64 last_write;			/* guest TSC value written */
+	s64 last_ns;			/* boot-time ns of that write */
+	u32 last_khz;
+	u64 cur_offset;			/* offset of the current generation */
+	u64 generation;			/* bumped by an unmatched write */
+	int nr_matched;			/* vCPUs that joined it, minus one */
+};
+
 struct kvmod_vm {
 	refcount_t users;		/* VM fd + one per vCPU */
 	struct mm_struct *mm;		/* owner's mm (mmgrab) */
@@ -365,6 +424,8 @@ struct kvmod_vm {
 	u64 tss_addr;			/* KVM_SET_TSS_ADDR (vm_ctl.c) */
 	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR */
 	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID, default 0 */
+	struct kvmod_vm_tsc tsc;	/* TSC synchronisation (tsc.c) */
+	void *para_data;		/* kvmod-para's VM state */
 	struct kvmod_vm_stat stat;
 	struct dentry *debugfs;
 };
@@ -506,6 +567,29 @@ struct kvmod_vcpu {
 	u64 microcode_version;		/* IA32_UCODE_REV (feature_msr.c) */
 	bool sigset_active;		/* KVM_SET_SIGNAL_MASK (vcpu_ctl.c) */
 	sigset_t sigset;		/* blocked during KVM_RUN */
+
+	/* Guest time (tsc.c): guest TSC = host TSC + tsc_offset. */
+	u64 tsc_offset;
+	u64 tsc_adjust;			/* IA32_TSC_ADJUST */
+	u32 tsc_khz;			/* KVM_GET/SET_TSC_KHZ */
+	u64 tsc_generation;		/* vm->tsc.generation it matched */
+	int clock_cpu;			/* host CPU of the last clock update */
+	bool clock_tracked;		/* a component follows CPU moves */
+	/*
+	 * A component accounts the time the vCPU's thread waited for a
+	 * host CPU (steal time): a change of its run_delay since
+	 * @last_run_delay makes a KVMOD_REQ_CLOCK_UPDATE.
+	 */
+	bool steal_tracked;
+	u64 last_run_delay;
+	void *para_data;		/* kvmod-para's vCPU state */
+	/*
+	 * A component's exit to userspace (KVM_EXIT_HYPERCALL) finished at
+	 * the next KVM_RUN; it returns like a vendor's vcpu_run.
+	 */
+	int (*complete_user_exit)(struct kvmod_vcpu *vcpu);
+	bool pv_unhalted;		/* KVM_HC_KICK_CPU ends the next halt */
+	u64 pv_eoi_msr;			/* MSR_KVM_PV_EOI_EN (irqchip's) */
 };
 
 /**
@@ -619,6 +703,7 @@ int kvmod_fetch_insn(struct kvmod_vcpu *vcpu, u8 *buf, bool *long64);
 /* run.c: vendor entry/exit protocol and exits */
 #define KVMOD_ENTER_FLUSH_TLB	1	/* flush the guest's TLB, then enter */
 #define KVMOD_ENTER_CANCEL	(-1)	/* requests or a signal: do not enter */
+void kvmod_vcpu_clock_check(struct kvmod_vcpu *vcpu);
 /**
  * kvmod_vcpu_enter_guest() - mark a vCPU as entering the guest
  * @vcpu: the vCPU, on this CPU with interrupts disabled
@@ -631,6 +716,8 @@ int kvmod_fetch_insn(struct kvmod_vcpu *vcpu, u8 *buf, bool *long64);
  */
 static inline int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
 {
+	if (unlikely(vcpu->clock_tracked || vcpu->steal_tracked))
+		kvmod_vcpu_clock_check(vcpu);
 	WRITE_ONCE(vcpu->mode, KVMOD_IN_GUEST);
 	/*
 	 * Pairs with the barriers in kvmod_flush_remote_tlbs() and
@@ -763,6 +850,7 @@ int kvmod_emulate_halt(struct kvmod_vcpu *vcpu);
 int kvmod_emulate_rdmsr(struct kvmod_vcpu *vcpu);
 int kvmod_emulate_wrmsr(struct kvmod_vcpu *vcpu);
 int kvmod_emulate_hypercall(struct kvmod_vcpu *vcpu);
+int kvmod_handle_ud(struct kvmod_vcpu *vcpu);
 int kvmod_emulate_mov_dr(struct kvmod_vcpu *vcpu, int dr, int gpr,
 			 bool to_dr);
 int kvmod_emulate_set_cr8(struct kvmod_vcpu *vcpu, u64 val);
@@ -840,6 +928,11 @@ static inline void kvmod_load_host_xcr0(struct kvmod_vcpu *vcpu,
 	if (unlikely(vcpu->xcr0_loaded))
 		kvmod_switch_xcr0(vcpu, false);
 }
+
+/* tsc.c: the guest's TSC */
+u64 kvmod_guest_tsc(struct kvmod_vcpu *vcpu, u64 host_tsc);
+bool kvmod_tsc_all_matched(struct kvmod_vm *vm);
+void kvmod_clock_update_all(struct kvmod_vm *vm);
 
 /* msr.c: guest MSRs, and checks both vendors make on writes */
 int kvmod_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host);

@@ -28,7 +28,9 @@ static void reset_seg(struct kvm_segment *s, u16 sel, u64 base, u8 type,
 /* The register state INIT gives (SDM "Processor State After Reset"). */
 static void vcpu_init_state(struct kvmod_vcpu *vcpu)
 {
+	const struct kvmod_component_ops *c;
 	struct kvm_sregs s;
+	int i;
 
 	memset(&s, 0, sizeof(s));
 	reset_seg(&s.cs, 0xf000, 0xffff0000, 0xb, true);
@@ -50,6 +52,11 @@ static void vcpu_init_state(struct kvmod_vcpu *vcpu)
 	atomic_set(&vcpu->nmi_queued, 0);
 	if (vcpu->vm->irqchip)
 		vcpu->vm->irqchip->init_signal(vcpu);
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (c && c->vcpu_init_signal)
+			c->vcpu_init_signal(vcpu);
+	}
 }
 
 /**

@@ -113,7 +113,7 @@ static int core_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 		*val = vcpu->microcode_version;
 		return 0;
 	default:
-		return -ENOENT;
+		return kvmod_tsc_get_msr(vcpu, msr, val);
 	}
 }
 
@@ -135,8 +135,43 @@ static int core_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 			vcpu->microcode_version = val;
 		return 0;
 	default:
-		return -ENOENT;
+		return kvmod_tsc_set_msr(vcpu, msr, val, host);
 	}
+}
+
+/* The optional components' MSRs (kvmod-para's); -ENOENT for others. */
+static int components_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val,
+			      bool host)
+{
+	const struct kvmod_component_ops *c;
+	int i, r;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (!c || !c->get_msr)
+			continue;
+		r = c->get_msr(vcpu, msr, val, host);
+		if (r != -ENOENT)
+			return r;
+	}
+	return -ENOENT;
+}
+
+static int components_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
+			      bool host)
+{
+	const struct kvmod_component_ops *c;
+	int i, r;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (!c || !c->set_msr)
+			continue;
+		r = c->set_msr(vcpu, msr, val, host);
+		if (r != -ENOENT)
+			return r;
+	}
+	return -ENOENT;
 }
 
 /**
@@ -146,7 +181,8 @@ static int core_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
  * @val: the value
  * @host: for KVM_GET_MSRS, not for the guest's RDMSR
  *
- * The in-kernel irqchip answers first (APIC MSRs), then core's own MSRs,
+ * The in-kernel irqchip answers first (APIC MSRs), then core's own MSRs
+ * (the TSC's among them), then the optional components' (kvmod-para's),
  * then the vendor's.
  *
  * Return: 0, or -errno when the MSR cannot be read (#GP for the guest).
@@ -162,6 +198,9 @@ int kvmod_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host)
 			return r;
 	}
 	r = core_get_msr(vcpu, msr, val);
+	if (r != -ENOENT)
+		return r;
+	r = components_get_msr(vcpu, msr, val, host);
 	if (r != -ENOENT)
 		return r;
 	return vcpu->vm->vendor->get_msr(vcpu, msr, val);
@@ -190,6 +229,9 @@ int kvmod_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 	r = core_set_msr(vcpu, msr, val, host);
 	if (r != -ENOENT)
 		return r;
+	r = components_set_msr(vcpu, msr, val, host);
+	if (r != -ENOENT)
+		return r;
 	return vcpu->vm->vendor->set_msr(vcpu, msr, val, host);
 }
 EXPORT_SYMBOL_GPL(kvmod_set_msr);
@@ -199,30 +241,42 @@ static const u32 kvmod_msr_list[] = {
 	MSR_EFER, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
 	MSR_KERNEL_GS_BASE, MSR_FS_BASE, MSR_GS_BASE,
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_IA32_APICBASE,
+	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_IA32_APICBASE, MSR_IA32_TSC_ADJUST,
 };
 
 /**
  * kvmod_get_msr_index_list() - KVM_GET_MSR_INDEX_LIST
  * @argp: the user's struct kvm_msr_list
  *
+ * Core's MSRs, then those of the components loaded now (kvmod-para's).
+ *
  * Return: 0; -E2BIG, with nmsrs set to the number needed, when the
- * caller's list is too short; -EFAULT.
+ * caller's list is too short; -EFAULT, -ENOMEM.
  */
 int kvmod_get_msr_index_list(struct kvm_msr_list __user *argp)
 {
+	u32 core = ARRAY_SIZE(kvmod_msr_list), n, extra;
 	struct kvm_msr_list hdr;
-	u32 n = ARRAY_SIZE(kvmod_msr_list);
+	u32 *list;
+	int r = 0;
 
 	if (copy_from_user(&hdr, argp, sizeof(hdr)))
 		return -EFAULT;
+	extra = kvmod_components_msr_indices(NULL, 0);
+	list = kcalloc(core + extra, sizeof(*list), GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	memcpy(list, kvmod_msr_list, sizeof(kvmod_msr_list));
+	/* A component may have come or gone since it was counted. */
+	n = core + min(extra, kvmod_components_msr_indices(list + core, extra));
 	if (put_user(n, &argp->nmsrs))
-		return -EFAULT;
-	if (hdr.nmsrs < n)
-		return -E2BIG;
-	if (copy_to_user(argp->indices, kvmod_msr_list, sizeof(kvmod_msr_list)))
-		return -EFAULT;
-	return 0;
+		r = -EFAULT;
+	else if (hdr.nmsrs < n)
+		r = -E2BIG;
+	else if (copy_to_user(argp->indices, list, n * sizeof(*list)))
+		r = -EFAULT;
+	kfree(list);
+	return r;
 }
 
 /**

@@ -204,6 +204,85 @@ void kvmod_components_cpuid(struct kvmod_vm *vm, u32 leaf, u32 subleaf,
 		mutex_unlock(&registry_lock);
 }
 
+/**
+ * kvmod_components_cpuid_leaf() - a hypervisor-range leaf of a VM
+ * @vm: the VM (its pinned components)
+ * @leaf: CPUID leaf, 0x40000000 and up
+ * @subleaf: its index
+ *
+ * Return: the first component's entry for it, or NULL (reads as zeros).
+ */
+const struct kvm_cpuid_entry2 *
+kvmod_components_cpuid_leaf(struct kvmod_vm *vm, u32 leaf, u32 subleaf)
+{
+	const struct kvmod_component_ops *c;
+	const struct kvm_cpuid_entry2 *e;
+	unsigned int j;
+	int i;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vm->components[i];
+		for (j = 0; c && j < c->nr_cpuid_leaves; j++) {
+			e = &c->cpuid_leaves[j];
+			if (e->function == leaf &&
+			    (!(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) ||
+			     e->index == subleaf))
+				return e;
+		}
+	}
+	return NULL;
+}
+
+/**
+ * kvmod_components_cpuid_leaves() - the leaves the components answer
+ * @list: where to copy them (KVM_GET_SUPPORTED_CPUID)
+ * @max: room at @list
+ *
+ * Return: the number copied, of the components registered now.
+ */
+u32 kvmod_components_cpuid_leaves(struct kvm_cpuid_entry2 *list, u32 max)
+{
+	const struct kvmod_component_ops *c;
+	unsigned int j;
+	u32 n = 0;
+	int i;
+
+	mutex_lock(&registry_lock);
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = registered_comps[i];
+		for (j = 0; c && j < c->nr_cpuid_leaves && n < max; j++)
+			list[n++] = c->cpuid_leaves[j];
+	}
+	mutex_unlock(&registry_lock);
+	return n;
+}
+
+/**
+ * kvmod_components_msr_indices() - the MSRs the components keep
+ * @list: where to copy their indices (KVM_GET_MSR_INDEX_LIST), or NULL
+ * @max: room at @list
+ *
+ * Return: the number of indices of the components registered now (all
+ * of them, also those beyond @max, which are not copied).
+ */
+u32 kvmod_components_msr_indices(u32 *list, u32 max)
+{
+	const struct kvmod_component_ops *c;
+	unsigned int j;
+	u32 n = 0;
+	int i;
+
+	mutex_lock(&registry_lock);
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = registered_comps[i];
+		for (j = 0; c && j < c->nr_msr_indices; j++, n++)
+			if (list && n < max)
+				list[n] = c->msr_indices[j];
+	}
+	mutex_unlock(&registry_lock);
+	return n;
+}
+
 /*
  * Take the registered vendor and MMU and pin their modules. The MMU
  * module is loaded on demand when none is registered.

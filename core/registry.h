@@ -18,6 +18,10 @@ void kvmod_put_components(struct kvmod_vm *vm);
 long kvmod_components_check_extension(struct kvmod_vm *vm, long cap);
 void kvmod_components_cpuid(struct kvmod_vm *vm, u32 leaf, u32 subleaf,
 			    u32 regs[4]);
+const struct kvm_cpuid_entry2 *
+kvmod_components_cpuid_leaf(struct kvmod_vm *vm, u32 leaf, u32 subleaf);
+u32 kvmod_components_cpuid_leaves(struct kvm_cpuid_entry2 *list, u32 max);
+u32 kvmod_components_msr_indices(u32 *list, u32 max);
 
 /* main.c */
 int kvmod_dev_register(void);
@@ -129,6 +133,12 @@ int kvmod_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
 int kvmod_set_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int kvmod_get_cpuid2(struct kvmod_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 u64 kvmod_guest_cr4_allowed(struct kvmod_vcpu *vcpu);
+
+/* tsc.c */
+void kvmod_tsc_vcpu_init(struct kvmod_vcpu *vcpu);
+int kvmod_tsc_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
+int kvmod_tsc_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
+int kvmod_set_tsc_khz(struct kvmod_vcpu *vcpu, u32 khz);
 
 /* msr.c */
 int kvmod_get_msr_index_list(struct kvm_msr_list __user *argp);

@@ -10,6 +10,7 @@
  * vCPU and interrupts those in the guest, so none keeps using a dropped
  * translation.
  */
+#include <linux/kvm_para.h>
 #include <linux/rcuwait.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -17,6 +18,25 @@
 
 #include "registry.h"
 #include "trace_kvmod.h"
+
+/**
+ * kvmod_vcpu_clock_check() - the guest's clock before an entry
+ * @vcpu: the vCPU, on this CPU with interrupts disabled
+ *
+ * The slow half of kvmod_vcpu_enter_guest(), when a component follows
+ * the vCPU's clock: a guest clock that depends on the host CPU's TSC is
+ * refreshed after a move, and so is steal time when the thread waited
+ * for a CPU.
+ */
+void kvmod_vcpu_clock_check(struct kvmod_vcpu *vcpu)
+{
+	if (vcpu->clock_tracked && vcpu->clock_cpu != smp_processor_id())
+		kvmod_make_request(vcpu, KVMOD_REQ_CLOCK_UPDATE);
+	if (vcpu->steal_tracked &&
+	    current->sched_info.run_delay != vcpu->last_run_delay)
+		kvmod_make_request(vcpu, KVMOD_REQ_CLOCK_UPDATE);
+}
+EXPORT_SYMBOL_GPL(kvmod_vcpu_clock_check);
 
 static void kvmod_kick_ipi(void *info)
 {
@@ -158,6 +178,9 @@ static bool vcpu_has_wakeup(struct kvmod_vcpu *vcpu)
 
 	if (READ_ONCE(vcpu->init_pending) || READ_ONCE(vcpu->sipi_pending))
 		return true;
+	if (READ_ONCE(vcpu->pv_unhalted) &&
+	    vcpu->mp_state == KVM_MP_STATE_HALTED)
+		return true;
 	/* An AP waiting for INIT and SIPI takes nothing else. */
 	if (vcpu->mp_state != KVM_MP_STATE_HALTED &&
 	    vcpu->mp_state != KVM_MP_STATE_RUNNABLE)
@@ -183,8 +206,10 @@ static int vcpu_block(struct kvmod_vcpu *vcpu)
 	if (trace_kvmod_halt_enabled())
 		trace_kvmod_halt(vcpu->id, false);
 	if (vcpu_has_wakeup(vcpu)) {
-		if (vcpu->mp_state == KVM_MP_STATE_HALTED)
+		if (vcpu->mp_state == KVM_MP_STATE_HALTED) {
+			WRITE_ONCE(vcpu->pv_unhalted, false);
 			vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+		}
 		kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 		return KVMOD_EXIT_RESUME;
 	}
@@ -194,6 +219,19 @@ static int vcpu_block(struct kvmod_vcpu *vcpu)
 
 /* vcpu_prepare_entry(), vcpu_slow_entry(): round the loop again. */
 #define VCPU_LOOP_AGAIN		2
+
+/* The guest's TSC or clock changed: the components refresh their view. */
+static void vcpu_clock_update(struct kvmod_vcpu *vcpu)
+{
+	const struct kvmod_component_ops *c;
+	int i;
+
+	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
+		c = vcpu->vm->components[i];
+		if (c && c->clock_update)
+			c->clock_update(vcpu);
+	}
+}
 
 /*
  * Requests and events, before the vendor enters the guest. Events are
@@ -217,6 +255,8 @@ static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
 	}
 	if (kvmod_check_request(vcpu, KVMOD_REQ_TLB_FLUSH))
 		vcpu->tlb_flush = true;
+	if (kvmod_check_request(vcpu, KVMOD_REQ_CLOCK_UPDATE))
+		vcpu_clock_update(vcpu);
 	if (kvmod_check_request(vcpu, KVMOD_REQ_EVENT)) {
 		/* An INIT or SIPI came with it: vcpu_slow_entry() acts first. */
 		if (unlikely(vcpu->vm->irqchip && vcpu_init_sipi_due(vcpu))) {
@@ -278,6 +318,15 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 		if (r <= 0)
 			goto out;
 	}
+	if (vcpu->complete_user_exit) {
+		int (*complete)(struct kvmod_vcpu *vcpu) =
+			vcpu->complete_user_exit;
+
+		vcpu->complete_user_exit = NULL;
+		r = complete(vcpu);
+		if (r <= 0)
+			goto out;
+	}
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = KVM_EXIT_INTR;
 		r = -EINTR;
@@ -323,9 +372,14 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 			if (r == VCPU_LOOP_AGAIN)
 				continue;
 		}
+		/* PV EOI (MSR_KVM_PV_EOI_EN): around each entry, as KVM. */
+		if (unlikely(vcpu->pv_eoi_msr & KVM_MSR_ENABLED))
+			vcpu->vm->irqchip->pv_eoi_to_guest(vcpu);
 		kvmod_debug_before_run(vcpu);
 		r = vcpu->vm->vendor->vcpu_run(vcpu);
 		kvmod_debug_after_run(vcpu);
+		if (unlikely(vcpu->pv_eoi_msr & KVM_MSR_ENABLED))
+			vcpu->vm->irqchip->pv_eoi_from_guest(vcpu);
 		if (r <= 0)
 			break;
 		if (vcpu->irq_window_exit && kvmod_ready_for_interrupt(vcpu)) {

@@ -261,8 +261,9 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 		return kvmod_set_vcpu_events(vcpu, &ev);
 	}
 	case KVM_GET_TSC_KHZ:
-		/* The guest's TSC runs at the host's rate (no scaling). */
-		return tsc_khz;
+		return vcpu->tsc_khz;
+	case KVM_SET_TSC_KHZ:
+		return kvmod_set_tsc_khz(vcpu, arg);
 	case KVM_GET_MP_STATE: {
 		struct kvm_mp_state mp;
 
@@ -479,6 +480,7 @@ static int vcpu_create_reserved(struct kvmod_vm *vm, unsigned long id)
 	r = vm->vendor->vcpu_create(vcpu);
 	if (r)
 		goto err_fpu;
+	kvmod_tsc_vcpu_init(vcpu);
 	r = vcpu_components_create(vcpu);
 	if (r)
 		goto err_vendor;

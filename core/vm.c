@@ -199,6 +199,7 @@ int kvmod_create_vm(unsigned long type)
 	xa_init(&vm->vcpu_array);
 	mutex_init(&vm->slots_lock);
 	spin_lock_init(&vm->slots_spin);
+	spin_lock_init(&vm->tsc.lock);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 

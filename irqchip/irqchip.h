@@ -40,6 +40,7 @@ struct kvmod_vlapic {
 	struct kvmod_lapic l;
 	struct hrtimer timer;
 	int user_extint;		/* split: KVM_INTERRUPT's vector, or -1 */
+	bool pv_eoi_pending;		/* the guest's PV EOI bit was set */
 };
 
 struct kvmod_vpit;

@@ -340,6 +340,34 @@ static void set_eoi(struct kvmod_lapic *l, struct kvmod_lapic_effects *fx)
 	fx->eval = true;
 }
 
+/**
+ * kvmod_lapic_pv_eoi_vector() - may the guest end its interrupt by PV EOI?
+ * @l: the APIC
+ *
+ * Return: the in-service vector the guest is handling, when an EOI of it
+ * needs nothing beyond clearing ISR (no interrupt waits in IRR, the
+ * vector is edge-triggered); otherwise -1.
+ */
+int kvmod_lapic_pv_eoi_vector(const struct kvmod_lapic *l)
+{
+	int vec = highest_vec(l, KVMOD_APIC_ISR);
+
+	if (vec < 0 || highest_vec(l, KVMOD_APIC_IRR) >= 0 ||
+	    test_vec(l, KVMOD_APIC_TMR, vec))
+		return -1;
+	return vec;
+}
+
+/**
+ * kvmod_lapic_eoi() - an EOI the guest made without writing the register
+ * @l: the APIC
+ * @fx: what the EOI asks of the wiring
+ */
+void kvmod_lapic_eoi(struct kvmod_lapic *l, struct kvmod_lapic_effects *fx)
+{
+	set_eoi(l, fx);
+}
+
 /* ---- destinations ---- */
 
 static bool is_broadcast(const struct kvmod_lapic *l, u32 mda)

@@ -187,6 +187,9 @@ struct kvmod_lapic_effects {
 	bool mode;		/* APIC base enable/x2APIC bits changed */
 };
 
+int kvmod_lapic_pv_eoi_vector(const struct kvmod_lapic *l);
+void kvmod_lapic_eoi(struct kvmod_lapic *l, struct kvmod_lapic_effects *fx);
+
 /**
  * kvmod_lapic_reset() - RESET (power-on) state, as KVM at vCPU creation.
  * @l: the APIC; l->cfg is kept, everything else set anew

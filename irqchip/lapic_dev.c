@@ -17,13 +17,10 @@ static s64 now_ns(void)
 	return ktime_get_ns();
 }
 
-/* The guest's TSC now (the vendor knows the offset). */
+/* The guest's TSC now. */
 static u64 guest_tsc(struct kvmod_vcpu *vcpu)
 {
-	u64 tsc = 0;
-
-	vcpu->vm->vendor->get_msr(vcpu, MSR_IA32_TSC, &tsc);
-	return tsc;
+	return kvmod_guest_tsc(vcpu, rdtsc());
 }
 
 /*
@@ -490,6 +487,85 @@ static void vlapic_init_signal(struct kvmod_vcpu *vcpu)
 	kvmod_virq_map_changed(to_virq(vcpu->vm));
 }
 
+/*
+ * KVM_HC_SEND_IPI: one message per APIC ID in the bitmap, each to that
+ * ID alone (never a broadcast: 0xff is skipped, as KVM's APIC map has no
+ * such xAPIC ID).
+ */
+static int vlapic_send_ipi_bitmap(struct kvmod_vm *vm, u64 bitmap, u64 min,
+				  u32 icr)
+{
+	struct kvmod_irq_msg msg = {
+		.vector = icr & 0xff,
+		.delivery_mode = (icr >> 8) & 7,
+		.assert = icr & BIT(14),
+		.level = icr & BIT(15),
+	};
+	int i, r, n = 0;
+
+	for (i = 0; i < 64; i++) {
+		if (!(bitmap & BIT_ULL(i)) || min + i >= U32_MAX ||
+		    min + i == 0xff)
+			continue;
+		msg.dest = min + i;
+		r = kvmod_irq_deliver(vm, &msg, NULL);
+		if (r > 0)
+			n += r;
+	}
+	return n;
+}
+
+/*
+ * PV EOI: bit 0 of the byte at vcpu->pv_eoi_msr's address. Set before an
+ * entry when the interrupt being handled needs nothing but an ISR clear
+ * at its EOI; the guest clears it instead of writing the EOI register.
+ */
+static void vlapic_pv_eoi_to_guest(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	unsigned long flags;
+	u8 set = 1;
+	int vec;
+
+	if (!vl)
+		return;
+	spin_lock_irqsave(&vl->lock, flags);
+	vec = kvmod_lapic_pv_eoi_vector(&vl->l);
+	spin_unlock_irqrestore(&vl->lock, flags);
+	if (vec < 0)
+		return;
+	if (kvmod_write_guest_phys(vcpu->vm, vcpu->pv_eoi_msr & ~1ULL, &set,
+				   1))
+		return;
+	vl->pv_eoi_pending = true;
+}
+
+/* After an exit: the guest's EOI by memory is made, or the offer ends. */
+static void vlapic_pv_eoi_from_guest(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	struct kvmod_lapic_effects fx = {};
+	u64 gpa = vcpu->pv_eoi_msr & ~1ULL;
+	unsigned long flags;
+	u8 val = 0;
+
+	if (!vl || !vl->pv_eoi_pending)
+		return;
+	vl->pv_eoi_pending = false;
+	if (kvmod_read_guest_phys(vcpu->vm, gpa, &val, 1))
+		return;
+	if (val & 1) {
+		/* Not taken: the guest will write the EOI register. */
+		val &= ~1;
+		kvmod_write_guest_phys(vcpu->vm, gpa, &val, 1);
+		return;
+	}
+	spin_lock_irqsave(&vl->lock, flags);
+	kvmod_lapic_eoi(&vl->l, &fx);
+	spin_unlock_irqrestore(&vl->lock, flags);
+	vlapic_effects(vl, &fx);
+}
+
 const struct kvmod_irqchip_ops kvmod_irqchip_ops = {
 	.pending_vector = vlapic_pending_vector,
 	.ack = vlapic_ack,
@@ -499,6 +575,9 @@ const struct kvmod_irqchip_ops kvmod_irqchip_ops = {
 	.local_mmio = vlapic_local_mmio,
 	.init_signal = vlapic_init_signal,
 	.user_interrupt = vlapic_user_interrupt,
+	.send_ipi_bitmap = vlapic_send_ipi_bitmap,
+	.pv_eoi_to_guest = vlapic_pv_eoi_to_guest,
+	.pv_eoi_from_guest = vlapic_pv_eoi_from_guest,
 };
 
 /**

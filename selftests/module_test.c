@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 
 #include "kt_harness.h"
+#include "guest.h"
 #include "kvm_util.h"
 
 KT_GUEST_CODE16(mod_out_hlt,
@@ -232,6 +233,122 @@ TEST(irqchip_unload_when_unused)
 	sys_fd = kt_open_dev();
 	ASSERT_LE(0, sys_fd);
 	EXPECT_EQ(1, ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP));
+	close(sys_fd);
+}
+
+/* ---- without kvmod-para: a VM looks like plain hardware ---- */
+
+#define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
+
+static volatile uint64_t nopara_gp, nopara_ud;
+
+static bool msr_listed(int sys_fd, uint32_t index)
+{
+	struct kvm_msr_list *l;
+	bool found = false;
+	uint32_t i;
+
+	l = calloc(1, sizeof(*l) + 1024 * sizeof(l->indices[0]));
+	if (!l)
+		return false;
+	l->nmsrs = 1024;
+	if (ioctl(sys_fd, KVM_GET_MSR_INDEX_LIST, l) == 0)
+		for (i = 0; i < l->nmsrs; i++)
+			found |= l->indices[i] == index;
+	free(l);
+	return found;
+}
+
+static void nopara_gp_handler(struct kg_frame *f)
+{
+	nopara_gp++;
+	f->rip += 2;			/* RDMSR */
+}
+
+static void nopara_ud_handler(struct kg_frame *f)
+{
+	nopara_ud++;
+	f->rip += 3;			/* VMMCALL / VMCALL */
+}
+
+static void guest_nopara(void)
+{
+	uint32_t a, b, c, d;
+
+	kg_cpuid(0x40000000, 0, &a, &b, &c, &d);
+	GUEST_ASSERT_EQ(b, 0);
+	GUEST_ASSERT_EQ(c, 0);
+	GUEST_ASSERT_EQ(d, 0);
+	kg_rdmsr(MSR_KVM_SYSTEM_TIME_NEW);
+	GUEST_ASSERT_EQ(nopara_gp, 1);
+	/* Both instructions: the CPU's own and the other vendor's. */
+	asm volatile("vmmcall" :: "a"(9) : "memory");
+	GUEST_ASSERT_EQ(nopara_ud, 1);
+	asm volatile("vmcall" :: "a"(9) : "memory");
+	GUEST_ASSERT_EQ(nopara_ud, 2);
+}
+
+/*
+ * kvmod-para cannot go while a VM uses it; unloaded, VMs made after that
+ * have no KVM signature, #GP for the kvmclock MSRs, #UD for hypercalls
+ * and no KVM_GET_CLOCK. Runs when $KVMOD_MODULES names kvmod_para.
+ */
+TEST(para_unload_when_unused)
+{
+	const char *mods = getenv("KVMOD_MODULES");
+	struct kvm_clock_data cd;
+	struct kvm_cpuid2 *cpuid;
+	struct kg_vm vm;
+	int sys_fd, vm_fd, r, err;
+
+	if (!mods || !strstr(mods, "kvmod_para"))
+		SKIP(return, "KVMOD_MODULES does not name kvmod_para");
+	ASSERT_TRUE(module_loaded("kvmod_para"));
+
+	sys_fd = kt_open_dev();
+	ASSERT_LE(0, sys_fd);
+	vm_fd = kt_create_vm(sys_fd);
+	ASSERT_LE(0, vm_fd);
+	EXPECT_EQ(1, ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_KVMCLOCK_CTRL));
+	errno = 0;
+	r = syscall(SYS_delete_module, "kvmod_para", O_NONBLOCK);
+	err = errno;
+	if (r == -1 && err == EPERM)
+		SKIP(return, "delete_module needs CAP_SYS_MODULE");
+	EXPECT_EQ(-1, r);
+	EXPECT_TRUE(err == EWOULDBLOCK || err == EBUSY);
+	close(vm_fd);
+	close(sys_fd);
+
+	ASSERT_EQ(0, syscall(SYS_delete_module, "kvmod_para", O_NONBLOCK))
+		TH_LOG("unused kvmod_para: %s", strerror(errno));
+	EXPECT_FALSE(module_loaded("kvmod_para"));
+
+	sys_fd = kt_open_dev();
+	ASSERT_LE(0, sys_fd);
+	EXPECT_EQ(0, ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_KVMCLOCK_CTRL));
+	cpuid = kt_get_supported_cpuid(sys_fd);
+	ASSERT_NE(NULL, cpuid);
+	EXPECT_EQ(NULL, kt_cpuid_find(cpuid, 0x40000000, 0));
+	EXPECT_EQ(NULL, kt_cpuid_find(cpuid, 0x40000001, 0));
+	free(cpuid);
+	EXPECT_FALSE(msr_listed(sys_fd, MSR_KVM_SYSTEM_TIME_NEW));
+	close(sys_fd);
+
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	EXPECT_EQ(ENOTTY, kt_ioctl_errno(vm.vm_fd, KVM_GET_CLOCK,
+					 (unsigned long)&cd));
+	kg_set_handler(&vm, 13, nopara_gp_handler);
+	kg_set_handler(&vm, 6, nopara_ud_handler);
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_nopara));
+	KG_ASSERT_DONE(&vm, 0);
+	kg_vm_destroy(&vm);
+
+	ASSERT_EQ(0, system("modprobe kvmod-para"));
+	sys_fd = kt_open_dev();
+	ASSERT_LE(0, sys_fd);
+	EXPECT_TRUE(msr_listed(sys_fd, MSR_KVM_SYSTEM_TIME_NEW));
+	EXPECT_EQ(1, ioctl(sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_KVMCLOCK_CTRL));
 	close(sys_fd);
 }
 

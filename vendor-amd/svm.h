@@ -53,7 +53,6 @@ struct svm_vcpu {
 	u64 iret_rip;			/* where that IRET is */
 	bool nmi_singlestep;		/* TF set by kvmod for the NMI window */
 	bool guest_tf;			/* the guest's own TF meanwhile */
-	u64 tsc_offset_set;		/* TSC written by the guest or host */
 };
 
 static inline struct svm_vcpu *to_svm(struct kvmod_vcpu *vcpu)
@@ -111,6 +110,7 @@ void svm_floor_exit(void);
 /* svm_msr.c */
 int svm_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
 int svm_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
+void svm_set_tsc_offset(struct kvmod_vcpu *vcpu, u64 offset);
 
 #define SVM_NR_EXIT_CODES	0x401	/* up to and including NPF */
 

@@ -123,6 +123,7 @@ static const svm_exit_handler_t svm_exit_handlers[] = {
 	[SVM_EXIT_EXCP_BASE + DB_VECTOR] = svm_exit_db,
 	[SVM_EXIT_EXCP_BASE + BP_VECTOR] = svm_exit_bp,
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = svm_exit_ac,
+	[SVM_EXIT_EXCP_BASE + UD_VECTOR] = kvmod_handle_ud,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR] = svm_exit_mc,
 	[SVM_EXIT_INTR] = svm_exit_host_event,
 	[SVM_EXIT_NMI] = svm_exit_host_event,

@@ -95,6 +95,8 @@ static const struct kvmod_vendor_ops svm_vendor_ops = {
 	.get_msr = svm_get_msr,
 	.set_msr = svm_set_msr,
 	.update_debug = svm_update_debug,
+	.set_tsc_offset = svm_set_tsc_offset,
+	.hypercall_insn = { 0x0f, 0x01, 0xd9 },		/* VMMCALL */
 	.exit_name = svm_exit_name,
 	.nr_exit_codes = SVM_NR_EXIT_CODES,
 };
@@ -190,4 +192,4 @@ module_init(kvmod_amd_init);
 module_exit(kvmod_amd_exit);
 MODULE_DESCRIPTION("kvmod AMD SVM back end");
 MODULE_LICENSE("GPL");
-MODULE_SOFTDEP("pre: kvmod-mmu post: kvmod-irqchip");
+MODULE_SOFTDEP("pre: kvmod-mmu post: kvmod-irqchip kvmod-para");

@@ -62,9 +62,6 @@ int svm_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 	case MSR_IA32_CR_PAT:
 		*val = save->g_pat;
 		return 0;
-	case MSR_IA32_TSC:
-		*val = rdtsc() + svm->vmcb->control.tsc_offset;
-		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -140,10 +137,17 @@ int svm_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 			return -EINVAL;
 		save->g_pat = val;
 		return 0;
-	case MSR_IA32_TSC:
-		svm->vmcb->control.tsc_offset = val - rdtsc();
-		return 0;
 	default:
 		return -EINVAL;
 	}
+}
+
+/**
+ * svm_set_tsc_offset() - program the guest's TSC offset
+ * @vcpu: the vCPU
+ * @offset: guest TSC minus host TSC (core keeps it: tsc.c)
+ */
+void svm_set_tsc_offset(struct kvmod_vcpu *vcpu, u64 offset)
+{
+	to_svm(vcpu)->vmcb->control.tsc_offset = offset;
 }

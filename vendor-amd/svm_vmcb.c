@@ -39,10 +39,12 @@ static void svm_set_intercepts(struct vmcb *vmcb)
 	/*
 	 * #AC and #DB are intercepted and reflected, so that a guest
 	 * cannot hang the CPU in a microcode loop delivering them; a
-	 * machine check belongs to the host.
+	 * machine check belongs to the host. #UD goes to core, which
+	 * turns a VMCALL into a VMMCALL (kvmod_handle_ud()).
 	 */
 	vmcb->control.intercepts[INTERCEPT_EXCEPTION] =
-		BIT(AC_VECTOR) | BIT(DB_VECTOR) | BIT(MC_VECTOR);
+		BIT(AC_VECTOR) | BIT(DB_VECTOR) | BIT(MC_VECTOR) |
+		BIT(UD_VECTOR);
 }
 
 static void set_seg(struct vmcb_seg *seg, u16 sel, u64 base, u32 limit,

@@ -336,6 +336,7 @@ void vmx_set_interrupt_shadow(struct kvmod_vcpu *vcpu, u8 shadow);
 /* vmx_msr.c */
 int vmx_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
 int vmx_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
+void vmx_set_tsc_offset(struct kvmod_vcpu *vcpu, u64 offset);
 void vmx_msrs_reset(struct vmx_vcpu *vmx);
 
 #endif /* KVMOD_VMX_H */

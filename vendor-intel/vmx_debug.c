@@ -18,7 +18,9 @@
  * the CPU in a microcode loop delivering them; a machine check belongs to
  * the host. #BP only for KVM_GUESTDBG_USE_SW_BP.
  */
-#define VMX_EXCEPTIONS	(BIT(DB_VECTOR) | BIT(AC_VECTOR) | BIT(MC_VECTOR))
+/* #UD goes to core too: it turns a VMMCALL into a VMCALL. */
+#define VMX_EXCEPTIONS	(BIT(DB_VECTOR) | BIT(AC_VECTOR) | BIT(MC_VECTOR) | \
+			 BIT(UD_VECTOR))
 
 /**
  * vmx_write_debug() - GUEST_DR7 and the exception bitmap

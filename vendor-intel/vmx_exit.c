@@ -297,7 +297,7 @@ static int vmx_exit_dr(struct kvmod_vcpu *vcpu)
 				    !(q & TYPE_MOV_FROM_DR));
 }
 
-/* An intercepted exception (#DB, #BP, #AC, #MC) or a host NMI. */
+/* An intercepted exception (#DB, #BP, #AC, #MC, #UD) or a host NMI. */
 static int vmx_exit_exception(struct kvmod_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -326,6 +326,8 @@ static int vmx_exit_exception(struct kvmod_vcpu *vcpu)
 		kvmod_queue_exception(vcpu, AC_VECTOR, true,
 				      vmx->exit_intr_err);
 		return KVMOD_EXIT_RESUME;
+	case UD_VECTOR:
+		return kvmod_handle_ud(vcpu);
 	}
 	return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON,
 				   EXIT_REASON_EXCEPTION_NMI, info);

@@ -121,6 +121,8 @@ static const struct kvmod_vendor_ops vmx_vendor_ops = {
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
 	.update_debug = vmx_update_debug,
+	.set_tsc_offset = vmx_set_tsc_offset,
+	.hypercall_insn = { 0x0f, 0x01, 0xc1 },		/* VMCALL */
 	.exit_name = vmx_exit_name,
 	.nr_exit_codes = VMX_NR_EXIT_CODES,
 };
@@ -375,4 +377,4 @@ module_init(kvmod_intel_init);
 module_exit(kvmod_intel_exit);
 MODULE_DESCRIPTION("kvmod Intel VMX back end");
 MODULE_LICENSE("GPL");
-MODULE_SOFTDEP("pre: kvmod-mmu post: kvmod-irqchip");
+MODULE_SOFTDEP("pre: kvmod-mmu post: kvmod-irqchip kvmod-para");

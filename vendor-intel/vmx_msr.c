@@ -102,9 +102,6 @@ int vmx_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 	case MSR_IA32_CR_PAT:
 		*val = vmx_vmcs_read_one(vmx, GUEST_IA32_PAT);
 		return 0;
-	case MSR_IA32_TSC:
-		*val = rdtsc() + vmx->tsc_offset;
-		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -189,11 +186,20 @@ int vmx_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 			return -EINVAL;
 		vmx_vmcs_write_one(vmx, GUEST_IA32_PAT, val);
 		return 0;
-	case MSR_IA32_TSC:
-		vmx->tsc_offset = val - rdtsc();
-		vmx_vmcs_write_one(vmx, TSC_OFFSET, vmx->tsc_offset);
-		return 0;
 	default:
 		return -EINVAL;
 	}
+}
+
+/**
+ * vmx_set_tsc_offset() - program the guest's TSC offset
+ * @vcpu: the vCPU
+ * @offset: guest TSC minus host TSC (core keeps it: tsc.c)
+ */
+void vmx_set_tsc_offset(struct kvmod_vcpu *vcpu, u64 offset)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx->tsc_offset = offset;
+	vmx_vmcs_write_one(vmx, TSC_OFFSET, offset);
 }

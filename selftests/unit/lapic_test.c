@@ -1260,3 +1260,31 @@ TEST(state_tsc_deadline_kept)
 	EXPECT_FALSE(kvmod_lapic_timer_tsc_deadline(&L, &tsc));
 	EXPECT_EQ(L.tsc_deadline, 0);
 }
+
+/* PV EOI is offered only for an edge interrupt with nothing else waiting. */
+TEST(pv_eoi_vector_and_eoi)
+{
+	fresh(0, true);
+	enable();
+	EXPECT_EQ(kvmod_lapic_pv_eoi_vector(&L), -1);	/* nothing in service */
+	EXPECT_EQ(accept(0x50, false), 1);
+	EXPECT_EQ(kvmod_lapic_ack(&L), 0x50);
+	EXPECT_EQ(kvmod_lapic_pv_eoi_vector(&L), 0x50);
+	/* Another interrupt waiting: the EOI must be seen, no offer. */
+	EXPECT_EQ(accept(0x40, false), 1);
+	EXPECT_EQ(kvmod_lapic_pv_eoi_vector(&L), -1);
+	/* The guest's EOI by memory clears the in-service vector. */
+	memset(&FX, 0, sizeof(FX));
+	kvmod_lapic_eoi(&L, &FX);
+	EXPECT_FALSE(isr(0x50));
+	EXPECT_TRUE(FX.eoi);
+	EXPECT_EQ(FX.eoi_vector, 0x50);
+	EXPECT_FALSE(FX.eoi_level);
+	/* Level-triggered: never offered. */
+	EXPECT_EQ(kvmod_lapic_ack(&L), 0x40);
+	memset(&FX, 0, sizeof(FX));
+	kvmod_lapic_eoi(&L, &FX);
+	EXPECT_EQ(accept(0x60, true), 1);
+	EXPECT_EQ(kvmod_lapic_ack(&L), 0x60);
+	EXPECT_EQ(kvmod_lapic_pv_eoi_vector(&L), -1);
+}
