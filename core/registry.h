@@ -168,6 +168,24 @@ int kvmod_translate(struct kvmod_vcpu *vcpu, struct kvm_translation *tr);
 /* pio.c */
 int kvmod_complete_pio(struct kvmod_vcpu *vcpu);
 
+/**
+ * kvmod_complete_pio_fast() - kvmod_complete_pio() with its common case,
+ *	an OUT whose RIP userspace left alone, inline (KVM_RUN's path)
+ * @vcpu: the vCPU
+ *
+ * Return: as kvmod_complete_pio().
+ */
+static inline int kvmod_complete_pio_fast(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_pio_pending *p = &vcpu->pio;
+
+	if (unlikely(p->in || p->string || vcpu->rip != p->exit_rip))
+		return kvmod_complete_pio(vcpu);
+	p->active = false;
+	kvmod_advance_rip(vcpu, p->next_rip);
+	return 0;
+}
+
 /* mmio.c */
 int kvmod_complete_mmio(struct kvmod_vcpu *vcpu);
 

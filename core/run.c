@@ -309,7 +309,7 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 	}
 	/* Finish what the last exit to userspace left open. */
 	if (vcpu->pio.active) {
-		r = kvmod_complete_pio(vcpu);
+		r = kvmod_complete_pio_fast(vcpu);
 		if (r < 0)
 			goto out;
 	}
