@@ -96,8 +96,7 @@ int kvmod_virq_map_targets(struct kvmod_virq *virq,
 			   u32 nr_vcpus);
 
 int kvmod_vlapic_create(struct kvmod_vcpu *vcpu);
-void kvmod_vlapic_set_x2apic_api(struct kvmod_vcpu *vcpu);
-void kvmod_vlapic_cpuid_changed(struct kvmod_vcpu *vcpu);
+void kvmod_vlapic_update_config(struct kvmod_vcpu *vcpu);
 void kvmod_vlapic_destroy(struct kvmod_vcpu *vcpu);
 int kvmod_irq_deliver(struct kvmod_vm *vm, const struct kvmod_irq_msg *msg,
 		      struct kvmod_vlapic *src);

@@ -170,7 +170,7 @@ static int enable_x2apic_api(struct kvmod_vm *vm,
 		WRITE_ONCE(virq->no_broadcast_quirk, true);
 	n = vm->nr_vcpus;
 	for (i = 0; i < n; i++)
-		kvmod_vlapic_set_x2apic_api(kvmod_get_vcpu(vm, i));
+		kvmod_vlapic_update_config(kvmod_get_vcpu(vm, i));
 	mutex_unlock(&vm->lock);
 	return 0;
 }
@@ -307,7 +307,7 @@ static const struct kvmod_component_ops irqchip_component = {
 	.vcpu_ioctl = irqchip_vcpu_ioctl,
 	.vcpu_create = irqchip_vcpu_create,
 	.vcpu_destroy = irqchip_vcpu_destroy,
-	.cpuid_changed = kvmod_vlapic_cpuid_changed,
+	.cpuid_changed = kvmod_vlapic_update_config,
 	.vm_destroy = irqchip_vm_destroy,
 	.cpuid_bits = irqchip_cpuid_bits,
 	.nr_cpuid_bits = ARRAY_SIZE(irqchip_cpuid_bits),

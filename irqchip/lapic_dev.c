@@ -627,58 +627,48 @@ long kvmod_vlapic_ioctl(struct kvmod_vcpu *vcpu, unsigned int ioctl,
 	return r;
 }
 
-/**
- * kvmod_vlapic_set_x2apic_api() - apply KVM_CAP_X2APIC_API to a LAPIC
- * @vcpu: the vCPU (its LAPIC may be absent)
+/*
+ * The LAPIC settings that follow the VM's KVM_CAP_X2APIC_API and the
+ * guest's CPUID, as KVM derives them (called without the LAPIC's lock:
+ * CPUID lookups may ask the components).
  */
-void kvmod_vlapic_set_x2apic_api(struct kvmod_vcpu *vcpu)
+static void vlapic_derived_config(struct kvmod_vcpu *vcpu,
+				  struct kvmod_lapic_config *cfg)
 {
-	struct kvmod_vlapic *vl = to_vlapic(vcpu);
 	struct kvmod_virq *virq = to_virq(vcpu->vm);
-	struct kvmod_lapic_config cfg;
-	unsigned long flags;
 
-	if (!vl)
-		return;
-	spin_lock_irqsave(&vl->lock, flags);
-	cfg = vl->l.cfg;
-	cfg.x2apic_format = READ_ONCE(virq->x2apic_format);
-	cfg.no_broadcast_quirk = READ_ONCE(virq->no_broadcast_quirk);
-	kvmod_lapic_set_config(&vl->l, &cfg);
-	spin_unlock_irqrestore(&vl->lock, flags);
-}
-
-/* The LAPIC features the guest's CPUID offers, as KVM derives them. */
-static void vlapic_cpuid_config(struct kvmod_vcpu *vcpu,
-				struct kvmod_lapic_config *cfg)
-{
+	cfg->x2apic_format = READ_ONCE(virq->x2apic_format);
+	cfg->no_broadcast_quirk = READ_ONCE(virq->no_broadcast_quirk);
 	/* CPUID.1:ECX[24]: the TSC-deadline timer mode. */
 	cfg->tsc_deadline = kvmod_guest_has_feature(vcpu, 1, 2, 24);
 	/* Directed EOI with x2APIC, when userspace has the IOAPIC (split). */
 	cfg->directed_eoi = kvmod_guest_has_feature(vcpu, 1, 2, 21) &&
-			    READ_ONCE(to_virq(vcpu->vm)->split);
+			    READ_ONCE(virq->split);
 }
 
 /**
- * kvmod_vlapic_cpuid_changed() - apply a new CPUID table to the LAPIC
- * @vcpu: the vCPU (its mutex held; its LAPIC may be absent)
+ * kvmod_vlapic_update_config() - apply KVM_CAP_X2APIC_API or a new CPUID
+ *	table to a LAPIC
+ * @vcpu: the vCPU (its LAPIC may be absent)
  *
  * Without CPUID.1:ECX[24] the timer has no TSC-deadline mode (LVTT
  * bit 18 is not writable and the deadline MSR does nothing), as KVM.
  */
-void kvmod_vlapic_cpuid_changed(struct kvmod_vcpu *vcpu)
+void kvmod_vlapic_update_config(struct kvmod_vcpu *vcpu)
 {
 	struct kvmod_vlapic *vl = to_vlapic(vcpu);
-	struct kvmod_lapic_config cfg;
+	struct kvmod_lapic_config cfg, derived;
 	unsigned long flags;
 
 	if (!vl)
 		return;
+	vlapic_derived_config(vcpu, &derived);
 	spin_lock_irqsave(&vl->lock, flags);
 	cfg = vl->l.cfg;
-	spin_unlock_irqrestore(&vl->lock, flags);
-	vlapic_cpuid_config(vcpu, &cfg);
-	spin_lock_irqsave(&vl->lock, flags);
+	cfg.x2apic_format = derived.x2apic_format;
+	cfg.no_broadcast_quirk = derived.no_broadcast_quirk;
+	cfg.tsc_deadline = derived.tsc_deadline;
+	cfg.directed_eoi = derived.directed_eoi;
 	kvmod_lapic_set_config(&vl->l, &cfg);
 	spin_unlock_irqrestore(&vl->lock, flags);
 }
@@ -703,10 +693,7 @@ int kvmod_vlapic_create(struct kvmod_vcpu *vcpu)
 	hrtimer_init(&vl->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	vl->timer.function = vlapic_timer_fn;
 	/* Until KVM_SET_CPUID2: what kvmod's own CPUID offers. */
-	vlapic_cpuid_config(vcpu, &vl->l.cfg);
-	vl->l.cfg.x2apic_format = READ_ONCE(to_virq(vcpu->vm)->x2apic_format);
-	vl->l.cfg.no_broadcast_quirk =
-		READ_ONCE(to_virq(vcpu->vm)->no_broadcast_quirk);
+	vlapic_derived_config(vcpu, &vl->l.cfg);
 	kvmod_lapic_reset(&vl->l, vcpu->id, kvmod_vcpu_is_bsp(vcpu));
 	vcpu->apic_base = vl->l.apic_base;
 	r = xa_insert(&to_virq(vcpu->vm)->apic_by_id, vcpu->id, vl,

@@ -6,8 +6,9 @@
  * KVM, from the vCPU's creation on, so the first value the guest sees
  * includes the waits before it registered). Core notices a changed
  * run_delay before an entry and asks for a clock update, which writes
- * it with the version protocol (odd while the structure changes). The preempted field stays 0: kvmod does not
- * follow its threads being scheduled out.
+ * it with the version protocol (odd while the structure changes). The
+ * preempted field stays 0: kvmod does not follow its threads being
+ * scheduled out.
  */
 #include <linux/sched.h>
 

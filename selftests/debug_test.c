@@ -399,19 +399,6 @@ FIXTURE_TEARDOWN(debug)
 	kg_vm_destroy(&self->vm);
 }
 
-/* Run and require a GUEST_SYNC; its value. */
-static uint64_t sync_value(struct __test_metadata *_metadata,
-			   struct kg_vm *vm, int id)
-{
-	struct kg_ucall uc;
-	int st = kg_run(vm, id, &uc);
-
-	if (st != KG_SYNC)
-		kg_report(vm, id, st, &uc);
-	EXPECT_EQ(KG_SYNC, st);
-	return st == KG_SYNC ? uc.args[0] : ~0ULL;
-}
-
 /* Run and require KVM_EXIT_DEBUG for @exception at @pc. */
 static void expect_debug_exit(struct __test_metadata *_metadata,
 			      struct kg_vm *vm, uint32_t exception,
@@ -539,15 +526,15 @@ TEST_F(debug, debugregs_round_trip)
 	/* The guest reads the same values (the armed DR2 never fires). */
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_dr_values));
 	for (i = 0; i < 4; i++)
-		EXPECT_EQ(d.db[i], sync_value(_metadata, vm, 0));
-	EXPECT_EQ(d.dr6, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(d.dr7, sync_value(_metadata, vm, 0));
+		EXPECT_EQ(d.db[i], KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(d.dr6, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(d.dr7, KG_SYNC_VALUE(vm, 0));
 	/* Its writes of 0 keep the fixed bits. */
-	EXPECT_EQ(DR6_INIT, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(DR7_INIT, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(2, sync_value(_metadata, vm, 0));	/* two #GPs */
-	EXPECT_EQ(DR7_INIT, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(2, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(DR6_INIT, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(DR7_INIT, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(2, KG_SYNC_VALUE(vm, 0));	/* two #GPs */
+	EXPECT_EQ(DR7_INIT, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(2, KG_SYNC_VALUE(vm, 0));
 	ASSERT_EQ(0, ioctl(fd, KVM_GET_DEBUGREGS, &g));
 	EXPECT_EQ(0x1234000ULL, g.db[1]);
 	EXPECT_EQ(DR7_INIT | DR7_RW(1, 3) | DR7_LEN(1, 1), g.dr7);
@@ -589,14 +576,14 @@ TEST_F(debug, guest_own_breakpoints)
 	struct kg_vm *vm = &self->vm;
 
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_own_breakpoints));
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(DR6_INIT | 1, sync_value(_metadata, vm, 0));	/* B0 */
-	EXPECT_EQ((uint64_t)wp_after, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(DR6_INIT, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(2, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(DR6_INIT | 2, sync_value(_metadata, vm, 0));	/* B1 */
-	EXPECT_EQ((uint64_t)ibp_insn, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(DR6_INIT | 1, KG_SYNC_VALUE(vm, 0));	/* B0 */
+	EXPECT_EQ((uint64_t)wp_after, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(DR6_INIT, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(2, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(DR6_INIT | 2, KG_SYNC_VALUE(vm, 0));	/* B1 */
+	EXPECT_EQ((uint64_t)ibp_insn, KG_SYNC_VALUE(vm, 0));
 }
 
 TEST_F(debug, single_step)
@@ -611,7 +598,7 @@ TEST_F(debug, single_step)
 
 	KT_REQUIRE_CAP(vm->sys_fd, KVM_CAP_SET_GUEST_DEBUG);
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_ss_prefault));
-	EXPECT_EQ(0x90, sync_value(_metadata, vm, 0));	/* the NOP */
+	EXPECT_EQ(0x90, KG_SYNC_VALUE(vm, 0));	/* the NOP */
 	complete_guest_call(_metadata, vm);
 	ASSERT_EQ(0, kt_get_regs(vm->v[0].fd, &regs));
 	regs.rip = (uint64_t)ss_code;
@@ -628,7 +615,7 @@ TEST_F(debug, single_step)
 		EXPECT_EQ(0, regs.rflags & RFLAGS_TF);
 	}
 	set_guest_debug(_metadata, vm, 0, NULL);
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));	/* no guest #DB */
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));	/* no guest #DB */
 	KG_ASSERT_DONE(vm, 0);
 }
 
@@ -637,10 +624,10 @@ TEST_F(debug, guest_single_step_over_exit)
 	struct kg_vm *vm = &self->vm;
 
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_own_tf));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(DR6_INIT | DR6_BS, sync_value(_metadata, vm, 0));
-	EXPECT_EQ((uint64_t)tf_after, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(DR6_INIT | DR6_BS, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ((uint64_t)tf_after, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));
 }
 
 TEST_F(debug, software_breakpoint)
@@ -658,12 +645,12 @@ TEST_F(debug, software_breakpoint)
 	EXPECT_EQ((uint64_t)sw_bp1, regs.rip);
 	regs.rip++;
 	ASSERT_EQ(0, kt_set_regs(vm->v[0].fd, &regs));
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));	/* no guest #BP */
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));	/* its own #DB */
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));	/* no guest #BP */
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));	/* its own #DB */
 	/* Without USE_SW_BP, INT3 is the guest's. */
 	set_guest_debug(_metadata, vm, KVM_GUESTDBG_ENABLE, NULL);
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
-	EXPECT_EQ((uint64_t)sw_bp2_after, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ((uint64_t)sw_bp2_after, KG_SYNC_VALUE(vm, 0));
 }
 
 TEST_F(debug, hardware_breakpoint_from_userspace)
@@ -677,7 +664,7 @@ TEST_F(debug, hardware_breakpoint_from_userspace)
 	KT_REQUIRE_CAP(vm->sys_fd, KVM_CAP_SET_GUEST_DEBUG);
 	TCG_SVM_SKIP("VMRUN does not arm the VMCB's DR7");
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_hw_bp));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
 
 	/* An instruction breakpoint: exits at the instruction. */
 	dr[0] = (uint64_t)hw_bp;
@@ -705,11 +692,11 @@ TEST_F(debug, hardware_breakpoint_from_userspace)
 	EXPECT_EQ(dr[7], run->debug.arch.dr7);
 
 	set_guest_debug(_metadata, vm, 0, NULL);
-	EXPECT_EQ(guest_dr7, sync_value(_metadata, vm, 0));
-	EXPECT_EQ((uint64_t)&other_var, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(DR6_INIT | 8, sync_value(_metadata, vm, 0));	/* B3 */
+	EXPECT_EQ(guest_dr7, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ((uint64_t)&other_var, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(DR6_INIT | 8, KG_SYNC_VALUE(vm, 0));	/* B3 */
 }
 
 /* DR7.GD of userspace's DR7: a MOV DR exits with DR6.BD, before it runs. */
@@ -724,14 +711,14 @@ TEST_F(debug, general_detect_from_userspace)
 	if (!kt_is_kvmod())
 		TCG_SVM_SKIP("no DR7.GD in TCG");
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_general_detect));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
 	dr[7] = DR7_INIT | DR7_GD;
 	set_guest_debug(_metadata, vm,
 			KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, dr);
 	expect_debug_exit(_metadata, vm, DB_VEC, gd_insn);
 	EXPECT_EQ(DR6_INIT | DR6_BD, run->debug.arch.dr6);
 	set_guest_debug(_metadata, vm, 0, NULL);
-	EXPECT_EQ(2, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(2, KG_SYNC_VALUE(vm, 0));
 	EXPECT_EQ(0, KG_GUEST(vm, db_count));
 }
 
@@ -752,7 +739,7 @@ TEST_F(debug, save_restore_watchpoint)
 	 */
 	TCG_SVM_SKIP("VMRUN does not arm the VMCB's DR7");
 	ASSERT_EQ(0, kg_vcpu_enter(src, 0, guest_migrate));
-	EXPECT_EQ(1, sync_value(_metadata, src, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(src, 0));
 	complete_guest_call(_metadata, src);
 	ASSERT_EQ(0, kt_get_regs(src->v[0].fd, &regs));
 	ASSERT_EQ(0, kt_get_sregs(src->v[0].fd, &sregs));
@@ -775,9 +762,9 @@ TEST_F(debug, save_restore_watchpoint)
 	ASSERT_EQ(0, ioctl(dst.v[0].fd, KVM_GET_DEBUGREGS, &g));
 	EXPECT_EQ(0, memcmp(&d, &g, sizeof(d)));
 
-	EXPECT_EQ(1, sync_value(_metadata, &dst, 0));
-	EXPECT_EQ(DR6_INIT | 1, sync_value(_metadata, &dst, 0));
-	EXPECT_EQ((uint64_t)mig_after, sync_value(_metadata, &dst, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(&dst, 0));
+	EXPECT_EQ(DR6_INIT | 1, KG_SYNC_VALUE(&dst, 0));
+	EXPECT_EQ((uint64_t)mig_after, KG_SYNC_VALUE(&dst, 0));
 	kg_vm_destroy(&dst);
 }
 
@@ -789,14 +776,14 @@ TEST_F(debug, inject_db)
 
 	KT_REQUIRE_CAP(vm->sys_fd, KVM_CAP_SET_GUEST_DEBUG);
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_inject));
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));
 	memset(&dbg, 0, sizeof(dbg));
 	dbg.control = KVM_GUESTDBG_INJECT_DB;
 	ASSERT_EQ(0, ioctl(fd, KVM_SET_GUEST_DEBUG, &dbg));
 	/* One exception at a time. */
 	EXPECT_EQ(EBUSY, kt_ioctl_errno(fd, KVM_SET_GUEST_DEBUG,
 					(unsigned long)&dbg));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
 }
 
 TEST(single_step_blockirq)
@@ -820,7 +807,7 @@ TEST(single_step_blockirq)
 	ASSERT_EQ(0, kg_vm_create(&vm, KG_IRQCHIP));
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_blockirq));
 	kg_set_handler(&vm, IRQ_VEC, irq_handler);
-	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(&vm, 0));
 	complete_guest_call(_metadata, &vm);
 	ASSERT_EQ(0, kt_get_regs(vm.v[0].fd, &regs));
 	regs.rip = (uint64_t)bi_code;
@@ -836,8 +823,8 @@ TEST(single_step_blockirq)
 	}
 	dbg.control = 0;
 	ASSERT_EQ(0, ioctl(vm.v[0].fd, KVM_SET_GUEST_DEBUG, &dbg));
-	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));	/* none while stepped */
-	EXPECT_EQ(1, sync_value(_metadata, &vm, 0));	/* then it comes */
+	EXPECT_EQ(0, KG_SYNC_VALUE(&vm, 0));	/* none while stepped */
+	EXPECT_EQ(1, KG_SYNC_VALUE(&vm, 0));	/* then it comes */
 	KG_ASSERT_DONE(&vm, 0);
 	kg_vm_destroy(&vm);
 }

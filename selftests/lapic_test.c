@@ -392,19 +392,6 @@ FIXTURE_TEARDOWN(lapic)
 		kg_vm_destroy(&self->vm);
 }
 
-/* Run and require a GUEST_SYNC; its value. */
-static uint64_t sync_value(struct __test_metadata *_metadata,
-			   struct kg_vm *vm, int id)
-{
-	struct kg_ucall uc;
-	int st = kg_run(vm, id, &uc);
-
-	if (st != KG_SYNC)
-		kg_report(vm, id, st, &uc);
-	ASSERT_EQ(KG_SYNC, st);
-	return uc.args[0];
-}
-
 static uint64_t ns_to_tsc(uint64_t tsc_khz, uint64_t ns)
 {
 	return ns * tsc_khz / 1000000;
@@ -434,10 +421,10 @@ static void check_timer(struct __test_metadata *_metadata, struct kg_vm *vm,
 	KG_GUEST(vm, p_ticks) = n;
 	KG_GUEST(vm, p_wait_tsc) = 3 * period;
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_timer));
-	EXPECT_EQ(tdcr, sync_value(_metadata, vm, 0));
-	c1 = sync_value(_metadata, vm, 0);
-	c2 = sync_value(_metadata, vm, 0);
-	took = sync_value(_metadata, vm, 0);
+	EXPECT_EQ(tdcr, KG_SYNC_VALUE(vm, 0));
+	c1 = KG_SYNC_VALUE(vm, 0);
+	c2 = KG_SYNC_VALUE(vm, 0);
+	took = KG_SYNC_VALUE(vm, 0);
 	/* The current count counts down from the initial count. */
 	EXPECT_LE(c1, count);
 	EXPECT_LT(0, c2);
@@ -446,9 +433,9 @@ static void check_timer(struct __test_metadata *_metadata, struct kg_vm *vm,
 	EXPECT_LE(n * period - n * period / 100, took);
 	/* ... and not absurdly late, even under TCG. */
 	EXPECT_GT(n * period + ns_to_tsc(tsc_khz, 2000000000ULL), took);
-	EXPECT_EQ(count, sync_value(_metadata, vm, 0));	/* TMICT */
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));	/* no more ticks */
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));	/* TMCCT */
+	EXPECT_EQ(count, KG_SYNC_VALUE(vm, 0));	/* TMICT */
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));	/* no more ticks */
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));	/* TMCCT */
 	/* A periodic timer ticks on while the guest reports. */
 	if (mode == APIC_LVT_PERIODIC) {
 		EXPECT_LE(n, KG_GUEST(vm, ticks));
@@ -508,13 +495,13 @@ TEST_F(lapic, tsc_deadline_timer)
 	delta = ns_to_tsc(self->tsc_khz, 10000000);	/* 10 ms */
 	KG_GUEST(vm, p_deadline_delta) = delta;
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_tsc_deadline));
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
 	EXPECT_GT(delta + ns_to_tsc(self->tsc_khz, 2000000000ULL),
-		  sync_value(_metadata, vm, 0));
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(2, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(2, sync_value(_metadata, vm, 0));
+		  KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(2, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(2, KG_SYNC_VALUE(vm, 0));
 	KG_ASSERT_DONE(vm, 0);
 }
 
@@ -531,8 +518,8 @@ TEST_F(lapic, tsc_deadline_needs_cpuid)
 
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_no_tsc_deadline));
 	/* One-shot mode, the vector kept. */
-	EXPECT_EQ(TIMER_VEC, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(TIMER_VEC, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));
 	KG_ASSERT_DONE(vm, 0);
 }
 
@@ -543,15 +530,15 @@ TEST_F(lapic, tpr_blocks_lower_priority)
 
 	NEED_IRQCHIP();
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_tpr));
-	EXPECT_EQ(0x50, sync_value(_metadata, vm, 0));	/* PPR = TPR */
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));	/* held back */
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));	/* in IRR */
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));	/* TPR lowered */
-	EXPECT_EQ(0x50, sync_value(_metadata, vm, 0));	/* PPR in handler */
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));	/* ISR in handler */
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));	/* gone after EOI */
-	EXPECT_EQ(0x60, sync_value(_metadata, vm, 0));	/* CR8 6 */
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(0x50, KG_SYNC_VALUE(vm, 0));	/* PPR = TPR */
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));	/* held back */
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));	/* in IRR */
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));	/* TPR lowered */
+	EXPECT_EQ(0x50, KG_SYNC_VALUE(vm, 0));	/* PPR in handler */
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));	/* ISR in handler */
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));	/* gone after EOI */
+	EXPECT_EQ(0x60, KG_SYNC_VALUE(vm, 0));	/* CR8 6 */
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));
 	KG_ASSERT_DONE(vm, 0);
 }
 
@@ -563,16 +550,16 @@ TEST_F(lapic, eoi_releases_pending)
 	NEED_IRQCHIP();
 	kg_set_handler(vm, VEC_HI, hi_first_no_eoi);
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_eoi));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));	/* ISR */
-	EXPECT_EQ(VEC_HI, sync_value(_metadata, vm, 0));	/* PPR */
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));	/* IRR VEC_HI */
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));	/* IRR VEC_LO */
-	EXPECT_EQ(3, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(VEC_HI, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(VEC_LO, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));	/* ISR */
+	EXPECT_EQ(VEC_HI, KG_SYNC_VALUE(vm, 0));	/* PPR */
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));	/* IRR VEC_HI */
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));	/* IRR VEC_LO */
+	EXPECT_EQ(3, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(VEC_HI, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(VEC_LO, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));
 	KG_ASSERT_DONE(vm, 0);
 }
 
@@ -585,11 +572,11 @@ TEST_F(lapic, hlt_woken_by_timer_in_kernel)
 	NEED_TSC_KHZ();
 	KG_GUEST(vm, p_count) = 20000000;		/* 20 ms */
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_hlt_timer));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
 	/* No KVM_EXIT_HLT: the next exit is the guest's report. */
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
 	EXPECT_LE(ns_to_tsc(self->tsc_khz, 19800000),
-		  sync_value(_metadata, vm, 0));
+		  KG_SYNC_VALUE(vm, 0));
 	if (kt_check_cap(vm->sys_fd, KVM_CAP_MP_STATE) > 0) {
 		ASSERT_EQ(0, ioctl(vm->v[0].fd, KVM_GET_MP_STATE, &mp));
 		EXPECT_EQ(KVM_MP_STATE_RUNNABLE, mp.mp_state);
@@ -638,7 +625,7 @@ TEST_F(lapic, hlt_interrupted_by_signal)
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	KG_GUEST(vm, p_count) = 1000000000;		/* 1 s */
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_hlt_timer));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
 	ASSERT_EQ(0, pthread_create(&th, NULL, kick_until_stopped, &k));
 	r = kt_run(vm->v[0].fd, run);
 	k.stop = true;
@@ -650,9 +637,9 @@ TEST_F(lapic, hlt_interrupted_by_signal)
 		EXPECT_EQ(KVM_MP_STATE_HALTED, mp.mp_state);
 	}
 	EXPECT_EQ(0, KG_GUEST(vm, ticks));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
 	EXPECT_LE(ns_to_tsc(self->tsc_khz, 990000000),
-		  sync_value(_metadata, vm, 0));
+		  KG_SYNC_VALUE(vm, 0));
 }
 
 TEST_F(lapic, x2apic_msrs)
@@ -663,16 +650,16 @@ TEST_F(lapic, x2apic_msrs)
 	if (!kg_cpuid_has(vm, 1, KG_ECX, CPUID1_ECX_X2APIC))
 		SKIP(return, "no x2APIC in the supported CPUID");
 	ASSERT_EQ(0, kg_vcpu_enter(vm, 0, guest_x2apic));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));
 	EXPECT_EQ(MSR_IA32_APICBASE_ENABLE | MSR_IA32_APICBASE_EXTD,
-		  sync_value(_metadata, vm, 0));
-	EXPECT_EQ(0, sync_value(_metadata, vm, 0));	/* x2APIC ID */
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));	/* same version */
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));	/* LDR of ID 0 */
-	EXPECT_EQ(0xffffffff, sync_value(_metadata, vm, 0));
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));	/* SELF_IPI */
-	EXPECT_EQ(1, sync_value(_metadata, vm, 0));	/* ICR self */
-	EXPECT_EQ(3, sync_value(_metadata, vm, 0));	/* two more #GP */
+		  KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(vm, 0));	/* x2APIC ID */
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));	/* same version */
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));	/* LDR of ID 0 */
+	EXPECT_EQ(0xffffffff, KG_SYNC_VALUE(vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));	/* SELF_IPI */
+	EXPECT_EQ(1, KG_SYNC_VALUE(vm, 0));	/* ICR self */
+	EXPECT_EQ(3, KG_SYNC_VALUE(vm, 0));	/* two more #GP */
 	KG_ASSERT_DONE(vm, 0);
 }
 
@@ -689,7 +676,7 @@ static uint64_t more_ticks(struct __test_metadata *_metadata,
 			   struct kg_vm *vm, uint64_t more)
 {
 	KG_GUEST(vm, tick_target) = KG_GUEST(vm, ticks) + more;
-	return sync_value(_metadata, vm, 0);
+	return KG_SYNC_VALUE(vm, 0);
 }
 
 #define PERIOD_COUNT	1000000		/* 2 ms at divide-by-2 */

@@ -463,19 +463,6 @@ static bool has_kvm_signature(void)
 			SKIP(return, "no KVM signature (no kvmod-para)"); \
 	} while (0)
 
-/* Run @id to its next GUEST_SYNC and return the value. */
-static uint64_t sync_value(struct __test_metadata *_metadata,
-			   struct kg_vm *vm, int id)
-{
-	struct kg_ucall uc;
-	int st = kg_run(vm, id, &uc);
-
-	if (st != KG_SYNC)
-		kg_report(vm, id, st, &uc);
-	EXPECT_EQ(KG_SYNC, st);
-	return st == KG_SYNC ? uc.args[0] : ~0ULL;
-}
-
 TEST(supported_cpuid_signature)
 {
 	struct kvm_cpuid_entry2 *sig, *feat;
@@ -541,11 +528,11 @@ TEST(guest_sees_signature)
 	REQUIRE_PARA();
 	ASSERT_EQ(0, kg_vm_create(&vm, 0));
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_cpuid_sig));
-	EXPECT_LE(KVM_CPUID_FEATURES, sync_value(_metadata, &vm, 0));
-	EXPECT_EQ(0x4b4d564b, sync_value(_metadata, &vm, 0));
-	EXPECT_EQ(0x564b4d56, sync_value(_metadata, &vm, 0));
-	EXPECT_EQ(0x4d, sync_value(_metadata, &vm, 0));
-	feat = sync_value(_metadata, &vm, 0);
+	EXPECT_LE(KVM_CPUID_FEATURES, KG_SYNC_VALUE(&vm, 0));
+	EXPECT_EQ(0x4b4d564b, KG_SYNC_VALUE(&vm, 0));
+	EXPECT_EQ(0x564b4d56, KG_SYNC_VALUE(&vm, 0));
+	EXPECT_EQ(0x4d, KG_SYNC_VALUE(&vm, 0));
+	feat = KG_SYNC_VALUE(&vm, 0);
 	EXPECT_TRUE(feat & (1U << KVM_FEATURE_CLOCKSOURCE2));
 	KG_ASSERT_DONE(&vm, 0);
 	kg_vm_destroy(&vm);
@@ -568,8 +555,8 @@ TEST(kvmclock_monotonic_across_vcpus)
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 1, guest_kvmclock));
 	for (i = 0; i < 40; i++) {
 		id = i & 1;
-		t = sync_value(_metadata, &vm, id);
-		flags = sync_value(_metadata, &vm, id);
+		t = KG_SYNC_VALUE(&vm, id);
+		flags = KG_SYNC_VALUE(&vm, id);
 		EXPECT_LE(prev, t);
 		EXPECT_EQ(0, flags & ~(uint64_t)PVCLOCK_TSC_STABLE);
 		prev = t;
@@ -583,12 +570,12 @@ TEST(kvmclock_monotonic_across_vcpus)
 	EXPECT_LE(cd.clock, prev + 1000000000ULL);
 
 	h0 = host_ns();
-	g0 = sync_value(_metadata, &vm, 0);
-	sync_value(_metadata, &vm, 0);
+	g0 = KG_SYNC_VALUE(&vm, 0);
+	KG_SYNC_VALUE(&vm, 0);
 	usleep(300000);
-	g1 = sync_value(_metadata, &vm, 0);
+	g1 = KG_SYNC_VALUE(&vm, 0);
 	h1 = host_ns();
-	sync_value(_metadata, &vm, 0);
+	KG_SYNC_VALUE(&vm, 0);
 	/* At the host's rate: within 10% (TCG) of the host's interval. */
 	EXPECT_LE(g1 - g0, (h1 - h0) * 11 / 10);
 	EXPECT_LE((h1 - h0) * 9 / 10 - 20000000, g1 - g0);
@@ -608,15 +595,15 @@ TEST(kvmclock_follows_tsc_write)
 	REQUIRE_PARA();
 	ASSERT_EQ(0, kg_vm_create(&vm, 0));
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_kvmclock));
-	t0 = sync_value(_metadata, &vm, 0);
-	sync_value(_metadata, &vm, 0);
+	t0 = KG_SYNC_VALUE(&vm, 0);
+	KG_SYNC_VALUE(&vm, 0);
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = 1;
 	m.e.index = 0x10;		/* IA32_TSC */
 	ASSERT_EQ(1, ioctl(vm.v[0].fd, KVM_GET_MSRS, &m));
 	m.e.data += 1ULL << 40;
 	ASSERT_EQ(1, ioctl(vm.v[0].fd, KVM_SET_MSRS, &m));
-	t1 = sync_value(_metadata, &vm, 0);
+	t1 = KG_SYNC_VALUE(&vm, 0);
 	EXPECT_LE(t0, t1);
 	EXPECT_LE(t1, t0 + 1000000000ULL);
 	kg_vm_destroy(&vm);
@@ -662,12 +649,12 @@ TEST(get_set_clock)
 
 	/* The guest's kvmclock follows. */
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_kvmclock));
-	t0 = sync_value(_metadata, &vm, 0);
-	sync_value(_metadata, &vm, 0);
+	t0 = KG_SYNC_VALUE(&vm, 0);
+	KG_SYNC_VALUE(&vm, 0);
 	memset(&cd, 0, sizeof(cd));
 	cd.clock = t0 + 500000000000ULL;
 	ASSERT_EQ(0, ioctl(fd, KVM_SET_CLOCK, &cd));
-	t1 = sync_value(_metadata, &vm, 0);
+	t1 = KG_SYNC_VALUE(&vm, 0);
 	EXPECT_LE(t0 + 500000000000ULL, t1);
 	EXPECT_LE(t1, t0 + 501000000000ULL);
 
@@ -691,12 +678,12 @@ TEST(kvmclock_ctrl)
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_kvmclock));
 	/* No kvmclock yet. */
 	EXPECT_EQ(EINVAL, kt_ioctl_errno(vm.v[0].fd, KVM_KVMCLOCK_CTRL, 0));
-	sync_value(_metadata, &vm, 0);
-	EXPECT_EQ(0, sync_value(_metadata, &vm, 0) & PVCLOCK_STOPPED);
+	KG_SYNC_VALUE(&vm, 0);
+	EXPECT_EQ(0, KG_SYNC_VALUE(&vm, 0) & PVCLOCK_STOPPED);
 	EXPECT_EQ(0, kt_ioctl_errno(vm.v[0].fd, KVM_KVMCLOCK_CTRL, 0));
-	sync_value(_metadata, &vm, 0);
+	KG_SYNC_VALUE(&vm, 0);
 	EXPECT_EQ(PVCLOCK_STOPPED,
-		  sync_value(_metadata, &vm, 0) & PVCLOCK_STOPPED);
+		  KG_SYNC_VALUE(&vm, 0) & PVCLOCK_STOPPED);
 	/* It stays until the guest clears it. */
 	p = (struct pvti *)(vm.low + PV_CLOCKS);
 	EXPECT_TRUE(p->flags & PVCLOCK_STOPPED);
@@ -748,7 +735,7 @@ TEST(steal_time)
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_steal_time));
 	/* Before the entry that reads s0: the steal since then is later. */
 	t0 = host_ns();
-	s0 = sync_value(_metadata, &vm, 0);
+	s0 = KG_SYNC_VALUE(&vm, 0);
 	CPU_ZERO(&cpus);
 	CPU_SET(0, &cpus);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
@@ -756,7 +743,7 @@ TEST(steal_time)
 	ASSERT_EQ(0, pthread_create(&th, NULL, spin, NULL));
 	ASSERT_EQ(0, pthread_setaffinity_np(th, sizeof(cpus), &cpus));
 	while (host_ns() - t0 < 5000000000ULL) {
-		steal = sync_value(_metadata, &vm, 0);
+		steal = KG_SYNC_VALUE(&vm, 0);
 		if (steal > s0)
 			break;
 	}
@@ -775,11 +762,11 @@ TEST(bad_guest_addresses)
 	REQUIRE_PARA();
 	ASSERT_EQ(0, kg_vm_create(&vm, 0));
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_bad_areas));
-	EXPECT_EQ(1, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(&vm, 0));
 	/* A clock change makes every vCPU update: still nothing to write. */
 	ASSERT_EQ(0, ioctl(vm.vm_fd, KVM_GET_CLOCK, &cd));
 	ASSERT_EQ(0, ioctl(vm.vm_fd, KVM_SET_CLOCK, &cd));
-	EXPECT_EQ(2, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(2, KG_SYNC_VALUE(&vm, 0));
 	KG_ASSERT_DONE(&vm, 0);
 	kg_vm_destroy(&vm);
 }
@@ -794,9 +781,9 @@ TEST(pv_eoi)
 	kg_set_handler(&vm, 13, pv_eoi_gp_handler);
 	kg_set_handler(&vm, PV_EOI_VECTOR, pv_eoi_handler);
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_pv_eoi));
-	EXPECT_EQ(PV_EOI_ROUNDS, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(PV_EOI_ROUNDS, KG_SYNC_VALUE(&vm, 0));
 	/* Most of them by memory (not the first: offered after delivery). */
-	EXPECT_LE(PV_EOI_ROUNDS / 2, sync_value(_metadata, &vm, 0));
+	EXPECT_LE(PV_EOI_ROUNDS / 2, KG_SYNC_VALUE(&vm, 0));
 	KG_ASSERT_DONE(&vm, 0);
 	kg_vm_destroy(&vm);
 }
@@ -810,7 +797,7 @@ TEST(wall_clock)
 	REQUIRE_PARA();
 	ASSERT_EQ(0, kg_vm_create(&vm, 0));
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_wall_clock));
-	sec = sync_value(_metadata, &vm, 0);
+	sec = KG_SYNC_VALUE(&vm, 0);
 	ASSERT_EQ(0, ioctl(vm.vm_fd, KVM_GET_CLOCK, &cd));
 	/* The real time at which the VM's clock was 0. */
 	boot = time(NULL) - cd.clock / 1000000000ULL;
@@ -826,7 +813,7 @@ static uint64_t hypercall(struct __test_metadata *_metadata, struct kg_vm *vm,
 	KG_GUEST(vm, hc_a0) = a0;
 	KG_GUEST(vm, hc_a1) = a1;
 	KG_GUEST(vm, hc_a2) = a2;
-	return sync_value(_metadata, vm, 0);
+	return KG_SYNC_VALUE(vm, 0);
 }
 
 TEST(hypercall_results)
@@ -897,7 +884,7 @@ TEST(hypercall_results)
 	EXPECT_EQ(0x10, run->hypercall.args[2]);
 	EXPECT_EQ(1, run->hypercall.longmode);
 	run->hypercall.ret = 0x1234;
-	EXPECT_EQ(0x1234, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0x1234, KG_SYNC_VALUE(&vm, 0));
 	/* Bad ranges never reach userspace. */
 	EXPECT_EQ((uint64_t)-KVM_EINVAL,
 		  hypercall(_metadata, &vm, KVM_HC_MAP_GPA_RANGE, 0x1001, 1,
@@ -930,8 +917,8 @@ TEST(other_vendor_instruction)
 	REQUIRE_PARA();
 	ASSERT_EQ(0, kg_vm_create(&vm, 0));
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_foreign));
-	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
-	EXPECT_EQ((uint64_t)-KVM_ENOSYS, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(&vm, 0));
+	EXPECT_EQ((uint64_t)-KVM_ENOSYS, KG_SYNC_VALUE(&vm, 0));
 	KG_ASSERT_DONE(&vm, 0);
 	site = kg_host_ptr(&vm, host_is_amd() ? foreign_vmcall :
 						foreign_vmmcall);
@@ -966,13 +953,13 @@ TEST(seed_abi)
 	memcpy(hc, stub, sizeof(stub));
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_seed));
 	run = vm.v[0].run;
-	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
-	EXPECT_EQ(0xffffffff, sync_value(_metadata, &vm, 0));
-	EXPECT_EQ(1, sync_value(_metadata, &vm, 0));
-	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(&vm, 0));
+	EXPECT_EQ(0xffffffff, KG_SYNC_VALUE(&vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(&vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(&vm, 0));
 	EXPECT_EQ(0x90, hc[0]);			/* not patched */
-	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
-	EXPECT_EQ(SEED_STATE, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(&vm, 0));
+	EXPECT_EQ(SEED_STATE, KG_SYNC_VALUE(&vm, 0));
 	EXPECT_EQ(0x0f, hc[0]);
 	EXPECT_EQ(0x01, hc[1]);
 	EXPECT_EQ(host_is_amd() ? 0xd9 : 0xc1, hc[2]);
@@ -988,7 +975,7 @@ TEST(seed_abi)
 	EXPECT_EQ(6, run->hypercall.args[5]);
 	EXPECT_EQ(1, run->hypercall.longmode);
 	run->hypercall.ret = 0x77;
-	EXPECT_EQ(0x77, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0x77, KG_SYNC_VALUE(&vm, 0));
 	KG_ASSERT_DONE(&vm, 0);
 	kg_vm_destroy(&vm);
 }
@@ -1092,7 +1079,7 @@ TEST(kick_cpu_ends_halt)
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_kick));
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 1, guest_halt_until_kicked));
 	ASSERT_EQ(0, ioctl(vm.v[1].fd, KVM_SET_MP_STATE, &mp));
-	EXPECT_EQ(1, sync_value(_metadata, &vm, 1));
+	EXPECT_EQ(1, KG_SYNC_VALUE(&vm, 1));
 	a.vm = &vm;
 	ASSERT_EQ(0, pthread_create(&th, NULL, run_ap, &a));
 	/* It stays halted... */
@@ -1101,7 +1088,7 @@ TEST(kick_cpu_ends_halt)
 		ASSERT_FALSE(a.done);
 	}
 	/* ...until vCPU 0 kicks APIC ID 1. */
-	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(&vm, 0));
 	for (i = 0; i < 200 && !a.done; i++)
 		usleep(10000);
 	EXPECT_TRUE(a.done);
@@ -1145,10 +1132,10 @@ TEST(init_resets_pv_state)
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_send_init));
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 1, guest_ap_registers));
 	ASSERT_EQ(0, ioctl(vm.v[1].fd, KVM_SET_MP_STATE, &mp));
-	EXPECT_EQ(1, sync_value(_metadata, &vm, 1));
+	EXPECT_EQ(1, KG_SYNC_VALUE(&vm, 1));
 	EXPECT_EQ((PV_CLOCKS + 64) | 1,
 		  msr_of(_metadata, vm.v[1].fd, MSR_KVM_SYSTEM_TIME_NEW));
-	EXPECT_EQ(0, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(0, KG_SYNC_VALUE(&vm, 0));
 	/* vCPU 1 takes the INIT, then waits for a SIPI: interrupt it. */
 	a.vm = &vm;
 	ASSERT_EQ(0, pthread_create(&th, NULL, run_ap, &a));
@@ -1181,15 +1168,15 @@ TEST(send_ipi)
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_send_pv_ipi));
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 1, guest_wait_pv_ipi));
 	ASSERT_EQ(0, ioctl(vm.v[1].fd, KVM_SET_MP_STATE, &mp));
-	EXPECT_EQ(1, sync_value(_metadata, &vm, 1));
+	EXPECT_EQ(1, KG_SYNC_VALUE(&vm, 1));
 	a.vm = &vm;
 	ASSERT_EQ(0, pthread_create(&th, NULL, run_ap, &a));
-	EXPECT_EQ((uint64_t)-KVM_EINVAL, sync_value(_metadata, &vm, 0));
-	EXPECT_EQ((uint64_t)-KVM_EINVAL, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ((uint64_t)-KVM_EINVAL, KG_SYNC_VALUE(&vm, 0));
+	EXPECT_EQ((uint64_t)-KVM_EINVAL, KG_SYNC_VALUE(&vm, 0));
 	usleep(50000);
 	EXPECT_FALSE(a.done);
 	/* One APIC took it: ID 64 does not exist. */
-	EXPECT_EQ(1, sync_value(_metadata, &vm, 0));
+	EXPECT_EQ(1, KG_SYNC_VALUE(&vm, 0));
 	for (i = 0; i < 200 && !a.done; i++)
 		usleep(10000);
 	EXPECT_TRUE(a.done);

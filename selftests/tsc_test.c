@@ -87,19 +87,6 @@ static uint64_t tsc_of(struct __test_metadata *_metadata, int vcpu_fd)
 	return v;
 }
 
-/* Run @id to its next GUEST_SYNC and return the value. */
-static uint64_t sync_value(struct __test_metadata *_metadata,
-			   struct kg_vm *vm, int id)
-{
-	struct kg_ucall uc;
-	int st = kg_run(vm, id, &uc);
-
-	if (st != KG_SYNC)
-		kg_report(vm, id, st, &uc);
-	EXPECT_EQ(KG_SYNC, st);
-	return st == KG_SYNC ? uc.args[0] : ~0ULL;
-}
-
 /* vCPU 1's TSC lies between two reads of vCPU 0's: they are in step. */
 static void expect_in_step(struct __test_metadata *_metadata,
 			   struct kg_vm *vm)
@@ -147,10 +134,10 @@ TEST(guest_writes)
 		SKIP(return, "no TSC_ADJUST in the supported CPUID");
 	}
 	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_tsc_writes));
-	adj = sync_value(_metadata, &vm, 0);
+	adj = KG_SYNC_VALUE(&vm, 0);
 	ASSERT_EQ(1, get_msr(vm.v[0].fd, MSR_TSC_ADJUST, &t));
 	EXPECT_EQ(adj, t);
-	t = sync_value(_metadata, &vm, 0);
+	t = KG_SYNC_VALUE(&vm, 0);
 	EXPECT_LE(t, tsc_of(_metadata, vm.v[0].fd));
 	KG_ASSERT_DONE(&vm, 0);
 	kg_vm_destroy(&vm);

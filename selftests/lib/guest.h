@@ -459,6 +459,20 @@ void kg_report(struct kg_vm *vm, int id, int status,
 		ASSERT_EQ((uint64_t)(value), __uc.args[0]);		\
 	} while (0)
 
+/*
+ * Run vCPU @id to its next GUEST_SYNC and give its value; anything else
+ * fails the test (and gives ~0).
+ */
+#define KG_SYNC_VALUE(vm, id)						\
+	({								\
+		struct kg_ucall __uc;					\
+		int __st = kg_run(vm, id, &__uc);			\
+		if (__st != KG_SYNC)					\
+			kg_report(vm, id, __st, &__uc);			\
+		EXPECT_EQ(KG_SYNC, __st);				\
+		__st == KG_SYNC ? __uc.args[0] : ~0ULL;			\
+	})
+
 #define KG_ASSERT_DONE(vm, id)						\
 	do {								\
 		struct kg_ucall __uc;					\
