@@ -18,6 +18,7 @@
 #include <asm/trapnr.h>
 
 #include "registry.h"
+#include "debugreg.h"
 #include "trace_kvmod.h"
 
 enum exception_class {
@@ -186,6 +187,25 @@ void kvmod_nmi_window_open(struct kvmod_vcpu *vcpu)
 }
 EXPORT_SYMBOL_GPL(kvmod_nmi_window_open);
 
+/*
+ * A pending exception's payload reaches the guest's state: CR2 for #PF,
+ * DR6 for #DB (the payload's bits as the 'pending debug exceptions'
+ * field has them, as KVM).
+ */
+static void deliver_payload(struct kvmod_vcpu *vcpu)
+{
+	typeof(vcpu->ev.exception) *e = &vcpu->ev.exception;
+
+	if (!e->has_payload)
+		return;
+	if (e->vector == X86_TRAP_PF)
+		vcpu->vm->vendor->set_cr2(vcpu, e->payload);
+	else if (e->vector == X86_TRAP_DB)
+		vcpu->dr6 = kvmod_dr6_add_payload(vcpu->dr6, e->payload);
+	e->has_payload = false;
+	e->payload = 0;
+}
+
 static void deliver_exception(struct kvmod_vcpu *vcpu)
 {
 	typeof(vcpu->ev.exception) *e = &vcpu->ev.exception;
@@ -196,12 +216,8 @@ static void deliver_exception(struct kvmod_vcpu *vcpu)
 		.error = e->error,
 	};
 
-	if (e->pending && e->has_payload) {
-		if (e->vector == X86_TRAP_PF)
-			vcpu->vm->vendor->set_cr2(vcpu, e->payload);
-		else if (e->vector == X86_TRAP_DB)
-			vcpu->dr6 = (vcpu->dr6 & ~0xfULL) | e->payload;
-	}
+	if (e->pending)
+		deliver_payload(vcpu);
 	if (e->pending)
 		trace_kvmod_inj_exception(vcpu->id, e->vector, e->has_error,
 					  e->error);
@@ -379,7 +395,27 @@ void kvmod_process_nmis(struct kvmod_vcpu *vcpu)
 #define VCPU_EVENTS_FLAGS	(KVM_VCPUEVENT_VALID_NMI_PENDING |	\
 				 KVM_VCPUEVENT_VALID_SIPI_VECTOR |	\
 				 KVM_VCPUEVENT_VALID_SHADOW |		\
-				 KVM_VCPUEVENT_VALID_SMM)
+				 KVM_VCPUEVENT_VALID_SMM |		\
+				 KVM_VCPUEVENT_VALID_PAYLOAD)
+
+/**
+ * kvmod_enable_exception_payload() - KVM_ENABLE_CAP(KVM_CAP_EXCEPTION_PAYLOAD)
+ * @vm: the VM
+ * @cap: args[0] non-zero to enable, zero to disable
+ *
+ * With it, KVM_GET/SET_VCPU_EVENTS tell a pending exception from an
+ * injected one and carry its payload (CR2, DR6 bits), as KVM.
+ *
+ * Return: 0, or -EINVAL for flags.
+ */
+int kvmod_enable_exception_payload(struct kvmod_vm *vm,
+				   const struct kvm_enable_cap *cap)
+{
+	if (cap->flags)
+		return -EINVAL;
+	WRITE_ONCE(vm->exception_payload, !!cap->args[0]);
+	return 0;
+}
 
 /**
  * kvmod_get_vcpu_events() - KVM_GET_VCPU_EVENTS
@@ -394,19 +430,27 @@ void kvmod_get_vcpu_events(struct kvmod_vcpu *vcpu, struct kvm_vcpu_events *ev)
 	const struct kvmod_vendor_ops *vendor = vcpu->vm->vendor;
 	typeof(vcpu->ev.exception) *e = &vcpu->ev.exception;
 
+	bool payloads = vcpu->vm->exception_payload;
+
 	kvmod_process_nmis(vcpu);
 	memset(ev, 0, sizeof(*ev));
-	if (e->pending && e->has_payload) {
-		if (e->vector == X86_TRAP_PF)
-			vendor->set_cr2(vcpu, e->payload);
-		else if (e->vector == X86_TRAP_DB)
-			vcpu->dr6 = (vcpu->dr6 & ~0xfULL) | e->payload;
-		e->has_payload = false;
+	/* Userspace that does not know payloads gets them delivered. */
+	if (!payloads && e->pending)
+		deliver_payload(vcpu);
+	/*
+	 * INT3 and INTO are not reported: the instruction raises them again.
+	 * Without KVM_CAP_EXCEPTION_PAYLOAD a pending exception is reported
+	 * as injected too, as KVM does for the old ABI.
+	 */
+	if (e->vector != X86_TRAP_BP && e->vector != X86_TRAP_OF) {
+		ev->exception.injected = e->injected || (!payloads && e->pending);
+		ev->exception.pending = e->pending;
 	}
-	ev->exception.injected = e->pending || e->injected;
 	ev->exception.nr = e->vector;
 	ev->exception.has_error_code = e->has_error;
 	ev->exception.error_code = e->error;
+	ev->exception_has_payload = e->has_payload;
+	ev->exception_payload = e->payload;
 	ev->interrupt.injected = vcpu->ev.irq.injected && !vcpu->ev.irq.soft;
 	ev->interrupt.nr = vcpu->ev.irq.vector;
 	ev->interrupt.shadow = vendor->get_interrupt_shadow(vcpu);
@@ -415,6 +459,8 @@ void kvmod_get_vcpu_events(struct kvmod_vcpu *vcpu, struct kvm_vcpu_events *ev)
 	ev->nmi.masked = vendor->get_nmi_mask(vcpu);
 	ev->flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
 		    KVM_VCPUEVENT_VALID_SMM;
+	if (payloads)
+		ev->flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
 }
 
 /**
@@ -431,19 +477,32 @@ int kvmod_set_vcpu_events(struct kvmod_vcpu *vcpu,
 	const struct kvmod_vendor_ops *vendor = vcpu->vm->vendor;
 	struct kvmod_vcpu_events *e = &vcpu->ev;
 
+	bool pending = false, injected = ev->exception.injected;
+	bool has_payload = false;
+
 	if (ev->flags & ~VCPU_EVENTS_FLAGS)
 		return -EINVAL;
-	if (ev->exception.injected &&
+	/* Pending exceptions and payloads: KVM_CAP_EXCEPTION_PAYLOAD's. */
+	if (ev->flags & KVM_VCPUEVENT_VALID_PAYLOAD) {
+		if (!vcpu->vm->exception_payload)
+			return -EINVAL;
+		pending = ev->exception.pending;
+		if (pending)
+			injected = false;
+		has_payload = pending && ev->exception_has_payload;
+	}
+	if ((injected || pending) &&
 	    (ev->exception.nr > 31 || ev->exception.nr == X86_TRAP_NMI))
 		return -EINVAL;
 	if ((ev->flags & KVM_VCPUEVENT_VALID_SMM) && ev->smi.smm)
 		return -EINVAL;
-	e->exception.pending = false;
-	e->exception.injected = ev->exception.injected;
+	e->exception.pending = pending;
+	e->exception.injected = injected;
 	e->exception.vector = ev->exception.nr;
 	e->exception.has_error = ev->exception.has_error_code;
 	e->exception.error = ev->exception.error_code;
-	e->exception.has_payload = false;
+	e->exception.has_payload = has_payload;
+	e->exception.payload = has_payload ? ev->exception_payload : 0;
 	e->irq.injected = ev->interrupt.injected;
 	e->irq.vector = ev->interrupt.nr;
 	e->irq.soft = ev->interrupt.soft;

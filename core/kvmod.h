@@ -421,6 +421,7 @@ struct kvmod_vm {
 	void *vendor_data;
 	void *mmu_data;
 	u64 dirty_log_caps;		/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 */
+	bool exception_payload;		/* KVM_CAP_EXCEPTION_PAYLOAD enabled */
 	u64 tss_addr;			/* KVM_SET_TSS_ADDR (vm_ctl.c) */
 	u64 identity_map_addr;		/* KVM_SET_IDENTITY_MAP_ADDR */
 	u32 bsp_vcpu_id;		/* KVM_SET_BOOT_CPU_ID, default 0 */

@@ -39,6 +39,7 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_DEBUGREGS:
 	case KVM_CAP_SET_GUEST_DEBUG:
+	case KVM_CAP_EXCEPTION_PAYLOAD:
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return kvmod_guest_debug_caps();

@@ -82,6 +82,8 @@ int kvmod_io_bus_access(struct kvmod_vcpu *vcpu, enum kvmod_bus idx,
 			u64 addr, int len, void *val, bool write);
 
 /* events.c */
+int kvmod_enable_exception_payload(struct kvmod_vm *vm,
+				   const struct kvm_enable_cap *cap);
 void kvmod_inject_events(struct kvmod_vcpu *vcpu);
 bool kvmod_ready_for_interrupt(struct kvmod_vcpu *vcpu);
 int kvmod_vcpu_interrupt(struct kvmod_vcpu *vcpu, u32 irq);

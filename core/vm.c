@@ -109,6 +109,8 @@ static long kvmod_vm_ioctl(struct file *filp, unsigned int ioctl,
 
 		if (copy_from_user(&cap, argp, sizeof(cap)))
 			return -EFAULT;
+		if (cap.cap == KVM_CAP_EXCEPTION_PAYLOAD)
+			return kvmod_enable_exception_payload(vm, &cap);
 		r = kvmod_vm_enable_cap(vm, &cap);
 		if (r != -EINVAL)
 			return r;

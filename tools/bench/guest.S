@@ -61,6 +61,38 @@ g_vmmcall:
 	jnz	1b
 	jmp	guest_done
 
+/*
+ * kvmclock-read: read the guest's clock from the pvclock structure the
+ * way a guest kernel does, without an exit: version (retry while odd),
+ * RDTSC, the TSC delta scaled by tsc_shift and tsc_to_system_mul (the
+ * low 32 bits of the shifted delta, enough for the counting), plus
+ * system_time, and the version again (retry if it changed). The result
+ * goes to GUEST_COUNTER.
+ */
+	.globl	g_kvmclock_read
+g_kvmclock_read:
+1:	DITHER
+2:	movl	PVCLOCK_GPA + PVCLOCK_VERSION, %ebx
+	testl	$1, %ebx
+	jnz	2b
+	rdtsc
+	subl	PVCLOCK_GPA + PVCLOCK_TSC_TIMESTAMP, %eax
+	movsbl	PVCLOCK_GPA + PVCLOCK_SHIFT, %ecx
+	testl	%ecx, %ecx
+	js	3f
+	shll	%cl, %eax
+	jmp	4f
+3:	negl	%ecx
+	shrl	%cl, %eax
+4:	mull	PVCLOCK_GPA + PVCLOCK_MUL
+	addl	PVCLOCK_GPA + PVCLOCK_SYSTEM_TIME, %edx
+	cmpl	PVCLOCK_GPA + PVCLOCK_VERSION, %ebx
+	jne	2b
+	movl	%edx, GUEST_COUNTER
+	decl	%esi
+	jnz	1b
+	jmp	guest_done
+
 /* VMCALL (Intel), same contract. */
 	.globl	g_vmcall
 g_vmcall:

@@ -60,6 +60,17 @@
 /* An unknown hypercall number: KVM answers -KVM_ENOSYS in RAX. */
 #define HC_UNKNOWN		0x7fff
 
+/*
+ * kvmclock-read: the vCPU's struct pvclock_vcpu_time_info, registered by
+ * kvm-bench with MSR_KVM_SYSTEM_TIME_NEW; its fields' offsets.
+ */
+#define PVCLOCK_GPA		0x9100
+#define PVCLOCK_VERSION		0
+#define PVCLOCK_TSC_TIMESTAMP	8
+#define PVCLOCK_SYSTEM_TIME	16
+#define PVCLOCK_MUL		24
+#define PVCLOCK_SHIFT		28
+
 #ifndef __ASSEMBLER__
 /* guest.S: the image and its entry points, all inside the image. */
 extern const unsigned char bench_guest_start[], bench_guest_end[];
@@ -69,7 +80,7 @@ extern const unsigned char g_mmio_write[], g_mmio_read[];
 extern const unsigned char g_hlt[], g_touch[], g_halt_forever[];
 extern const unsigned char g_irq_wait[], g_irq_handler[];
 extern const unsigned char g_ipi_ping[], g_ipi_pong[], g_ipi_handler[];
-extern const unsigned char g_timer_hlt[];
+extern const unsigned char g_timer_hlt[], g_kvmclock_read[];
 #endif
 
 #endif

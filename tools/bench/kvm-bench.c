@@ -604,6 +604,36 @@ static int run_hypercall(struct bctx *c, unsigned long n, double *ns)
 	return 0;
 }
 
+#define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
+
+/*
+ * kvmclock-read: the vCPU's kvmclock registered at PVCLOCK_GPA (by the
+ * VMM, as a guest's first WRMSR would), then the guest reads it, no exit.
+ */
+static int run_kvmclock_read(struct bctx *c, unsigned long n, double *ns)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1 };
+	u32 version;
+
+	m.e.index = MSR_KVM_SYSTEM_TIME_NEW;
+	m.e.data = PVCLOCK_GPA | 1;
+	if (ioctl(c->vm.vcpu_fd, KVM_SET_MSRS, &m) != 1)
+		return unsupported(c, "no kvmclock (MSR_KVM_SYSTEM_TIME_NEW)");
+	if (guest_loop(c, g_kvmclock_read, n, 0, ns))
+		return -1;
+	memcpy(&version, c->vm.mem + PVCLOCK_GPA + PVCLOCK_VERSION,
+	       sizeof(version));
+	if (!version || (version & 1))
+		return unsupported(c, "pvclock version %u after the run", version);
+	if (c->user_exits)
+		return unsupported(c, "%lu exits to userspace for %lu ops",
+				   c->user_exits, n);
+	return 0;
+}
+
 /*
  * Around the timed part of each run of a workload with .wall_marks, so
  * that tools/bench/bench, which timestamps these lines on the host, can
@@ -1351,6 +1381,8 @@ static const struct workload workloads[] = {
 	  GUEST_LOOP(run_in_kernel, g_cpuid) },
 	{ "hypercall", "VMMCALL/VMCALL, unknown nr (-KVM_ENOSYS), in the kernel",
 	  5000, GUEST_LOOP(run_hypercall, NULL) },
+	{ "kvmclock-read", "guest reads kvmclock (pvclock), no exit", 5000,
+	  GUEST_LOOP(run_kvmclock_read, NULL) },
 	{ "pio-out", "1-byte OUT, exit to userspace", 5000,
 	  GUEST_LOOP(run_user_exit, g_pio_out) },
 	{ "pio-in", "1-byte IN, exit to userspace", 5000,
