@@ -171,10 +171,14 @@ int kvmod_io_bus_access(struct kvmod_vcpu *vcpu, enum kvmod_bus idx,
 	if (idx == KVMOD_MMIO_BUS && vm->irqchip && vm->irqchip->local_mmio &&
 	    !vm->irqchip->local_mmio(vcpu, addr, len, val, write))
 		return 0;
-	/* A bus no device ever joined (no irqchip, no eventfd): done. */
+	/* A bus no device or ioeventfd ever joined: done. */
 	if (!rcu_access_pointer(vm->buses[idx]))
 		return -EOPNOTSUPP;
 	srcu = srcu_read_lock(&vm->io_srcu);
+	if (write && kvmod_ioeventfd_write(vm, idx, addr, len, val)) {
+		srcu_read_unlock(&vm->io_srcu, srcu);
+		return 0;
+	}
 	r = bus_find(srcu_dereference(vm->buses[idx], &vm->io_srcu), addr,
 		     len);
 	if (r) {
@@ -185,6 +189,30 @@ int kvmod_io_bus_access(struct kvmod_vcpu *vcpu, enum kvmod_bus idx,
 	}
 	srcu_read_unlock(&vm->io_srcu, srcu);
 	return ret;
+}
+
+/**
+ * kvmod_io_bus_ensure() - make a bus exist, empty if no device joined
+ * @vm: the VM, its bus_lock held
+ * @idx: the bus
+ *
+ * For what the bus consults besides its ranges (ioeventfds), so that an
+ * access on a bus that does not exist can go to userspace at once.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kvmod_io_bus_ensure(struct kvmod_vm *vm, enum kvmod_bus idx)
+{
+	struct kvmod_io_bus *bus;
+
+	lockdep_assert_held(&vm->bus_lock);
+	if (bus_get(vm, idx))
+		return 0;
+	bus = kzalloc(sizeof(*bus), GFP_KERNEL_ACCOUNT);
+	if (!bus)
+		return -ENOMEM;
+	rcu_assign_pointer(vm->buses[idx], bus);
+	return 0;
 }
 
 /**

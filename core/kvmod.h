@@ -367,6 +367,7 @@ struct kvmod_io_device {
 };
 
 struct kvmod_io_bus;
+struct kvmod_ioeventfds;
 
 struct kvmod_memslot {
 	u64 base_gfn;
@@ -417,6 +418,7 @@ struct kvmod_vm {
 	struct kvmod_io_bus __rcu *buses[KVMOD_NR_BUSES];	/* @bus_lock */
 	struct mutex bus_lock;		/* changes of @buses */
 	struct srcu_struct io_srcu;	/* readers of @buses */
+	struct kvmod_ioeventfds __rcu *ioeventfds[KVMOD_NR_BUSES]; /* ditto */
 	enum kvmod_pt_format pt_format;
 	void *vendor_data;
 	void *mmu_data;

@@ -31,6 +31,9 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_INTERNAL_ERROR_DATA:
 	case KVM_CAP_EXT_CPUID:
 	case KVM_CAP_SYNC_MMU:
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
+	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_ENABLE_CAP_VM:
 	case KVM_CAP_MP_STATE:

@@ -80,6 +80,13 @@ int kvmod_io_bus_init(struct kvmod_vm *vm);
 void kvmod_io_bus_destroy(struct kvmod_vm *vm);
 int kvmod_io_bus_access(struct kvmod_vcpu *vcpu, enum kvmod_bus idx,
 			u64 addr, int len, void *val, bool write);
+int kvmod_io_bus_ensure(struct kvmod_vm *vm, enum kvmod_bus idx);
+
+/* ioeventfd.c */
+int kvmod_ioeventfd(struct kvmod_vm *vm, const struct kvm_ioeventfd *args);
+bool kvmod_ioeventfd_write(struct kvmod_vm *vm, enum kvmod_bus idx,
+			   u64 addr, int len, const void *val);
+void kvmod_ioeventfd_destroy(struct kvmod_vm *vm);
 
 /* events.c */
 int kvmod_enable_exception_payload(struct kvmod_vm *vm,

@@ -33,6 +33,7 @@ static void kvmod_vm_destroy(struct kvmod_vm *vm)
 	for (i = 0; i < vm->nr_vcpus; i++)
 		kvmod_vcpu_destroy(kvmod_get_vcpu(vm, i));
 	xa_destroy(&vm->vcpu_array);
+	kvmod_ioeventfd_destroy(vm);
 	kvmod_io_bus_destroy(vm);
 	vm->vendor->vm_destroy(vm);
 	kvmod_put_components(vm);
@@ -120,6 +121,13 @@ static long kvmod_vm_ioctl(struct file *filp, unsigned int ioctl,
 	}
 	case KVM_CHECK_EXTENSION:
 		return kvmod_check_extension(vm, arg);
+	case KVM_IOEVENTFD: {
+		struct kvm_ioeventfd args;
+
+		if (copy_from_user(&args, argp, sizeof(args)))
+			return -EFAULT;
+		return kvmod_ioeventfd(vm, &args);
+	}
 	case KVM_SET_TSS_ADDR:
 	case KVM_SET_IDENTITY_MAP_ADDR:
 	case KVM_SET_BOOT_CPU_ID:
