@@ -60,7 +60,8 @@ static bool vioapic_pit_pin(struct kvmod_virq *virq, u32 pins)
  * @level: it was level-triggered and EOIs are broadcast: remote IRR
  *	of the IOAPIC's entries with that vector is cleared
  *
- * An EOI of the PIT's pin also acknowledges its tick (reinjection).
+ * An EOI of the PIT's pin also acknowledges its tick (reinjection), and
+ * resampling irqfds of the pins hear of it.
  */
 void kvmod_vioapic_eoi(struct kvmod_virq *virq, u8 vector, bool level)
 {
@@ -71,6 +72,16 @@ void kvmod_vioapic_eoi(struct kvmod_virq *virq, u8 vector, bool level)
 
 	spin_lock_irqsave(&virq->ioapic_lock, flags);
 	pins = kvmod_ioapic_vector_pins(&virq->ioapic, vector);
+	if (pins && !list_empty_careful(&virq->resamplers)) {
+		/*
+		 * Resampling irqfds first, as KVM's ack notifiers: their
+		 * level drops before remote IRR is cleared and the pin
+		 * looked at again, so no second interrupt follows at once.
+		 */
+		spin_unlock_irqrestore(&virq->ioapic_lock, flags);
+		kvmod_irqfd_chip_acked(virq, KVM_IRQCHIP_IOAPIC, pins);
+		spin_lock_irqsave(&virq->ioapic_lock, flags);
+	}
 	if (level)
 		storm = kvmod_ioapic_eoi(&virq->ioapic, vector, vioapic_deliver,
 					 virq);

@@ -30,7 +30,8 @@
 #include "pic.h"
 
 /* Interrupt sources whose line levels are OR-ed on a pin. */
-#define KVMOD_IRQ_SOURCE_USER	0	/* KVM_IRQ_LINE */
+#define KVMOD_IRQ_SOURCE_USER	0	/* KVM_IRQ_LINE, irqfds */
+#define KVMOD_IRQ_SOURCE_RESAMPLE	1	/* resampling irqfds */
 #define KVMOD_IRQ_SOURCE_PIT	2
 
 /* A vCPU's local APIC. */
@@ -73,6 +74,10 @@ struct kvmod_virq {
 	struct work_struct map_work;	/* rebuilds @map */
 	bool x2apic_format;		/* KVM_X2APIC_API_USE_32BIT_IDS */
 	bool no_broadcast_quirk;	/* ..._DISABLE_BROADCAST_QUIRK */
+	spinlock_t irqfd_lock;		/* @irqfds (irqfd.c) */
+	struct list_head irqfds;
+	struct mutex resampler_lock;	/* changes of @resamplers */
+	struct list_head resamplers;	/* RCU */
 };
 
 static inline struct kvmod_virq *to_virq(struct kvmod_vm *vm)
@@ -129,6 +134,15 @@ bool kvmod_virq_split_eoi_vector(struct kvmod_virq *virq,
 				 struct kvmod_vcpu *vcpu, u8 vector);
 long kvmod_virq_route_ioctl(struct kvmod_vm *vm, unsigned int ioctl,
 			    void __user *argp);
+
+/* irqfd.c */
+long kvmod_irqfd_ioctl(struct kvmod_vm *vm, void __user *argp);
+void kvmod_irqfd_acked(struct kvmod_virq *virq, u32 gsi);
+void kvmod_irqfd_chip_acked(struct kvmod_virq *virq, u32 irqchip, u32 pins);
+void kvmod_irqfd_init_vm(struct kvmod_virq *virq);
+void kvmod_irqfd_release(struct kvmod_virq *virq);
+int kvmod_irqfd_module_init(void);
+void kvmod_irqfd_module_exit(void);
 
 /* pit_dev.c */
 long kvmod_vpit_ioctl(struct kvmod_virq *virq, unsigned int ioctl,

@@ -30,6 +30,8 @@ static long irqchip_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_PIT_STATE2:
 	case KVM_CAP_REINJECT_CONTROL:
 	case KVM_CAP_TSC_DEADLINE_TIMER:
+	case KVM_CAP_IRQFD:
+	case KVM_CAP_IRQFD_RESAMPLE:
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVMOD_MAX_IRQ_ROUTES;
@@ -63,6 +65,7 @@ static struct kvmod_virq *virq_get(struct kvmod_vm *vm)
 	kvmod_virq_map_init(virq);
 	spin_lock_init(&virq->pic_lock);
 	spin_lock_init(&virq->ioapic_lock);
+	kvmod_irqfd_init_vm(virq);
 	vm->irqchip_data = virq;
 	return virq;
 }
@@ -240,6 +243,8 @@ static long irqchip_vm_ioctl(struct kvmod_vm *vm, unsigned int ioctl,
 	case KVM_GET_IRQCHIP:
 	case KVM_SET_IRQCHIP:
 		return get_set_irqchip(vm, ioctl, argp);
+	case KVM_IRQFD:
+		return kvmod_irqfd_ioctl(vm, argp);
 	case KVM_ENABLE_CAP:
 		if (copy_from_user(&cap, argp, sizeof(cap)))
 			return -EFAULT;
@@ -280,6 +285,7 @@ static void irqchip_vm_destroy(struct kvmod_vm *vm)
 
 	if (!virq)
 		return;
+	kvmod_irqfd_release(virq);
 	kvmod_vpit_destroy(virq);
 	if (virq->full) {
 		kvmod_vioapic_destroy(virq);
@@ -315,14 +321,22 @@ static const struct kvmod_component_ops irqchip_component = {
 
 static int __init kvmod_irqchip_init(void)
 {
-	return kvmod_register_component(KVMOD_COMPONENT_IRQCHIP,
-					&irqchip_component);
+	int r = kvmod_irqfd_module_init();
+
+	if (r)
+		return r;
+	r = kvmod_register_component(KVMOD_COMPONENT_IRQCHIP,
+				     &irqchip_component);
+	if (r)
+		kvmod_irqfd_module_exit();
+	return r;
 }
 
 static void __exit kvmod_irqchip_exit(void)
 {
 	kvmod_unregister_component(KVMOD_COMPONENT_IRQCHIP,
 				   &irqchip_component);
+	kvmod_irqfd_module_exit();
 }
 
 module_init(kvmod_irqchip_init);

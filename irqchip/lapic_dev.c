@@ -345,6 +345,8 @@ static int vlapic_ack(struct kvmod_vcpu *vcpu)
 	spin_unlock_irqrestore(&virq->pic_lock, flags);
 	if (acked & 1)
 		kvmod_vpit_irq0_acked(virq);
+	if (acked)	/* auto-EOI */
+		kvmod_irqfd_chip_acked(virq, KVM_IRQCHIP_PIC_MASTER, acked);
 	return v;
 }
 

@@ -31,14 +31,20 @@ void kvmod_vpic_kick(struct kvmod_virq *virq)
 	}
 }
 
-/* After anything that changed the PIC: notifiers and the INTR line. */
-static void vpic_after(struct kvmod_virq *virq, bool output_before)
+/*
+ * After anything that changed the PIC, its lock dropped: the INTR line,
+ * and resampling irqfds of the lines vpic_events() found acknowledged.
+ */
+static void vpic_after(struct kvmod_virq *virq, bool output_before,
+		       u16 acked)
 {
+	if (acked)
+		kvmod_irqfd_chip_acked(virq, KVM_IRQCHIP_PIC_MASTER, acked);
 	if (!output_before && READ_ONCE(virq->pic.output))
 		kvmod_vpic_kick(virq);
 }
 
-static void vpic_events(struct kvmod_virq *virq)
+static u16 vpic_events(struct kvmod_virq *virq)
 {
 	u16 acked, masked;
 
@@ -48,6 +54,7 @@ static void vpic_events(struct kvmod_virq *virq)
 	/* IRQ0 unmasked: the PIT forgets the ticks it meant to reinject. */
 	if ((masked & 1) && !(virq->pic.chip[0].imr & 1))
 		kvmod_vpit_irq0_unmasked(virq);
+	return acked;
 }
 
 /**
@@ -64,6 +71,7 @@ int kvmod_vpic_set_irq(struct kvmod_virq *virq, int source, u32 pin,
 {
 	unsigned long flags;
 	bool before;
+	u16 acked;
 	int r;
 
 	if (pin >= KVMOD_PIC_NUM_PINS)
@@ -75,9 +83,9 @@ int kvmod_vpic_set_irq(struct kvmod_virq *virq, int source, u32 pin,
 		virq->pic_sources[pin] &= ~BIT_ULL(source);
 	before = virq->pic.output;
 	r = kvmod_pic_set_irq(&virq->pic, pin, virq->pic_sources[pin] != 0);
-	vpic_events(virq);
+	acked = vpic_events(virq);
 	spin_unlock_irqrestore(&virq->pic_lock, flags);
-	vpic_after(virq, before);
+	vpic_after(virq, before, acked);
 	return r;
 }
 
@@ -88,6 +96,7 @@ static int vpic_read(struct kvmod_io_device *dev, struct kvmod_vcpu *vcpu,
 					       pic_dev);
 	unsigned long flags;
 	bool before;
+	u16 acked;
 	u8 *b = val;
 	int i;
 
@@ -96,9 +105,9 @@ static int vpic_read(struct kvmod_io_device *dev, struct kvmod_vcpu *vcpu,
 	/* Wider accesses read each port in turn, as the bus would. */
 	for (i = 0; i < len; i++)
 		b[i] = kvmod_pic_read(&virq->pic, addr + i);
-	vpic_events(virq);
+	acked = vpic_events(virq);
 	spin_unlock_irqrestore(&virq->pic_lock, flags);
-	vpic_after(virq, before);
+	vpic_after(virq, before, acked);
 	return 0;
 }
 
@@ -110,15 +119,16 @@ static int vpic_write(struct kvmod_io_device *dev, struct kvmod_vcpu *vcpu,
 	const u8 *b = val;
 	unsigned long flags;
 	bool before;
+	u16 acked;
 	int i;
 
 	spin_lock_irqsave(&virq->pic_lock, flags);
 	before = virq->pic.output;
 	for (i = 0; i < len; i++)
 		kvmod_pic_write(&virq->pic, addr + i, b[i]);
-	vpic_events(virq);
+	acked = vpic_events(virq);
 	spin_unlock_irqrestore(&virq->pic_lock, flags);
-	vpic_after(virq, before);
+	vpic_after(virq, before, acked);
 	return 0;
 }
 
