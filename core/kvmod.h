@@ -368,6 +368,7 @@ struct kvmod_io_device {
 
 struct kvmod_io_bus;
 struct kvmod_ioeventfds;
+struct kvmod_coalesced;
 
 struct kvmod_memslot {
 	u64 base_gfn;
@@ -419,6 +420,7 @@ struct kvmod_vm {
 	struct mutex bus_lock;		/* changes of @buses */
 	struct srcu_struct io_srcu;	/* readers of @buses */
 	struct kvmod_ioeventfds __rcu *ioeventfds[KVMOD_NR_BUSES]; /* ditto */
+	struct kvmod_coalesced *coalesced;	/* coalesced_mmio.c, or NULL */
 	enum kvmod_pt_format pt_format;
 	void *vendor_data;
 	void *mmu_data;

@@ -34,6 +34,7 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
+	case KVM_CAP_COALESCED_PIO:
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_ENABLE_CAP_VM:
 	case KVM_CAP_MP_STATE:
@@ -49,6 +50,8 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
 		       KVM_DIRTY_LOG_INITIALLY_SET;
+	case KVM_CAP_COALESCED_MMIO:
+		return KVM_COALESCED_MMIO_PAGE_OFFSET;
 	case KVM_CAP_NR_VCPUS:
 		return min_t(long, num_online_cpus(), KVMOD_MAX_VCPUS);
 	case KVM_CAP_MAX_VCPUS:
@@ -92,7 +95,8 @@ static long kvmod_dev_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_GET_VCPU_MMAP_SIZE:
 		if (arg)
 			return -EINVAL;
-		return 2 * PAGE_SIZE;
+		/* kvm_run, the PIO data, the coalesced MMIO ring */
+		return (KVM_COALESCED_MMIO_PAGE_OFFSET + 1) * PAGE_SIZE;
 	case KVM_GET_SUPPORTED_CPUID:
 		return kvmod_get_supported_cpuid((void __user *)arg);
 	case KVM_GET_MSR_INDEX_LIST:

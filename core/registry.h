@@ -88,6 +88,12 @@ bool kvmod_ioeventfd_write(struct kvmod_vm *vm, enum kvmod_bus idx,
 			   u64 addr, int len, const void *val);
 void kvmod_ioeventfd_destroy(struct kvmod_vm *vm);
 
+/* coalesced_mmio.c */
+struct page *kvmod_coalesced_ring_page(struct kvmod_vm *vm);
+long kvmod_coalesced_ioctl(struct kvmod_vm *vm, unsigned int ioctl,
+			   void __user *argp);
+void kvmod_coalesced_destroy(struct kvmod_vm *vm);
+
 /* events.c */
 int kvmod_enable_exception_payload(struct kvmod_vm *vm,
 				   const struct kvm_enable_cap *cap);

@@ -21,10 +21,14 @@ static vm_fault_t kvmod_vcpu_fault(struct vm_fault *vmf)
 
 	if (vmf->pgoff == 0)
 		page = virt_to_page(vcpu->run);
-	else if (vmf->pgoff == 1)
+	else if (vmf->pgoff == KVM_PIO_PAGE_OFFSET)
 		page = virt_to_page(vcpu->pio_data);
+	else if (vmf->pgoff == KVM_COALESCED_MMIO_PAGE_OFFSET)
+		page = kvmod_coalesced_ring_page(vcpu->vm);
 	else
 		return VM_FAULT_SIGBUS;
+	if (!page)
+		return VM_FAULT_OOM;
 	get_page(page);
 	vmf->page = page;
 	return 0;

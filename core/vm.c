@@ -34,6 +34,7 @@ static void kvmod_vm_destroy(struct kvmod_vm *vm)
 		kvmod_vcpu_destroy(kvmod_get_vcpu(vm, i));
 	xa_destroy(&vm->vcpu_array);
 	kvmod_ioeventfd_destroy(vm);
+	kvmod_coalesced_destroy(vm);
 	kvmod_io_bus_destroy(vm);
 	vm->vendor->vm_destroy(vm);
 	kvmod_put_components(vm);
@@ -128,6 +129,9 @@ static long kvmod_vm_ioctl(struct file *filp, unsigned int ioctl,
 			return -EFAULT;
 		return kvmod_ioeventfd(vm, &args);
 	}
+	case KVM_REGISTER_COALESCED_MMIO:
+	case KVM_UNREGISTER_COALESCED_MMIO:
+		return kvmod_coalesced_ioctl(vm, ioctl, argp);
 	case KVM_SET_TSS_ADDR:
 	case KVM_SET_IDENTITY_MAP_ADDR:
 	case KVM_SET_BOOT_CPU_ID:

@@ -24,12 +24,12 @@
 
 /* ---- guest ---- */
 
-static inline void outw(uint16_t port, uint16_t v)
+static inline void pio_w16(uint16_t port, uint16_t v)
 {
 	asm volatile("outw %0, %1" :: "a"(v), "Nd"(port));
 }
 
-static inline void outl(uint16_t port, uint32_t v)
+static inline void pio_w32(uint16_t port, uint32_t v)
 {
 	asm volatile("outl %0, %1" :: "a"(v), "Nd"(port));
 }
@@ -57,12 +57,12 @@ static void guest_pio(void)
 	GUEST_SYNC(1);
 	for (i = 0; i < NR_WRITES; i++) {
 		kg_outb(PORT_A, 0x11);
-		outw(PORT_B, 0x2222);
-		outl(PORT_C, 0x33333333);
+		pio_w16(PORT_B, 0x2222);
+		pio_w32(PORT_C, 0x33333333);
 	}
 	GUEST_SYNC(2);
-	outl(PORT_C, 0x44444444);	/* datamatch miss: an exit */
-	outw(PORT_C, 0x3333);		/* another length: an exit */
+	pio_w32(PORT_C, 0x44444444);	/* datamatch miss: an exit */
+	pio_w16(PORT_C, 0x3333);		/* another length: an exit */
 	GUEST_SYNC(3);
 }
 
