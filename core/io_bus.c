@@ -175,7 +175,8 @@ int kvmod_io_bus_access(struct kvmod_vcpu *vcpu, enum kvmod_bus idx,
 	if (!rcu_access_pointer(vm->buses[idx]))
 		return -EOPNOTSUPP;
 	srcu = srcu_read_lock(&vm->io_srcu);
-	if (write && kvmod_ioeventfd_write(vm, idx, addr, len, val)) {
+	if (write && rcu_access_pointer(vm->ioeventfds[idx]) &&
+	    kvmod_ioeventfd_write(vm, idx, addr, len, val)) {
 		srcu_read_unlock(&vm->io_srcu, srcu);
 		return 0;
 	}

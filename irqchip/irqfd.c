@@ -24,6 +24,7 @@
 #include <linux/file.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 
 #include "irqchip.h"
 
@@ -147,6 +148,8 @@ static void irqfd_shutdown(struct work_struct *work)
 						 shutdown);
 	u64 cnt;
 
+	/* An irqfd_assign() that listed the irqfd has hooked it up. */
+	synchronize_srcu(&irqfd->virq->vm->io_srcu);
 	/* After this, the wake-up callback neither runs nor will. */
 	eventfd_ctx_remove_wait_queue(irqfd->eventfd, &irqfd->wait, &cnt);
 	if (irqfd->resampler) {
@@ -228,7 +231,7 @@ static int irqfd_assign(struct kvmod_virq *virq, const struct kvm_irqfd *args)
 	struct kvmod_irqfd *irqfd, *tmp;
 	__poll_t events;
 	struct fd f;
-	int r;
+	int r, idx;
 
 	/* As KVM: resampling needs the in-kernel IOAPIC and PIC. */
 	if ((args->flags & KVM_IRQFD_FLAG_RESAMPLE) && !virq->full)
@@ -276,6 +279,12 @@ static int irqfd_assign(struct kvmod_virq *virq, const struct kvm_irqfd *args)
 			goto fail;
 		}
 	}
+	/*
+	 * Listed, a deassign may queue its shutdown at once: the shutdown
+	 * waits for this SRCU section, so the irqfd is on the wait queue
+	 * before it is taken off and freed.
+	 */
+	idx = srcu_read_lock(&virq->vm->io_srcu);
 	list_add_tail(&irqfd->list, &virq->irqfds);
 	spin_unlock_irq(&virq->irqfd_lock);
 
@@ -283,6 +292,7 @@ static int irqfd_assign(struct kvmod_virq *virq, const struct kvm_irqfd *args)
 	events = vfs_poll(f.file, &irqfd->pt);
 	if (events & EPOLLIN)
 		irqfd_raise(irqfd);
+	srcu_read_unlock(&virq->vm->io_srcu, idx);
 	/* Held to here: the eventfd cannot close (POLLHUP) half set up. */
 	fdput(f);
 	return 0;
