@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
@@ -87,6 +88,29 @@ static void guest_main(void)
 		kg_cli();
 		GUEST_SYNC(nr_irqs);
 	}
+}
+
+#define NOTIFY_PORT		0x720
+#define NR_KICKS		20
+
+/*
+ * A virtio-like loop with no userspace in it: each write to the
+ * ioeventfd's port signals the eventfd that is also an irqfd, whose MSI
+ * the guest takes before its next write.
+ */
+static void guest_kick(void)
+{
+	int i, j;
+
+	xapic_enable();
+	kg_sti();
+	for (i = 1; i <= NR_KICKS; i++) {
+		kg_outb(NOTIFY_PORT, i);
+		for (j = 0; j < SPINS && nr_irqs < (uint64_t)i; j++)
+			kg_pause();
+	}
+	kg_cli();
+	GUEST_SYNC(nr_irqs);
 }
 
 /* ---- host ---- */
@@ -413,6 +437,87 @@ TEST_F(irqfd, destroy_with_irqfds)
 	signal_fd(_metadata, self->efd[0]);
 	EXPECT_EQ(1, count_of(self->efd[0]));
 	EXPECT_EQ(0, count_of(self->efd[2]));
+}
+
+TEST_F(irqfd, ioeventfd_to_irqfd)
+{
+	struct kvm_ioeventfd io = {
+		.addr = NOTIFY_PORT, .len = 1, .fd = self->efd[0],
+		.flags = KVM_IOEVENTFD_FLAG_PIO,
+	};
+	int v;
+
+	if (cap_of(KVM_CAP_IRQFD) <= 0 || cap_of(KVM_CAP_IOEVENTFD) <= 0)
+		SKIP(return, "KVM_CAP_IRQFD or KVM_CAP_IOEVENTFD missing");
+	ASSERT_EQ(0, kg_vm_create(&self->vm, KG_IRQCHIP));
+	self->made = true;
+	for (v = 0x60; v < 0x70; v++)
+		kg_set_handler(&self->vm, v, on_irq);
+	ASSERT_EQ(0, kg_vcpu_add(&self->vm, 0, guest_kick));
+	ASSERT_EQ(0, route_msi(self->vm.vm_fd, VEC_MSI));
+	ASSERT_EQ(0, irqfd(self->vm.vm_fd, self->efd[0], GSI_MSI, 0, -1));
+	ASSERT_EQ(0, ioctl(self->vm.vm_fd, KVM_IOEVENTFD, &io));
+	/* Twenty round trips and not one exit before the guest call. */
+	EXPECT_EQ(NR_KICKS, KG_SYNC_VALUE(&self->vm, 0));
+	EXPECT_EQ(NR_KICKS, IRQS(VEC_MSI));
+}
+
+struct storm {
+	int fd;
+	volatile bool stop;
+	unsigned long writes;
+};
+
+static void *storm_thread(void *arg)
+{
+	struct storm *st = arg;
+	uint64_t one = 1;
+
+	while (!st->stop) {
+		if (write(st->fd, &one, sizeof(one)) == sizeof(one))
+			st->writes++;
+	}
+	return NULL;
+}
+
+/*
+ * Signals from another thread while the irqfd is assigned and deassigned
+ * over and over, with a resampler on the same eventfd pair every other
+ * time, and the guest running: no interrupt after the last deassign, and
+ * nothing left behind (the guest kernel log is checked for splats).
+ */
+TEST_F(irqfd, assign_deassign_under_signals)
+{
+	struct storm st = { .fd = self->efd[0] };
+	pthread_t t;
+	uint64_t before;
+	int i;
+
+	start(_metadata, self);
+	ASSERT_EQ(0, route_msi(self->vm.vm_fd, VEC_MSI));
+	ASSERT_EQ(0, pthread_create(&t, NULL, storm_thread, &st));
+	for (i = 0; i < 200; i++) {
+		if (i % 2) {
+			ASSERT_EQ(0, irqfd(self->vm.vm_fd, self->efd[0],
+					   PIN_LEVEL, KVM_IRQFD_FLAG_RESAMPLE,
+					   self->efd[1]));
+		} else {
+			ASSERT_EQ(0, irqfd(self->vm.vm_fd, self->efd[0],
+					   GSI_MSI, 0, -1));
+		}
+		if (i % 20 == 0)
+			run_for(_metadata, &self->vm, 1000000);
+		ASSERT_EQ(0, irqfd(self->vm.vm_fd, self->efd[0],
+				   i % 2 ? PIN_LEVEL : GSI_MSI,
+				   KVM_IRQFD_FLAG_DEASSIGN, -1));
+	}
+	st.stop = true;
+	pthread_join(t, NULL);
+	TH_LOG("%lu signals, %lu interrupts", st.writes,
+	       (unsigned long)KG_GUEST(&self->vm, nr_irqs));
+	before = run_for(_metadata, &self->vm, 1000000);
+	signal_fd(_metadata, self->efd[0]);
+	EXPECT_EQ(before, run_for(_metadata, &self->vm, 1000000));
 }
 
 TEST_HARNESS_MAIN
