@@ -25,6 +25,7 @@
 #include <asm/fpu/types.h>
 #include <asm/processor-flags.h>
 
+#include "mtrr_check.h"
 #include "pagewalk.h"
 #include "x86_regs.h"
 
@@ -313,10 +314,11 @@ enum kvmod_component_kind {
  * @init_signal: the vCPU takes an INIT: its local APIC too
  * @user_interrupt: KVM_INTERRUPT with a split irqchip: an ExtINT from
  *	userspace's PIC; 0, or -EEXIST while the last one waits
- * @pv_eoi_to_guest: before an entry (with vcpu->pv_eoi_msr enabled):
- *	offer the guest an EOI by memory for the interrupt it handles
- * @pv_eoi_from_guest: after the exit: the guest took the offer (EOI it)
- *	or not (withdraw it)
+ * @before_entry: before an entry, while vcpu->pv_eoi_msr is enabled or
+ *	vcpu->vapic_addr set: offer the guest an EOI by memory for the
+ *	interrupt it handles; mirror the TPR into the VAPIC area
+ * @after_exit: after the exit: the guest took the PV EOI offer (EOI it)
+ *	or not (withdraw it); the TPR from the VAPIC area
  * @send_ipi_bitmap: KVM_HC_SEND_IPI: the IPI of ICR low word @icr (vector,
  *	delivery mode, level; physical destination) to APIC ID @min + i for
  *	each bit i of @bitmap; returns how many APICs accepted it
@@ -333,8 +335,8 @@ struct kvmod_irqchip_ops {
 	int (*user_interrupt)(struct kvmod_vcpu *vcpu, u8 vector);
 	int (*send_ipi_bitmap)(struct kvmod_vm *vm, u64 bitmap, u64 min,
 			       u32 icr);
-	void (*pv_eoi_to_guest)(struct kvmod_vcpu *vcpu);
-	void (*pv_eoi_from_guest)(struct kvmod_vcpu *vcpu);
+	void (*before_entry)(struct kvmod_vcpu *vcpu);
+	void (*after_exit)(struct kvmod_vcpu *vcpu);
 };
 
 /* The I/O bus (io_bus.c): ports and MMIO claimed by in-kernel devices. */
@@ -482,6 +484,18 @@ struct kvmod_mmio_pending {
 	u8 data[KVMOD_MMIO_WRITE_OFF + KVMOD_MMIO_MAX_LEN];
 };
 
+/* Machine-check banks a vCPU may have (KVM_CAP_MCE). */
+#define KVMOD_MAX_MCE_BANKS	32
+
+/* A vCPU's machine-check architecture (mce.c). */
+struct kvmod_vcpu_mce {
+	u64 mcg_cap;			/* IA32_MCG_CAP, bank count in 7:0 */
+	u64 mcg_ctl;
+	u64 mcg_status;
+	u64 hwcr;			/* AMD HWCR: McStatusWrEn */
+	u64 banks[KVMOD_MAX_MCE_BANKS * 4];	/* MCi_CTL/STATUS/ADDR/MISC */
+};
+
 /*
  * Guest debugging (KVM_SET_GUEST_DEBUG) and what the hardware runs the
  * guest with, derived by debug.c from it and the guest's own registers.
@@ -570,6 +584,14 @@ struct kvmod_vcpu {
 	atomic_t nmi_queued;		/* NMIs sent by other threads */
 	u8 eoi_exit_vector;		/* split irqchip: KVM_EXIT_IOAPIC_EOI */
 	u64 microcode_version;		/* IA32_UCODE_REV (feature_msr.c) */
+	struct kvmod_mtrr_state mtrr;	/* MTRRs, kept for the guest only */
+	struct kvmod_vcpu_mce mce;	/* machine-check MSRs (mce.c) */
+	struct {			/* msr_platform.c */
+		u64 misc_enable;
+		u64 power_ctl;
+		u64 osvw_length;
+		u64 osvw_status;
+	} platform;
 	bool sigset_active;		/* KVM_SET_SIGNAL_MASK (vcpu_ctl.c) */
 	sigset_t sigset;		/* blocked during KVM_RUN */
 
@@ -595,6 +617,7 @@ struct kvmod_vcpu {
 	int (*complete_user_exit)(struct kvmod_vcpu *vcpu);
 	bool pv_unhalted;		/* KVM_HC_KICK_CPU ends the next halt */
 	u64 pv_eoi_msr;			/* MSR_KVM_PV_EOI_EN (irqchip's) */
+	u64 vapic_addr;			/* KVM_SET_VAPIC_ADDR (irqchip's) */
 };
 
 /**

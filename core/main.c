@@ -60,6 +60,8 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 		return KVMOD_MAX_VCPU_ID;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVMOD_USER_MEMSLOTS;
+	case KVM_CAP_MCE:
+		return KVMOD_MAX_MCE_BANKS;
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
@@ -107,6 +109,8 @@ static long kvmod_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return kvmod_get_feature_msrs((void __user *)arg);
 	case KVM_GET_EMULATED_CPUID:
 		return kvmod_get_emulated_cpuid((void __user *)arg);
+	case KVM_X86_GET_MCE_CAP_SUPPORTED:
+		return kvmod_get_mce_cap_supported((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -8,6 +8,7 @@
 #include <linux/uaccess.h>
 #include <asm/msr-index.h>
 
+#include "mtrr_check.h"
 #include "registry.h"
 
 /**
@@ -96,18 +97,52 @@ static bool apic_base_valid(struct kvmod_vcpu *vcpu, u64 val)
 	return true;
 }
 
-/* MSRs core keeps for every vendor; -ENOENT for the others. */
-static int core_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
+/*
+ * The MTRRs are kept for the guest and the VMM only: with nested paging
+ * the memory type comes from the host's mapping and the guest's PAT.
+ */
+static int mtrr_get(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 {
+	int slot = kvmod_mtrr_slot(msr);
+
+	if (slot < 0)
+		return -ENOENT;
+	*val = vcpu->mtrr.slot[slot];
+	return 0;
+}
+
+static int mtrr_set(struct kvmod_vcpu *vcpu, u32 msr, u64 val)
+{
+	int slot = kvmod_mtrr_slot(msr);
+
+	if (slot < 0)
+		return -ENOENT;
+	if (!kvmod_mtrr_value_valid(slot, val, kvmod_guest_maxphyaddr(vcpu)))
+		return -EINVAL;
+	vcpu->mtrr.slot[slot] = val;
+	return 0;
+}
+
+/* MSRs core keeps for every vendor; -ENOENT for the others. */
+static int core_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val,
+			bool host)
+{
+	int r;
+
+	if (!mtrr_get(vcpu, msr, val))
+		return 0;
+	r = kvmod_mce_get_msr(vcpu, msr, val, host);
+	if (r != -ENOENT)
+		return r;
+	r = kvmod_platform_get_msr(vcpu, msr, val);
+	if (r != -ENOENT)
+		return r;
 	switch (msr) {
 	case MSR_IA32_APICBASE:
 		*val = vcpu->apic_base;
 		return 0;
 	case MSR_MTRRcap:
-	case MSR_MTRRdefType:
-	case MSR_IA32_MCG_CAP:
-	case MSR_IA32_MCG_STATUS:
-		*val = 0;
+		*val = KVMOD_MTRR_CAP;
 		return 0;
 	case MSR_IA32_UCODE_REV:
 		*val = vcpu->microcode_version;
@@ -119,15 +154,22 @@ static int core_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 
 static int core_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host)
 {
+	int r = mtrr_set(vcpu, msr, val);
+
+	if (r != -ENOENT)
+		return r;
+	r = kvmod_mce_set_msr(vcpu, msr, val, host);
+	if (r != -ENOENT)
+		return r;
+	r = kvmod_platform_set_msr(vcpu, msr, val, host);
+	if (r != -ENOENT)
+		return r;
 	switch (msr) {
 	case MSR_IA32_APICBASE:
 		/* No in-kernel APIC: keep the value, as KVM checks it. */
 		if (!host && !apic_base_valid(vcpu, val))
 			return -EINVAL;
 		vcpu->apic_base = val;
-		return 0;
-	case MSR_MTRRdefType:
-	case MSR_IA32_MCG_STATUS:
 		return 0;
 	case MSR_IA32_UCODE_REV:
 		/* A feature MSR (feature_msr.c): the VMM sets it, the guest not. */
@@ -197,7 +239,7 @@ int kvmod_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host)
 		if (r != -ENOENT)
 			return r;
 	}
-	r = core_get_msr(vcpu, msr, val);
+	r = core_get_msr(vcpu, msr, val, host);
 	if (r != -ENOENT)
 		return r;
 	r = components_get_msr(vcpu, msr, val, host);
@@ -242,6 +284,7 @@ static const u32 kvmod_msr_list[] = {
 	MSR_KERNEL_GS_BASE, MSR_FS_BASE, MSR_GS_BASE,
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 	MSR_IA32_TSC, MSR_IA32_CR_PAT, MSR_IA32_APICBASE, MSR_IA32_TSC_ADJUST,
+	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL, MSR_IA32_MISC_ENABLE,
 };
 
 /**

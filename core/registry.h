@@ -155,6 +155,20 @@ int kvmod_tsc_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
 int kvmod_tsc_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
 int kvmod_set_tsc_khz(struct kvmod_vcpu *vcpu, u32 khz);
 
+/* mce.c */
+void kvmod_mce_vcpu_init(struct kvmod_vcpu *vcpu);
+int kvmod_get_mce_cap_supported(u64 __user *argp);
+int kvmod_setup_mce(struct kvmod_vcpu *vcpu, u64 __user *argp);
+int kvmod_set_mce(struct kvmod_vcpu *vcpu, struct kvm_x86_mce __user *argp);
+int kvmod_mce_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val, bool host);
+int kvmod_mce_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
+
+/* msr_platform.c */
+void kvmod_platform_msr_init(struct kvmod_vcpu *vcpu);
+int kvmod_platform_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
+int kvmod_platform_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
+			   bool host);
+
 /* msr.c */
 int kvmod_get_msr_index_list(struct kvm_msr_list __user *argp);
 int kvmod_vcpu_msrs(struct kvmod_vcpu *vcpu, struct kvm_msrs __user *argp,

@@ -372,14 +372,16 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 			if (r == VCPU_LOOP_AGAIN)
 				continue;
 		}
-		/* PV EOI (MSR_KVM_PV_EOI_EN): around each entry, as KVM. */
-		if (unlikely(vcpu->pv_eoi_msr & KVM_MSR_ENABLED))
-			vcpu->vm->irqchip->pv_eoi_to_guest(vcpu);
+		/* PV EOI and the VAPIC area: around each entry, as KVM. */
+		if (unlikely((vcpu->pv_eoi_msr & KVM_MSR_ENABLED) ||
+			     vcpu->vapic_addr))
+			vcpu->vm->irqchip->before_entry(vcpu);
 		kvmod_debug_before_run(vcpu);
 		r = vcpu->vm->vendor->vcpu_run(vcpu);
 		kvmod_debug_after_run(vcpu);
-		if (unlikely(vcpu->pv_eoi_msr & KVM_MSR_ENABLED))
-			vcpu->vm->irqchip->pv_eoi_from_guest(vcpu);
+		if (unlikely((vcpu->pv_eoi_msr & KVM_MSR_ENABLED) ||
+			     vcpu->vapic_addr))
+			vcpu->vm->irqchip->after_exit(vcpu);
 		if (r <= 0)
 			break;
 		if (vcpu->irq_window_exit && kvmod_ready_for_interrupt(vcpu)) {

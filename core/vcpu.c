@@ -337,6 +337,10 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 		return kvmod_set_debugregs(vcpu, argp);
 	case KVM_SET_GUEST_DEBUG:
 		return kvmod_set_guest_debug(vcpu, argp);
+	case KVM_X86_SETUP_MCE:
+		return kvmod_setup_mce(vcpu, argp);
+	case KVM_X86_SET_MCE:
+		return kvmod_set_mce(vcpu, argp);
 	default:
 		return vcpu_component_ioctl(vcpu, ioctl, arg);
 	}
@@ -485,6 +489,8 @@ static int vcpu_create_reserved(struct kvmod_vm *vm, unsigned long id)
 	if (r)
 		goto err_fpu;
 	kvmod_tsc_vcpu_init(vcpu);
+	kvmod_mce_vcpu_init(vcpu);
+	kvmod_platform_msr_init(vcpu);
 	r = vcpu_components_create(vcpu);
 	if (r)
 		goto err_vendor;

@@ -313,6 +313,19 @@ int kvmod_lapic_ack(struct kvmod_lapic *l)
 	return vec;
 }
 
+u32 kvmod_lapic_vapic_word(const struct kvmod_lapic *l)
+{
+	int isr = highest_vec(l, KVMOD_APIC_ISR);
+	int irr = highest_vec(l, KVMOD_APIC_IRR);
+	u32 word = get_reg(l, KVMOD_APIC_TPR) & 0xff;
+
+	if (isr > 0)
+		word |= (u32)(isr & 0xf0) << 8;
+	if (irr > 0)
+		word |= (u32)irr << 24;
+	return word;
+}
+
 u8 kvmod_lapic_get_cr8(const struct kvmod_lapic *l)
 {
 	return (get_reg(l, KVMOD_APIC_TPR) & 0xf0) >> 4;

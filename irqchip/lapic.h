@@ -442,6 +442,15 @@ int kvmod_lapic_pending(const struct kvmod_lapic *l);
 int kvmod_lapic_ack(struct kvmod_lapic *l);
 
 /**
+ * kvmod_lapic_vapic_word() - the TPR word of KVM_SET_VAPIC_ADDR's area
+ * @l: the APIC
+ *
+ * Return: TPR in bits 7:0, the priority class of the highest in-service
+ * vector in bits 15:12, the highest requested vector in bits 31:24.
+ */
+u32 kvmod_lapic_vapic_word(const struct kvmod_lapic *l);
+
+/**
  * kvmod_lapic_get_cr8() - CR8 as the guest reads it.
  * @l: the APIC
  *

@@ -5,6 +5,7 @@
  * to the APICs of a VM, and what core's event delivery asks of it.
  */
 #include <linux/hrtimer.h>
+#include <linux/kvm_para.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/msr-index.h>
@@ -522,7 +523,7 @@ static int vlapic_send_ipi_bitmap(struct kvmod_vm *vm, u64 bitmap, u64 min,
  * entry when the interrupt being handled needs nothing but an ISR clear
  * at its EOI; the guest clears it instead of writing the EOI register.
  */
-static void vlapic_pv_eoi_to_guest(struct kvmod_vcpu *vcpu)
+static void pv_eoi_to_guest(struct kvmod_vcpu *vcpu)
 {
 	struct kvmod_vlapic *vl = to_vlapic(vcpu);
 	unsigned long flags;
@@ -543,7 +544,7 @@ static void vlapic_pv_eoi_to_guest(struct kvmod_vcpu *vcpu)
 }
 
 /* After an exit: the guest's EOI by memory is made, or the offer ends. */
-static void vlapic_pv_eoi_from_guest(struct kvmod_vcpu *vcpu)
+static void pv_eoi_from_guest(struct kvmod_vcpu *vcpu)
 {
 	struct kvmod_vlapic *vl = to_vlapic(vcpu);
 	struct kvmod_lapic_effects fx = {};
@@ -568,6 +569,81 @@ static void vlapic_pv_eoi_from_guest(struct kvmod_vcpu *vcpu)
 	vlapic_effects(vl, &fx);
 }
 
+/*
+ * KVM_SET_VAPIC_ADDR: a u32 in guest memory mirrors the TPR (with the
+ * highest in-service class and requested vector) before each entry, and
+ * the guest's TPR is taken back from it after each exit.
+ */
+static void vapic_to_guest(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	unsigned long flags;
+	u32 word;
+
+	spin_lock_irqsave(&vl->lock, flags);
+	vlapic_sync_cr8(vl);
+	word = kvmod_lapic_vapic_word(&vl->l);
+	spin_unlock_irqrestore(&vl->lock, flags);
+	kvmod_write_guest_phys(vcpu->vm, vcpu->vapic_addr, &word, sizeof(word));
+}
+
+static void vapic_from_guest(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_vlapic *vl = to_vlapic(vcpu);
+	struct kvmod_lapic_effects fx = {};
+	unsigned long flags;
+	u32 word;
+
+	if (kvmod_read_guest_phys(vcpu->vm, vcpu->vapic_addr, &word,
+				  sizeof(word)))
+		return;
+	spin_lock_irqsave(&vl->lock, flags);
+	vlapic_sync_cr8(vl);
+	kvmod_lapic_write(&vl->l, KVMOD_APIC_TPR, word & 0xff, now_ns(), &fx);
+	vcpu->cr8 = kvmod_lapic_get_cr8(&vl->l);
+	spin_unlock_irqrestore(&vl->lock, flags);
+	vlapic_effects(vl, &fx);
+	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
+}
+
+/* Around each entry while PV EOI or a VAPIC area is on, as KVM. */
+static void vlapic_before_entry(struct kvmod_vcpu *vcpu)
+{
+	if (!to_vlapic(vcpu))
+		return;
+	if (vcpu->pv_eoi_msr & KVM_MSR_ENABLED)
+		pv_eoi_to_guest(vcpu);
+	if (vcpu->vapic_addr)
+		vapic_to_guest(vcpu);
+}
+
+static void vlapic_after_exit(struct kvmod_vcpu *vcpu)
+{
+	if (!to_vlapic(vcpu))
+		return;
+	if (vcpu->pv_eoi_msr & KVM_MSR_ENABLED)
+		pv_eoi_from_guest(vcpu);
+	if (vcpu->vapic_addr)
+		vapic_from_guest(vcpu);
+}
+
+/* KVM_SET_VAPIC_ADDR: 0 turns the area off; it must be guest memory. */
+static long vlapic_set_vapic_addr(struct kvmod_vcpu *vcpu, void __user *argp)
+{
+	struct kvm_vapic_addr va;
+	u32 word;
+
+	if (!to_vlapic(vcpu))
+		return -EINVAL;
+	if (copy_from_user(&va, argp, sizeof(va)))
+		return -EFAULT;
+	if (va.vapic_addr &&
+	    kvmod_read_guest_phys(vcpu->vm, va.vapic_addr, &word, sizeof(word)))
+		return -EINVAL;
+	WRITE_ONCE(vcpu->vapic_addr, va.vapic_addr);
+	return 0;
+}
+
 const struct kvmod_irqchip_ops kvmod_irqchip_ops = {
 	.pending_vector = vlapic_pending_vector,
 	.ack = vlapic_ack,
@@ -578,15 +654,15 @@ const struct kvmod_irqchip_ops kvmod_irqchip_ops = {
 	.init_signal = vlapic_init_signal,
 	.user_interrupt = vlapic_user_interrupt,
 	.send_ipi_bitmap = vlapic_send_ipi_bitmap,
-	.pv_eoi_to_guest = vlapic_pv_eoi_to_guest,
-	.pv_eoi_from_guest = vlapic_pv_eoi_from_guest,
+	.before_entry = vlapic_before_entry,
+	.after_exit = vlapic_after_exit,
 };
 
 /**
- * kvmod_vlapic_ioctl() - KVM_GET_LAPIC and KVM_SET_LAPIC
+ * kvmod_vlapic_ioctl() - KVM_GET_LAPIC, KVM_SET_LAPIC, KVM_SET_VAPIC_ADDR
  * @vcpu: the vCPU (its mutex held)
  * @ioctl: the ioctl
- * @argp: the user's struct kvm_lapic_state
+ * @argp: the user's struct kvm_lapic_state or struct kvm_vapic_addr
  *
  * Return: 0, -EFAULT, -EINVAL, -ENOMEM, or -ENOTTY for other ioctls.
  */
@@ -599,6 +675,8 @@ long kvmod_vlapic_ioctl(struct kvmod_vcpu *vcpu, unsigned int ioctl,
 	unsigned long flags;
 	long r = 0;
 
+	if (ioctl == KVM_SET_VAPIC_ADDR)
+		return vlapic_set_vapic_addr(vcpu, argp);
 	if (ioctl != KVM_GET_LAPIC && ioctl != KVM_SET_LAPIC)
 		return -ENOTTY;
 	if (!vl)
