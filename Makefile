@@ -3,10 +3,18 @@
 # kvmod: out-of-tree build, test VM runs and checks.
 #
 #   make            build the modules, tools and selftests
-#   make run        boot the test VM, load kvmod-amd, run the demo guest
+#   make run        boot the test VM, load kvmod-amd, boot Linux on it with
+#                   Debian's QEMU (virtio disk and network) and print the
+#                   exit profile (tools/linux-guest)
+#   make run-demo   the same with the small demo VMM (tools/demo)
 #   make check      unit tests and fuzz targets (FUZZ_TIME seconds each)
-#                   on the host + selftests in the test VM
+#                   on the host + selftests in the test VM + QEMU booting
+#                   Linux on kvmod in LINUX_QUICK configurations
+#   make check-full make check, then every QEMU configuration on kvmod
+#                   and in-tree KVM (kernel-irqchip on/split/off, 1/2/4 vCPUs)
 #   make bench      exit-path benchmarks, in-tree KVM vs kvmod (build/bench)
+#   make bench-linux  QEMU booting Linux to its shell under -icount, in-tree
+#                   KVM vs kvmod: instructions, wall time, exits by reason
 #   make checkpatch run the kernel's checkpatch.pl --strict on the C sources
 #
 # KDIR: a user's /lib/modules/$(uname -r)/build when it exists, else the
@@ -34,9 +42,8 @@ FUZZ_TIME ?= 20
 TESTVM := tools/testvm
 RESULTS := build/results
 
-.PHONY: all modules tools bpf stat selftests unit run check bench checkpatch \
-	clean setup \
-	testvm-modules
+.PHONY: all modules tools bpf stat selftests unit run run-demo check \
+	check-full bench bench-linux checkpatch clean setup testvm-modules
 
 all: modules tools bpf stat selftests
 
@@ -69,8 +76,15 @@ selftests:
 unit:
 	$(MAKE) -C selftests/unit run
 
-run: testvm-modules tools stat
+run: testvm-modules stat
+	$(TESTVM) -- sh -c 'modprobe kvmod-amd && tools/linux-guest/boot --stat --name "Linux on kvmod"'
+
+run-demo: testvm-modules tools stat
 	$(TESTVM) -- sh -c 'modprobe kvmod-amd && tools/stat/kvmod-stat --once -- tools/demo/kvmod-demo --stats-dir /sys/kernel/debug/kvmod/%p-%v/vcpu0'
+
+# QEMU booting Linux on kvmod-amd in make check ("irqchip:vCPUs" pairs,
+# tools/linux-guest/matrix); make check-full runs every configuration.
+LINUX_QUICK ?= on:1 on:2 split:2 off:1
 
 check: testvm-modules tools stat selftests
 	@mkdir -p $(RESULTS)
@@ -91,10 +105,29 @@ check: testvm-modules tools stat selftests
 		tools/bochs/run-selftests kvmod-intel \
 		| tee $(RESULTS)/intel.log; \
 	intel_rc=$${PIPESTATUS[0]}; \
+	$(TESTVM) --out $(RESULTS)/linux -- sh -c \
+		'modprobe kvmod-amd && tools/linux-guest/matrix "$(LINUX_QUICK)"' \
+		| tee $(RESULTS)/linux.log; \
+	linux_rc=$${PIPESTATUS[0]}; \
 	tools/sum-results $(RESULTS)/unit.log $$unit_rc \
 		--host $(RESULTS)/fuzz.log $$fuzz_rc \
 		$(RESULTS)/vm.log $$vm_rc $(RESULTS)/stat.log $$stat_rc \
-		$(RESULTS)/intel.log $$intel_rc
+		$(RESULTS)/intel.log $$intel_rc $(RESULTS)/linux.log $$linux_rc
+
+# Every QEMU configuration, on kvmod-amd and on the in-tree kvm-amd (the
+# reference, in its own test-VM boot), after make check.
+check-full: check
+	@$(TESTVM) --timeout 2400 --out $(RESULTS)/linux-full -- sh -c \
+		'modprobe kvmod-amd && tools/linux-guest/matrix full' \
+		| tee $(RESULTS)/linux-full.log; \
+	full_rc=$${PIPESTATUS[0]}; \
+	$(TESTVM) --timeout 2400 --out $(RESULTS)/linux-kvm -- sh -c \
+		'modprobe kvm-amd && tools/linux-guest/matrix full' \
+		| tee $(RESULTS)/linux-kvm.log; \
+	kvm_rc=$${PIPESTATUS[0]}; \
+	echo "0 passed, 0 failed" >$(RESULTS)/none.log; \
+	tools/sum-results $(RESULTS)/none.log 0 \
+		$(RESULTS)/linux-full.log $$full_rc $(RESULTS)/linux-kvm.log $$kvm_rc
 
 # The selftests on Intel VMX (EPT, unrestricted guest, VPID) in one Bochs
 # boot (tools/testvm.md, "Intel (Bochs)"), on KVMOD_INTEL_MODULE: the
@@ -119,6 +152,13 @@ check-intel: testvm-modules selftests
 # results in build/bench (tools/bench/README.md).
 bench: testvm-modules tools
 	tools/bench/bench $(BENCH_ARGS)
+
+# Linux booted by QEMU to its shell, in-tree KVM then kvmod in one --icount
+# test-VM boot (tools/linux-guest/compare); results in build/bench-linux.
+bench-linux: testvm-modules stat
+	@mkdir -p build/bench-linux
+	$(TESTVM) --icount --timeout 1800 --out build/bench-linux -- \
+		tools/linux-guest/compare | tee build/bench-linux/report.txt
 
 checkpatch:
 	$(KVMOD_KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \
