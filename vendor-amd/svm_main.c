@@ -101,15 +101,47 @@ static const struct kvmod_vendor_ops svm_vendor_ops = {
 	.nr_exit_codes = SVM_NR_EXIT_CODES,
 };
 
+/*
+ * The guest's syscall and segment-base MSRs: VMRUN and VMLOAD/VMSAVE
+ * (kvmod_svm_vmrun) switch them, so the guest reads and writes them
+ * without an exit (a context switch writes FS_BASE and KERNEL_GS_BASE),
+ * as KVM does. svm_get_msr() and svm_set_msr() still serve userspace
+ * from the VMCB.
+ */
+static const u32 svm_direct_msrs[] = {
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
+	MSR_FS_BASE, MSR_GS_BASE,
+};
+
+/* Clear the read and write intercepts of @msr in the MSR permission map. */
+static void svm_msrpm_allow(u8 *msrpm, u32 msr)
+{
+	/* Each range of 8192 MSRs takes 2 KiB: 2 bits (read, write) each. */
+	static const u32 range_start[] = { 0, 0xc0000000, 0xc0010000 };
+	u32 i, bit;
+
+	for (i = 0; i < ARRAY_SIZE(range_start); i++) {
+		if (msr - range_start[i] >= 0x2000)
+			continue;
+		bit = (msr - range_start[i]) * 2;
+		msrpm[i * 0x800 + bit / 8] &= ~(3u << (bit % 8));
+		return;
+	}
+}
+
 static int svm_alloc_maps(void)
 {
+	u32 i;
+
 	svm_iopm = alloc_pages(GFP_KERNEL, IOPM_ORDER);
 	svm_msrpm = alloc_pages(GFP_KERNEL, MSRPM_ORDER);
 	if (!svm_iopm || !svm_msrpm)
 		return -ENOMEM;
-	/* Intercept every port and every MSR. */
+	/* Intercept every port and every MSR but the direct ones. */
 	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << IOPM_ORDER);
 	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << MSRPM_ORDER);
+	for (i = 0; i < ARRAY_SIZE(svm_direct_msrs); i++)
+		svm_msrpm_allow(page_address(svm_msrpm), svm_direct_msrs[i]);
 	svm_iopm_pa = page_to_phys(svm_iopm);
 	svm_msrpm_pa = page_to_phys(svm_msrpm);
 	return 0;
