@@ -153,6 +153,8 @@ struct kvmod_vcpu_events {
  *	offset); core keeps the value (tsc.c)
  * @hypercall_insn: the vendor's hypercall instruction (VMMCALL or
  *	VMCALL), written over the other one when a guest runs that
+ * @mcg_cap_reserved: IA32_MCG_CAP bits KVM_X86_SETUP_MCE accepts but the
+ *	vendor drops (SVM keeps bits 8:0 only, as KVM's svm_setup_mce())
  * @exit_name: name of a hardware exit reason, for statistics
  * @nr_exit_codes: size of the exit statistics table (exit codes below it)
  */
@@ -185,6 +187,7 @@ struct kvmod_vendor_ops {
 	void (*update_debug)(struct kvmod_vcpu *vcpu);
 	void (*set_tsc_offset)(struct kvmod_vcpu *vcpu, u64 offset);
 	u8 hypercall_insn[3];
+	u64 mcg_cap_reserved;
 	const char *(*exit_name)(u32 code);
 	u32 nr_exit_codes;
 };
