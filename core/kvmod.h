@@ -155,6 +155,12 @@ struct kvmod_vcpu_events {
  *	VMCALL), written over the other one when a guest runs that
  * @mcg_cap_reserved: IA32_MCG_CAP bits KVM_X86_SETUP_MCE accepts but the
  *	vendor drops (SVM keeps bits 8:0 only, as KVM's svm_setup_mce())
+ * @keeps_hsave_pa: MSR_VM_HSAVE_PA holds a page address (SVM); without
+ *	it the MSR reads as zero and ignores writes
+ * @osvw_from_host: a new vCPU's OSVW MSRs pass on the host's (SVM: at
+ *	least 3 IDs, errata 400 and 415 fixed); without it they start at 0
+ * @ucode_rev: IA32_UCODE_REV of a new vCPU (KVM: 0x01000065 on SVM,
+ *	0x100000000 on VMX)
  * @exit_name: name of a hardware exit reason, for statistics
  * @nr_exit_codes: size of the exit statistics table (exit codes below it)
  */
@@ -188,6 +194,9 @@ struct kvmod_vendor_ops {
 	void (*set_tsc_offset)(struct kvmod_vcpu *vcpu, u64 offset);
 	u8 hypercall_insn[3];
 	u64 mcg_cap_reserved;
+	bool keeps_hsave_pa;
+	bool osvw_from_host;
+	u64 ucode_rev;
 	const char *(*exit_name)(u32 code);
 	u32 nr_exit_codes;
 };
@@ -594,6 +603,9 @@ struct kvmod_vcpu {
 		u64 power_ctl;
 		u64 osvw_length;
 		u64 osvw_status;
+		u64 hsave_pa;		/* SVM's VM_HSAVE_PA, kept only */
+		u64 platform_info;	/* MSR_PLATFORM_INFO */
+		u64 misc_features;	/* MISC_FEATURES_ENABLES */
 	} platform;
 	bool sigset_active;		/* KVM_SET_SIGNAL_MASK (vcpu_ctl.c) */
 	sigset_t sigset;		/* blocked during KVM_RUN */

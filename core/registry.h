@@ -165,6 +165,7 @@ int kvmod_mce_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
 
 /* msr_platform.c */
 void kvmod_platform_msr_init(struct kvmod_vcpu *vcpu);
+bool kvmod_cpuid_faulting(struct kvmod_vcpu *vcpu);
 int kvmod_platform_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
 int kvmod_platform_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
 			   bool host);
