@@ -299,10 +299,14 @@ static void irqchip_vm_destroy(struct kvmod_vm *vm)
 	kfree(virq);
 }
 
-/* The APIC, x2APIC and TSC-deadline timer are emulated whatever the host. */
+/*
+ * The APIC and x2APIC are emulated whatever the host. The TSC-deadline
+ * timer is too, but as KVM, KVM_GET_SUPPORTED_CPUID leaves its bit
+ * (1:ECX[24]) to the VMM, which learns it from KVM_CAP_TSC_DEADLINE_TIMER.
+ */
 static const struct kvmod_cpuid_bits irqchip_cpuid_bits[] = {
-	{ .leaf = 1, .reg = 2, .set = BIT(21) | BIT(24) },	/* ECX */
-	{ .leaf = 1, .reg = 3, .set = BIT(9) },			/* EDX */
+	{ .leaf = 1, .reg = 2, .set = BIT(21) },	/* ECX */
+	{ .leaf = 1, .reg = 3, .set = BIT(9) },		/* EDX */
 };
 
 static const struct kvmod_component_ops irqchip_component = {

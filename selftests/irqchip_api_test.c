@@ -387,6 +387,29 @@ TEST_F(vm, cap_values)
 }
 
 /*
+ * KVM_GET_SUPPORTED_CPUID offers the APIC and x2APIC (emulated whatever
+ * the host), never the TSC-deadline timer: KVM says that with
+ * KVM_CAP_TSC_DEADLINE_TIMER, and the VMM sets the bit itself.
+ */
+TEST_F(vm, supported_cpuid_apic_bits)
+{
+	struct kvm_cpuid2 *c = kt_get_supported_cpuid(self->sys_fd);
+	struct kvm_cpuid_entry2 *e;
+
+	ASSERT_NE(NULL, c);
+	e = kt_cpuid_find(c, 1, 0);
+	ASSERT_NE(NULL, e);
+	EXPECT_FALSE(e->ecx & (1U << 24));		/* TSC deadline */
+	if (kt_check_cap(self->sys_fd, KVM_CAP_IRQCHIP) > 0) {
+		EXPECT_TRUE(e->edx & (1U << 9));	/* APIC */
+		EXPECT_TRUE(e->ecx & (1U << 21));	/* x2APIC */
+		EXPECT_EQ(1, kt_check_cap(self->sys_fd,
+					  KVM_CAP_TSC_DEADLINE_TIMER));
+	}
+	free(c);
+}
+
+/*
  * vCPU ids: 0, 1, 1023 and KVM_CAP_MAX_VCPU_ID - 1 are accepted, the
  * maximum itself and a used id are not.
  */
