@@ -328,8 +328,10 @@ enum kvmod_component_kind {
  *	userspace's PIC; 0, or -EEXIST while the last one waits
  * @before_entry: before an entry, while vcpu->pv_eoi_msr is enabled or
  *	vcpu->vapic_addr set: offer the guest an EOI by memory for the
- *	interrupt it handles; mirror the TPR into the VAPIC area
- * @after_exit: after the exit: the guest took the PV EOI offer (EOI it)
+ *	interrupt it handles; mirror the TPR into the VAPIC area when the
+ *	events were looked at for this entry (vcpu->vapic_sync)
+ * @after_exit: after the exit, before it is handled (see
+ *	kvmod_vcpu_after_exit()): the guest took the PV EOI offer (EOI it)
  *	or not (withdraw it); the TPR from the VAPIC area
  * @send_ipi_bitmap: KVM_HC_SEND_IPI: the IPI of ICR low word @icr (vector,
  *	delivery mode, level; physical destination) to APIC ID @min + i for
@@ -633,6 +635,10 @@ struct kvmod_vcpu {
 	bool pv_unhalted;		/* KVM_HC_KICK_CPU ends the next halt */
 	u64 pv_eoi_msr;			/* MSR_KVM_PV_EOI_EN (irqchip's) */
 	u64 vapic_addr;			/* KVM_SET_VAPIC_ADDR (irqchip's) */
+	/* Events were looked at before this entry: write the VAPIC area. */
+	bool vapic_sync;
+	/* The irqchip's before_entry ran: its after_exit is due. */
+	bool irqchip_exit_due;
 };
 
 /**
@@ -797,6 +803,25 @@ static inline void kvmod_vcpu_exit_guest(struct kvmod_vcpu *vcpu)
 {
 	/* Everything the guest did happens-before a kicker seeing this. */
 	smp_store_release(&vcpu->mode, KVMOD_OUTSIDE_GUEST);
+}
+
+/**
+ * kvmod_vcpu_after_exit() - the in-kernel APIC's look at guest memory
+ * @vcpu: the vCPU, preemptible, after an exit and before the vendor
+ *	handles it
+ *
+ * What the guest left for the APIC while it ran (a PV EOI, the VAPIC
+ * area's TPR) is taken before the exit is handled, as KVM does, so that
+ * the exit's own APIC accesses come after it. Nothing to do unless
+ * the irqchip's before_entry ran for this entry; core calls it again
+ * after an entry the vendor cancelled.
+ */
+static inline void kvmod_vcpu_after_exit(struct kvmod_vcpu *vcpu)
+{
+	if (likely(!vcpu->irqchip_exit_due))
+		return;
+	vcpu->irqchip_exit_due = false;
+	vcpu->vm->irqchip->after_exit(vcpu);
 }
 
 /**

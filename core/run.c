@@ -265,6 +265,9 @@ static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
 		}
 		kvmod_process_nmis(vcpu);
 		kvmod_inject_events(vcpu);
+		/* KVM writes the VAPIC area only after such a look. */
+		if (vcpu->vapic_addr)
+			vcpu->vapic_sync = true;
 	}
 	return KVMOD_EXIT_RESUME;
 }
@@ -372,16 +375,20 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 			if (r == VCPU_LOOP_AGAIN)
 				continue;
 		}
-		/* PV EOI and the VAPIC area: around each entry, as KVM. */
+		/*
+		 * PV EOI and the VAPIC area: around each entry, as KVM; the
+		 * vendor calls kvmod_vcpu_after_exit() before it handles the
+		 * exit, and this call covers an entry it cancelled.
+		 */
 		if (unlikely((vcpu->pv_eoi_msr & KVM_MSR_ENABLED) ||
-			     vcpu->vapic_addr))
+			     vcpu->vapic_addr)) {
 			vcpu->vm->irqchip->before_entry(vcpu);
+			vcpu->irqchip_exit_due = true;
+		}
 		kvmod_debug_before_run(vcpu);
 		r = vcpu->vm->vendor->vcpu_run(vcpu);
+		kvmod_vcpu_after_exit(vcpu);
 		kvmod_debug_after_run(vcpu);
-		if (unlikely((vcpu->pv_eoi_msr & KVM_MSR_ENABLED) ||
-			     vcpu->vapic_addr))
-			vcpu->vm->irqchip->after_exit(vcpu);
 		if (r <= 0)
 			break;
 		if (vcpu->irq_window_exit && kvmod_ready_for_interrupt(vcpu)) {

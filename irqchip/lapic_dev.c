@@ -570,21 +570,31 @@ static void pv_eoi_from_guest(struct kvmod_vcpu *vcpu)
 }
 
 /*
- * KVM_SET_VAPIC_ADDR: a u32 in guest memory mirrors the TPR (with the
- * highest in-service class and requested vector) before each entry, and
- * the guest's TPR is taken back from it after each exit.
+ * KVM_SET_VAPIC_ADDR: a u32 in guest memory that owns the TPR, as KVM
+ * keeps it. After each exit (before the exit is handled) the APIC's TPR
+ * is taken from its low byte; before an entry for which the events were
+ * looked at, with the APIC enabled, it is written with the TPR, the
+ * highest in-service class and the highest requested vector. So a TPR
+ * the guest writes through the APIC lasts only until the next exit
+ * unless it let an interrupt through (which makes the events be looked
+ * at).
  */
 static void vapic_to_guest(struct kvmod_vcpu *vcpu)
 {
 	struct kvmod_vlapic *vl = to_vlapic(vcpu);
 	unsigned long flags;
+	bool enabled;
 	u32 word;
 
 	spin_lock_irqsave(&vl->lock, flags);
+	enabled = kvmod_lapic_hw_enabled(&vl->l) &&
+		  kvmod_lapic_sw_enabled(&vl->l);
 	vlapic_sync_cr8(vl);
 	word = kvmod_lapic_vapic_word(&vl->l);
 	spin_unlock_irqrestore(&vl->lock, flags);
-	kvmod_write_guest_phys(vcpu->vm, vcpu->vapic_addr, &word, sizeof(word));
+	if (enabled)
+		kvmod_write_guest_phys(vcpu->vm, vcpu->vapic_addr, &word,
+				       sizeof(word));
 }
 
 static void vapic_from_guest(struct kvmod_vcpu *vcpu)
@@ -599,21 +609,23 @@ static void vapic_from_guest(struct kvmod_vcpu *vcpu)
 		return;
 	spin_lock_irqsave(&vl->lock, flags);
 	vlapic_sync_cr8(vl);
-	kvmod_lapic_write(&vl->l, KVMOD_APIC_TPR, word & 0xff, now_ns(), &fx);
+	kvmod_lapic_set_tpr(&vl->l, word & 0xff, &fx);
 	vcpu->cr8 = kvmod_lapic_get_cr8(&vl->l);
 	spin_unlock_irqrestore(&vl->lock, flags);
 	vlapic_effects(vl, &fx);
-	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 }
 
 /* Around each entry while PV EOI or a VAPIC area is on, as KVM. */
 static void vlapic_before_entry(struct kvmod_vcpu *vcpu)
 {
+	bool vapic_sync = vcpu->vapic_sync;
+
+	vcpu->vapic_sync = false;
 	if (!to_vlapic(vcpu))
 		return;
 	if (vcpu->pv_eoi_msr & KVM_MSR_ENABLED)
 		pv_eoi_to_guest(vcpu);
-	if (vcpu->vapic_addr)
+	if (vcpu->vapic_addr && vapic_sync)
 		vapic_to_guest(vcpu);
 }
 
