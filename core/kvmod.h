@@ -109,6 +109,7 @@ struct kvmod_vcpu_events {
 #define KVMOD_REQ_IOAPIC_EOI	2	/* KVM_EXIT_IOAPIC_EOI (split irqchip) */
 #define KVMOD_REQ_TLB_FLUSH	3	/* flush the guest's TLB before entry */
 #define KVMOD_REQ_CLOCK_UPDATE	4	/* guest time changed: components' */
+#define KVMOD_REQ_REPORT_TPR_ACCESS 5	/* KVM_EXIT_TPR_ACCESS */
 
 /* Result of handling one exit: stay in the kernel or go to userspace. */
 #define KVMOD_EXIT_RESUME	1
@@ -639,6 +640,7 @@ struct kvmod_vcpu {
 	bool vapic_sync;
 	/* The irqchip's before_entry ran: its after_exit is due. */
 	bool irqchip_exit_due;
+	bool tpr_access_reporting;	/* KVM_TPR_ACCESS_REPORTING */
 };
 
 /**
@@ -788,6 +790,7 @@ static inline int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
 
 void kvmod_flush_remote_tlbs(struct kvmod_vm *vm);
 int kvmod_exit_hlt(struct kvmod_vcpu *vcpu);
+void kvmod_report_tpr_access(struct kvmod_vcpu *vcpu, bool write);
 int kvmod_exit_shutdown(struct kvmod_vcpu *vcpu);
 int kvmod_exit_fail_entry(struct kvmod_vcpu *vcpu, u64 reason);
 int kvmod_exit_internal(struct kvmod_vcpu *vcpu, u32 suberror, u64 data0,

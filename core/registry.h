@@ -63,6 +63,8 @@ void kvmod_sigset_activate(struct kvmod_vcpu *vcpu);
 void kvmod_sigset_deactivate(struct kvmod_vcpu *vcpu);
 int kvmod_sync_regs_in(struct kvmod_vcpu *vcpu);
 void kvmod_sync_regs_out(struct kvmod_vcpu *vcpu);
+int kvmod_tpr_access_reporting(struct kvmod_vcpu *vcpu,
+			       struct kvm_tpr_access_ctl __user *argp);
 int kvmod_vcpu_enable_cap(struct kvmod_vcpu *vcpu,
 			  struct kvm_enable_cap __user *argp);
 void kvmod_vcpu_destroy(struct kvmod_vcpu *vcpu);

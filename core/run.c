@@ -85,6 +85,25 @@ static void count_user_exit(struct kvmod_vcpu *vcpu, u32 reason)
 }
 
 /**
+ * kvmod_report_tpr_access() - the guest accessed its APIC's TPR
+ * @vcpu: the vCPU, at the accessing instruction (RIP not yet advanced)
+ * @write: it wrote the TPR
+ *
+ * With KVM_TPR_ACCESS_REPORTING enabled, the access completes and the
+ * next entry exits to userspace with KVM_EXIT_TPR_ACCESS, the RIP of the
+ * instruction and @write, as KVM does.
+ */
+void kvmod_report_tpr_access(struct kvmod_vcpu *vcpu, bool write)
+{
+	if (!READ_ONCE(vcpu->tpr_access_reporting))
+		return;
+	vcpu->run->tpr_access.rip = vcpu->rip;
+	vcpu->run->tpr_access.is_write = write;
+	kvmod_make_request(vcpu, KVMOD_REQ_REPORT_TPR_ACCESS);
+}
+EXPORT_SYMBOL_GPL(kvmod_report_tpr_access);
+
+/**
  * kvmod_exit_hlt() - the guest halted; exit to userspace
  * @vcpu: the vCPU, with RIP already past the HLT
  *
@@ -246,6 +265,10 @@ static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
 	if (kvmod_check_request(vcpu, KVMOD_REQ_IOAPIC_EOI)) {
 		vcpu->run->exit_reason = KVM_EXIT_IOAPIC_EOI;
 		vcpu->run->eoi.vector = vcpu->eoi_exit_vector;
+		return KVMOD_EXIT_USER;
+	}
+	if (kvmod_check_request(vcpu, KVMOD_REQ_REPORT_TPR_ACCESS)) {
+		vcpu->run->exit_reason = KVM_EXIT_TPR_ACCESS;
 		return KVMOD_EXIT_USER;
 	}
 	if (kvmod_check_request(vcpu, KVMOD_REQ_TRIPLE_FAULT)) {

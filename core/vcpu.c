@@ -341,6 +341,8 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 		return kvmod_setup_mce(vcpu, argp);
 	case KVM_X86_SET_MCE:
 		return kvmod_set_mce(vcpu, argp);
+	case KVM_TPR_ACCESS_REPORTING:
+		return kvmod_tpr_access_reporting(vcpu, argp);
 	default:
 		return vcpu_component_ioctl(vcpu, ioctl, arg);
 	}

@@ -32,6 +32,8 @@ static long irqchip_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_TSC_DEADLINE_TIMER:
 	case KVM_CAP_IRQFD:
 	case KVM_CAP_IRQFD_RESAMPLE:
+	/* KVM_SET_VAPIC_ADDR, KVM_TPR_ACCESS_REPORTING: no TPR acceleration. */
+	case KVM_CAP_VAPIC:
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVMOD_MAX_IRQ_ROUTES;

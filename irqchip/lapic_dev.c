@@ -13,6 +13,9 @@
 
 #include "irqchip.h"
 
+/* The x2APIC MSR of the TPR. */
+#define X2APIC_MSR_TPR	(KVMOD_APIC_MSR_BASE + (KVMOD_APIC_TPR >> 4))
+
 static s64 now_ns(void)
 {
 	return ktime_get_ns();
@@ -388,6 +391,8 @@ static int vlapic_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val,
 	if (kvmod_lapic_rdmsr(&vl->l, msr, val, now_ns()))
 		r = -EINVAL;
 	spin_unlock_irqrestore(&vl->lock, flags);
+	if (!r && msr == X2APIC_MSR_TPR)
+		kvmod_report_tpr_access(vcpu, false);
 	return r;
 }
 
@@ -421,11 +426,29 @@ static int vlapic_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
 			r = -EINVAL;
 		vcpu->cr8 = kvmod_lapic_get_cr8(&vl->l);
 		spin_unlock_irqrestore(&vl->lock, flags);
+		if (!r && msr == X2APIC_MSR_TPR)
+			kvmod_report_tpr_access(vcpu, true);
 	} else {
 		return -ENOENT;
 	}
 	vlapic_effects(vl, &fx);
 	return r;
+}
+
+/*
+ * Does this xAPIC page access reach the TPR (for KVM_TPR_ACCESS_REPORTING)?
+ * As KVM: a write of the whole aligned register, a read within its first
+ * four bytes, with the APIC enabled and in xAPIC mode.
+ */
+static bool mmio_is_tpr(const struct kvmod_lapic *l, u32 offset, int len,
+			bool write)
+{
+	if (!kvmod_lapic_hw_enabled(l) || kvmod_lapic_x2apic_mode(l) ||
+	    (offset & ~0xfU) != KVMOD_APIC_TPR)
+		return false;
+	if (write)
+		return len == 4 && offset == KVMOD_APIC_TPR;
+	return (len == 1 || len == 2 || len == 4) && (offset & 0xf) + len <= 4;
 }
 
 static int vlapic_local_mmio(struct kvmod_vcpu *vcpu, u64 addr, int len,
@@ -434,6 +457,7 @@ static int vlapic_local_mmio(struct kvmod_vcpu *vcpu, u64 addr, int len,
 	struct kvmod_vlapic *vl = to_vlapic(vcpu);
 	struct kvmod_lapic_effects fx = {};
 	unsigned long flags;
+	bool tpr;
 	u64 base;
 
 	if (!vl)
@@ -449,6 +473,7 @@ static int vlapic_local_mmio(struct kvmod_vcpu *vcpu, u64 addr, int len,
 		return -EOPNOTSUPP;
 	}
 	vlapic_sync_cr8(vl);
+	tpr = mmio_is_tpr(&vl->l, addr - base, len, write);
 	if (write) {
 		kvmod_lapic_mmio_write(&vl->l, addr - base, len, val, now_ns(),
 				       &fx);
@@ -458,6 +483,8 @@ static int vlapic_local_mmio(struct kvmod_vcpu *vcpu, u64 addr, int len,
 	}
 	spin_unlock_irqrestore(&vl->lock, flags);
 	vlapic_effects(vl, &fx);
+	if (tpr)
+		kvmod_report_tpr_access(vcpu, write);
 	return 0;
 }
 
