@@ -540,16 +540,33 @@ TEST_F(mce, msr_values_from_host)
 	EXPECT_EQ(0, kt_get_msr(fd, MSR_MC_CTL(NR_BANKS), &v));
 }
 
+/* Give the vCPU a CPUID with the vendor string @ebx, @edx, @ecx. */
+static void set_cpuid_vendor(struct __test_metadata *_metadata,
+			     struct kg_vm *vm, uint32_t ebx, uint32_t edx,
+			     uint32_t ecx)
+{
+	struct kvm_cpuid_entry2 *e = kt_cpuid_find(vm->cpuid, 0, 0);
+
+	ASSERT_NE(NULL, e);
+	e->ebx = ebx;
+	e->edx = edx;
+	e->ecx = ecx;
+	ASSERT_EQ(0, kt_set_cpuid(vm->v[0].fd, vm->cpuid));
+}
+
 /*
  * The same rules for the guest's WRMSR (#GP), and MCi_STATUS: zero, or
- * any value while HWCR.McStatusWrEn is set (AMD). HWCR takes only that
- * bit (and ignores 3, 6, 8); a write of zero leaves it set (KVM 6.1).
+ * any value while HWCR.McStatusWrEn is set (with an AMD CPUID). HWCR
+ * takes only that bit (and ignores 3, 6, 8); a write of zero leaves it
+ * set (KVM 6.1).
  */
 TEST_F(mce, msr_values_from_guest)
 {
 	struct kg_vm *vm = &self->vm;
 	uint64_t v;
 
+	/* "AuthenticAMD", whatever the host. */
+	set_cpuid_vendor(_metadata, vm, 0x68747541, 0x69746e65, 0x444d4163);
 	ASSERT_EQ(0, kg_msr_serve(vm, 0));
 	ASSERT_EQ(0, kg_guest_rdmsr(vm, 0, MSR_MCG_CAP, &v));
 	EXPECT_EQ(MCG_CTL_P | NR_BANKS, v & 0x1ff);
@@ -612,13 +629,9 @@ TEST_F(mce, msr_values_from_guest)
 TEST_F(mce, mci_status_write_needs_amd_cpuid)
 {
 	struct kg_vm *vm = &self->vm;
-	struct kvm_cpuid_entry2 *e = kt_cpuid_find(vm->cpuid, 0, 0);
 
-	ASSERT_NE(NULL, e);
-	e->ebx = 0x756e6547;	/* "GenuineIntel" */
-	e->edx = 0x49656e69;
-	e->ecx = 0x6c65746e;
-	ASSERT_EQ(0, kt_set_cpuid(self->fd, vm->cpuid));
+	/* "GenuineIntel" */
+	set_cpuid_vendor(_metadata, vm, 0x756e6547, 0x49656e69, 0x6c65746e);
 	ASSERT_EQ(0, kg_msr_serve(vm, 0));
 	EXPECT_EQ(0, kg_guest_wrmsr(vm, 0, MSR_HWCR, HWCR_MCSTATUSWREN));
 	EXPECT_EQ(KG_MSR_GP, kg_guest_wrmsr(vm, 0, MSR_MC_STATUS(0), 0x42));
