@@ -226,7 +226,10 @@ TEST(capabilities)
 	EXPECT_EQ(0, get_msr(_metadata, fd, MSR_MCG_STATUS));
 	EXPECT_EQ(0, get_msr(_metadata, fd, MSR_MC_CTL(0)));
 	EXPECT_EQ(0, get_msr(_metadata, fd, MSR_MC_MISC(KVM_BANKS - 1)));
-	EXPECT_EQ(0, kt_get_msr(fd, MSR_MC_CTL(KVM_BANKS), &cap));
+	/* Beyond the banks (on VMX, 0x480 is IA32_VMX_BASIC). */
+	if (host_is_amd()) {
+		EXPECT_EQ(0, kt_get_msr(fd, MSR_MC_CTL(KVM_BANKS), &cap));
+	}
 	kg_vm_destroy(&vm);
 }
 
