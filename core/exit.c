@@ -79,11 +79,21 @@ EXPORT_SYMBOL_GPL(kvmod_inject_gp);
  * kvmod_emulate_cpuid() - CPUID: answer from the vCPU's CPUID table
  * @vcpu: the vCPU
  *
+ * With CPUID faulting on (MISC_FEATURES_ENABLES), CPUID outside ring 0
+ * raises #GP instead.
+ *
  * Return: KVMOD_EXIT_RESUME, or an exit to userspace.
  */
 int kvmod_emulate_cpuid(struct kvmod_vcpu *vcpu)
 {
+	struct kvmod_guest_mode mode;
 	u32 eax, ebx, ecx, edx;
+
+	if (unlikely(kvmod_cpuid_faulting(vcpu))) {
+		vcpu->vm->vendor->get_mode(vcpu, &mode);
+		if (mode.cpl)
+			return kvmod_inject_gp(vcpu);
+	}
 
 	kvmod_cpuid(vcpu, vcpu->regs[KVMOD_RAX], vcpu->regs[KVMOD_RCX],
 		    &eax, &ebx, &ecx, &edx);

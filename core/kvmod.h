@@ -109,6 +109,7 @@ struct kvmod_vcpu_events {
 #define KVMOD_REQ_IOAPIC_EOI	2	/* KVM_EXIT_IOAPIC_EOI (split irqchip) */
 #define KVMOD_REQ_TLB_FLUSH	3	/* flush the guest's TLB before entry */
 #define KVMOD_REQ_CLOCK_UPDATE	4	/* guest time changed: components' */
+#define KVMOD_REQ_REPORT_TPR_ACCESS 5	/* KVM_EXIT_TPR_ACCESS */
 
 /* Result of handling one exit: stay in the kernel or go to userspace. */
 #define KVMOD_EXIT_RESUME	1
@@ -153,6 +154,14 @@ struct kvmod_vcpu_events {
  *	offset); core keeps the value (tsc.c)
  * @hypercall_insn: the vendor's hypercall instruction (VMMCALL or
  *	VMCALL), written over the other one when a guest runs that
+ * @mcg_cap_reserved: IA32_MCG_CAP bits KVM_X86_SETUP_MCE accepts but the
+ *	vendor drops (SVM keeps bits 8:0 only, as KVM's svm_setup_mce())
+ * @keeps_hsave_pa: MSR_VM_HSAVE_PA holds a page address (SVM); without
+ *	it the MSR reads as zero and ignores writes
+ * @osvw_from_host: a new vCPU's OSVW MSRs pass on the host's (SVM: at
+ *	least 3 IDs, errata 400 and 415 fixed); without it they start at 0
+ * @ucode_rev: IA32_UCODE_REV of a new vCPU (KVM: 0x01000065 on SVM,
+ *	0x100000000 on VMX)
  * @exit_name: name of a hardware exit reason, for statistics
  * @nr_exit_codes: size of the exit statistics table (exit codes below it)
  */
@@ -185,6 +194,10 @@ struct kvmod_vendor_ops {
 	void (*update_debug)(struct kvmod_vcpu *vcpu);
 	void (*set_tsc_offset)(struct kvmod_vcpu *vcpu, u64 offset);
 	u8 hypercall_insn[3];
+	u64 mcg_cap_reserved;
+	bool keeps_hsave_pa;
+	bool osvw_from_host;
+	u64 ucode_rev;
 	const char *(*exit_name)(u32 code);
 	u32 nr_exit_codes;
 };
@@ -316,8 +329,10 @@ enum kvmod_component_kind {
  *	userspace's PIC; 0, or -EEXIST while the last one waits
  * @before_entry: before an entry, while vcpu->pv_eoi_msr is enabled or
  *	vcpu->vapic_addr set: offer the guest an EOI by memory for the
- *	interrupt it handles; mirror the TPR into the VAPIC area
- * @after_exit: after the exit: the guest took the PV EOI offer (EOI it)
+ *	interrupt it handles; mirror the TPR into the VAPIC area when the
+ *	events were looked at for this entry (vcpu->vapic_sync)
+ * @after_exit: after the exit, before it is handled (see
+ *	kvmod_vcpu_after_exit()): the guest took the PV EOI offer (EOI it)
  *	or not (withdraw it); the TPR from the VAPIC area
  * @send_ipi_bitmap: KVM_HC_SEND_IPI: the IPI of ICR low word @icr (vector,
  *	delivery mode, level; physical destination) to APIC ID @min + i for
@@ -591,6 +606,9 @@ struct kvmod_vcpu {
 		u64 power_ctl;
 		u64 osvw_length;
 		u64 osvw_status;
+		u64 hsave_pa;		/* SVM's VM_HSAVE_PA, kept only */
+		u64 platform_info;	/* MSR_PLATFORM_INFO */
+		u64 misc_features;	/* MISC_FEATURES_ENABLES */
 	} platform;
 	bool sigset_active;		/* KVM_SET_SIGNAL_MASK (vcpu_ctl.c) */
 	sigset_t sigset;		/* blocked during KVM_RUN */
@@ -618,6 +636,11 @@ struct kvmod_vcpu {
 	bool pv_unhalted;		/* KVM_HC_KICK_CPU ends the next halt */
 	u64 pv_eoi_msr;			/* MSR_KVM_PV_EOI_EN (irqchip's) */
 	u64 vapic_addr;			/* KVM_SET_VAPIC_ADDR (irqchip's) */
+	/* Events were looked at before this entry: write the VAPIC area. */
+	bool vapic_sync;
+	/* The irqchip's before_entry ran: its after_exit is due. */
+	bool irqchip_exit_due;
+	bool tpr_access_reporting;	/* KVM_TPR_ACCESS_REPORTING */
 };
 
 /**
@@ -767,6 +790,7 @@ static inline int kvmod_vcpu_enter_guest(struct kvmod_vcpu *vcpu)
 
 void kvmod_flush_remote_tlbs(struct kvmod_vm *vm);
 int kvmod_exit_hlt(struct kvmod_vcpu *vcpu);
+void kvmod_report_tpr_access(struct kvmod_vcpu *vcpu, bool write);
 int kvmod_exit_shutdown(struct kvmod_vcpu *vcpu);
 int kvmod_exit_fail_entry(struct kvmod_vcpu *vcpu, u64 reason);
 int kvmod_exit_internal(struct kvmod_vcpu *vcpu, u32 suberror, u64 data0,
@@ -782,6 +806,25 @@ static inline void kvmod_vcpu_exit_guest(struct kvmod_vcpu *vcpu)
 {
 	/* Everything the guest did happens-before a kicker seeing this. */
 	smp_store_release(&vcpu->mode, KVMOD_OUTSIDE_GUEST);
+}
+
+/**
+ * kvmod_vcpu_after_exit() - the in-kernel APIC's look at guest memory
+ * @vcpu: the vCPU, preemptible, after an exit and before the vendor
+ *	handles it
+ *
+ * What the guest left for the APIC while it ran (a PV EOI, the VAPIC
+ * area's TPR) is taken before the exit is handled, as KVM does, so that
+ * the exit's own APIC accesses come after it. Nothing to do unless
+ * the irqchip's before_entry ran for this entry; core calls it again
+ * after an entry the vendor cancelled.
+ */
+static inline void kvmod_vcpu_after_exit(struct kvmod_vcpu *vcpu)
+{
+	if (likely(!vcpu->irqchip_exit_due))
+		return;
+	vcpu->irqchip_exit_due = false;
+	vcpu->vm->irqchip->after_exit(vcpu);
 }
 
 /**

@@ -5,9 +5,16 @@
  * microcode-loader MSRs that read as zero and ignore writes, fixed
  * frequency and cache-control values, the performance counters of a
  * vCPU without a PMU, and the few such MSRs that keep what is written
- * (MISC_ENABLE, POWER_CTL, AMD's OS-visible workarounds).
+ * (MISC_ENABLE, POWER_CTL, AMD's OS-visible workarounds and, on SVM,
+ * the host save area's address). CPUID faulting as KVM offers it to
+ * every guest: PLATFORM_INFO says it is there, MISC_FEATURES_ENABLES
+ * turns it on, and CPUID then #GPs outside ring 0 (exit.c).
  */
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <asm/msr.h>
 #include <asm/msr-index.h>
+#include <asm/processor.h>
 
 #include "registry.h"
 
@@ -21,7 +28,6 @@ static bool zero_and_ignored(u32 msr)
 {
 	switch (msr) {
 	case MSR_AMD64_NB_CFG:
-	case MSR_VM_HSAVE_PA:
 	case MSR_AMD64_BU_CFG2:
 	case MSR_AMD64_DC_CFG:
 	case MSR_AMD64_TW_CFG:
@@ -70,6 +76,34 @@ static bool has_osvw(struct kvmod_vcpu *vcpu)
 	return kvmod_guest_has_feature(vcpu, 0x80000001, 2, OSVW_CPUID_BIT);
 }
 
+/*
+ * The OSVW MSRs of a new vCPU on SVM, as KVM: the host's IDs (at most
+ * 4, at least 3 offered) with errata 400 and 415 (bits 1, 2) fixed, as
+ * HLT and I/O are intercepted; erratum 298 (bit 0) assumed present on
+ * a family 10h host that says nothing.
+ */
+static void osvw_init(struct kvmod_vcpu *vcpu)
+{
+	u64 len = 0, status = 0;
+
+	vcpu->platform.osvw_length = 0;
+	vcpu->platform.osvw_status = 0;
+	if (!vcpu->vm->vendor->osvw_from_host)
+		return;
+	if (!boot_cpu_has(X86_FEATURE_OSVW) ||
+	    rdmsrl_safe(MSR_AMD64_OSVW_ID_LENGTH, &len) ||
+	    rdmsrl_safe(MSR_AMD64_OSVW_STATUS, &status)) {
+		len = 0;
+		status = 0;
+	}
+	len = min_t(u64, len, 4);
+	status &= BIT_ULL(len) - 1;
+	vcpu->platform.osvw_length = max_t(u64, len, 3);
+	vcpu->platform.osvw_status = status & ~6ULL;
+	if (!len && boot_cpu_data.x86 == 0x10)
+		vcpu->platform.osvw_status |= 1;
+}
+
 /**
  * kvmod_platform_msr_init() - the platform MSRs of a new vCPU
  * @vcpu: the vCPU
@@ -78,8 +112,22 @@ void kvmod_platform_msr_init(struct kvmod_vcpu *vcpu)
 {
 	vcpu->platform.misc_enable = MISC_ENABLE_RO;
 	vcpu->platform.power_ctl = 0;
-	vcpu->platform.osvw_length = 0;
-	vcpu->platform.osvw_status = 0;
+	osvw_init(vcpu);
+	vcpu->platform.hsave_pa = 0;
+	vcpu->platform.platform_info = MSR_PLATFORM_INFO_CPUID_FAULT;
+	vcpu->platform.misc_features = 0;
+}
+
+/**
+ * kvmod_cpuid_faulting() - does CPUID outside ring 0 raise #GP?
+ * @vcpu: the vCPU
+ *
+ * Return: whether the guest turned CPUID faulting on.
+ */
+bool kvmod_cpuid_faulting(struct kvmod_vcpu *vcpu)
+{
+	return vcpu->platform.misc_features &
+	       MSR_MISC_FEATURES_ENABLES_CPUID_FAULT;
 }
 
 /**
@@ -94,12 +142,17 @@ void kvmod_platform_msr_init(struct kvmod_vcpu *vcpu)
 int kvmod_platform_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 {
 	if (zero_and_ignored(msr) || zero_read_only(msr) || legacy_pmu(msr) ||
-	    msr == MSR_FAM10H_MMIO_CONF_BASE ||
-	    msr == MSR_MISC_FEATURES_ENABLES) {
+	    msr == MSR_FAM10H_MMIO_CONF_BASE) {
 		*val = 0;
 		return 0;
 	}
 	switch (msr) {
+	case MSR_PLATFORM_INFO:
+		*val = vcpu->platform.platform_info;
+		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
+		*val = vcpu->platform.misc_features;
+		return 0;
 	case MSR_FSB_FREQ:
 		*val = 3;
 		return 0;
@@ -122,6 +175,9 @@ int kvmod_platform_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 	case MSR_IA32_POWER_CTL:
 		*val = vcpu->platform.power_ctl;
 		return 0;
+	case MSR_VM_HSAVE_PA:
+		*val = vcpu->platform.hsave_pa;
+		return 0;
 	case MSR_AMD64_OSVW_ID_LENGTH:
 	case MSR_AMD64_OSVW_STATUS:
 		if (!has_osvw(vcpu))
@@ -133,6 +189,22 @@ int kvmod_platform_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
 	return -ENOENT;
 }
 
+/*
+ * VM_HSAVE_PA: on SVM a page address (the guest's write of anything
+ * else #GPs; the VMM's, which may restore what an old kernel accepted,
+ * is aligned down); elsewhere writes are dropped.
+ */
+static int set_hsave_pa(struct kvmod_vcpu *vcpu, u64 val, bool host)
+{
+	if (!vcpu->vm->vendor->keeps_hsave_pa)
+		return 0;
+	if (!host && (!PAGE_ALIGNED(val) ||
+		      val >> kvmod_guest_maxphyaddr(vcpu)))
+		return -EINVAL;
+	vcpu->platform.hsave_pa = val & PAGE_MASK;
+	return 0;
+}
+
 /**
  * kvmod_platform_set_msr() - write a platform MSR
  * @vcpu: the vCPU
@@ -141,9 +213,11 @@ int kvmod_platform_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val)
  * @host: KVM_SET_MSRS rather than the guest's WRMSR
  *
  * Return: 0; -EINVAL (#GP) for a read-only MSR, a MISC_ENABLE write
- * that changes a read-only bit, a non-zero MMIO_CONF_BASE or
- * MISC_FEATURES_ENABLES, the OSVW MSRs without the CPUID bit; -ENOENT
- * when @msr is not one of these.
+ * that changes a read-only bit, a non-zero MMIO_CONF_BASE, a
+ * MISC_FEATURES_ENABLES bit other than CPUID faulting (or that one
+ * while PLATFORM_INFO does not offer it), a guest's PLATFORM_INFO
+ * write, the OSVW MSRs without the CPUID bit, a guest's VM_HSAVE_PA
+ * that is no page address; -ENOENT when @msr is not one of these.
  */
 int kvmod_platform_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
 			   bool host)
@@ -159,8 +233,22 @@ int kvmod_platform_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
 	case MSR_IA32_BBL_CR_CTL3:
 		return 0;
 	case MSR_FAM10H_MMIO_CONF_BASE:
-	case MSR_MISC_FEATURES_ENABLES:
 		return val ? -EINVAL : 0;
+	case MSR_PLATFORM_INFO:
+		/* The VMM's; it may not withdraw faulting while it is on. */
+		if (!host || (!(val & MSR_PLATFORM_INFO_CPUID_FAULT) &&
+			      kvmod_cpuid_faulting(vcpu)))
+			return -EINVAL;
+		vcpu->platform.platform_info = val;
+		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
+		if ((val & ~MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) ||
+		    ((val & MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) &&
+		     !(vcpu->platform.platform_info &
+		       MSR_PLATFORM_INFO_CPUID_FAULT)))
+			return -EINVAL;
+		vcpu->platform.misc_features = val;
+		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		if (!host) {
 			if ((vcpu->platform.misc_enable ^ val) & MISC_ENABLE_RO)
@@ -175,6 +263,8 @@ int kvmod_platform_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
 	case MSR_IA32_POWER_CTL:
 		vcpu->platform.power_ctl = val;
 		return 0;
+	case MSR_VM_HSAVE_PA:
+		return set_hsave_pa(vcpu, val, host);
 	case MSR_AMD64_OSVW_ID_LENGTH:
 	case MSR_AMD64_OSVW_STATUS:
 		if (!has_osvw(vcpu))

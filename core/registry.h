@@ -63,6 +63,8 @@ void kvmod_sigset_activate(struct kvmod_vcpu *vcpu);
 void kvmod_sigset_deactivate(struct kvmod_vcpu *vcpu);
 int kvmod_sync_regs_in(struct kvmod_vcpu *vcpu);
 void kvmod_sync_regs_out(struct kvmod_vcpu *vcpu);
+int kvmod_tpr_access_reporting(struct kvmod_vcpu *vcpu,
+			       struct kvm_tpr_access_ctl __user *argp);
 int kvmod_vcpu_enable_cap(struct kvmod_vcpu *vcpu,
 			  struct kvm_enable_cap __user *argp);
 void kvmod_vcpu_destroy(struct kvmod_vcpu *vcpu);
@@ -165,6 +167,7 @@ int kvmod_mce_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val, bool host);
 
 /* msr_platform.c */
 void kvmod_platform_msr_init(struct kvmod_vcpu *vcpu);
+bool kvmod_cpuid_faulting(struct kvmod_vcpu *vcpu);
 int kvmod_platform_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val);
 int kvmod_platform_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
 			   bool host);

@@ -85,6 +85,25 @@ static void count_user_exit(struct kvmod_vcpu *vcpu, u32 reason)
 }
 
 /**
+ * kvmod_report_tpr_access() - the guest accessed its APIC's TPR
+ * @vcpu: the vCPU, at the accessing instruction (RIP not yet advanced)
+ * @write: it wrote the TPR
+ *
+ * With KVM_TPR_ACCESS_REPORTING enabled, the access completes and the
+ * next entry exits to userspace with KVM_EXIT_TPR_ACCESS, the RIP of the
+ * instruction and @write, as KVM does.
+ */
+void kvmod_report_tpr_access(struct kvmod_vcpu *vcpu, bool write)
+{
+	if (!READ_ONCE(vcpu->tpr_access_reporting))
+		return;
+	vcpu->run->tpr_access.rip = vcpu->rip;
+	vcpu->run->tpr_access.is_write = write;
+	kvmod_make_request(vcpu, KVMOD_REQ_REPORT_TPR_ACCESS);
+}
+EXPORT_SYMBOL_GPL(kvmod_report_tpr_access);
+
+/**
  * kvmod_exit_hlt() - the guest halted; exit to userspace
  * @vcpu: the vCPU, with RIP already past the HLT
  *
@@ -248,6 +267,10 @@ static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
 		vcpu->run->eoi.vector = vcpu->eoi_exit_vector;
 		return KVMOD_EXIT_USER;
 	}
+	if (kvmod_check_request(vcpu, KVMOD_REQ_REPORT_TPR_ACCESS)) {
+		vcpu->run->exit_reason = KVM_EXIT_TPR_ACCESS;
+		return KVMOD_EXIT_USER;
+	}
 	if (kvmod_check_request(vcpu, KVMOD_REQ_TRIPLE_FAULT)) {
 		vcpu->ev.exception.pending = false;
 		vcpu->ev.exception.injected = false;
@@ -265,6 +288,9 @@ static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
 		}
 		kvmod_process_nmis(vcpu);
 		kvmod_inject_events(vcpu);
+		/* KVM writes the VAPIC area only after such a look. */
+		if (vcpu->vapic_addr)
+			vcpu->vapic_sync = true;
 	}
 	return KVMOD_EXIT_RESUME;
 }
@@ -372,16 +398,20 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 			if (r == VCPU_LOOP_AGAIN)
 				continue;
 		}
-		/* PV EOI and the VAPIC area: around each entry, as KVM. */
+		/*
+		 * PV EOI and the VAPIC area: around each entry, as KVM; the
+		 * vendor calls kvmod_vcpu_after_exit() before it handles the
+		 * exit, and this call covers an entry it cancelled.
+		 */
 		if (unlikely((vcpu->pv_eoi_msr & KVM_MSR_ENABLED) ||
-			     vcpu->vapic_addr))
+			     vcpu->vapic_addr)) {
 			vcpu->vm->irqchip->before_entry(vcpu);
+			vcpu->irqchip_exit_due = true;
+		}
 		kvmod_debug_before_run(vcpu);
 		r = vcpu->vm->vendor->vcpu_run(vcpu);
+		kvmod_vcpu_after_exit(vcpu);
 		kvmod_debug_after_run(vcpu);
-		if (unlikely((vcpu->pv_eoi_msr & KVM_MSR_ENABLED) ||
-			     vcpu->vapic_addr))
-			vcpu->vm->irqchip->after_exit(vcpu);
 		if (r <= 0)
 			break;
 		if (vcpu->irq_window_exit && kvmod_ready_for_interrupt(vcpu)) {

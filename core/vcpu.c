@@ -341,6 +341,8 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 		return kvmod_setup_mce(vcpu, argp);
 	case KVM_X86_SET_MCE:
 		return kvmod_set_mce(vcpu, argp);
+	case KVM_TPR_ACCESS_REPORTING:
+		return kvmod_tpr_access_reporting(vcpu, argp);
 	default:
 		return vcpu_component_ioctl(vcpu, ioctl, arg);
 	}
@@ -469,7 +471,7 @@ static int vcpu_create_reserved(struct kvmod_vm *vm, unsigned long id)
 	rcuwait_init(&vcpu->wait);
 	kvmod_vcpu_reset_regs(vcpu);
 	vcpu->xcr0 = XFEATURE_MASK_FP;	/* at power-up only, not at INIT */
-	vcpu->microcode_version = 0x100000000ULL;	/* KVM's default */
+	vcpu->microcode_version = vm->vendor->ucode_rev;
 	/* As KVM: the APIC enabled at its default base, BSP on the boot CPU. */
 	vcpu->apic_base = 0xfee00000ULL | BIT_ULL(11) |
 			  (kvmod_vcpu_is_bsp(vcpu) ? BIT_ULL(8) : 0);

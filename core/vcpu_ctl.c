@@ -2,7 +2,8 @@
 /*
  * vCPU controls around KVM_RUN: the signal mask KVM_RUN runs with
  * (KVM_SET_SIGNAL_MASK), the registers exchanged through kvm_run at each
- * KVM_RUN (KVM_CAP_SYNC_REGS), and KVM_ENABLE_CAP on a vCPU (kvmod has no
+ * KVM_RUN (KVM_CAP_SYNC_REGS), exits on TPR accesses
+ * (KVM_TPR_ACCESS_REPORTING), and KVM_ENABLE_CAP on a vCPU (kvmod has no
  * per-vCPU capability: every one is -EINVAL, as KVM on x86 says for
  * those it does not know).
  */
@@ -126,6 +127,33 @@ void kvmod_sync_regs_out(struct kvmod_vcpu *vcpu)
 	}
 	if (valid & KVM_SYNC_X86_EVENTS)
 		kvmod_get_vcpu_events(vcpu, &s->events);
+}
+
+/**
+ * kvmod_tpr_access_reporting() - KVM_TPR_ACCESS_REPORTING
+ * @vcpu: the vCPU
+ * @argp: the user's struct kvm_tpr_access_ctl
+ *
+ * Turns KVM_EXIT_TPR_ACCESS on (enabled non-zero) or off. It is kept
+ * with or without an in-kernel APIC, as KVM does; only the in-kernel
+ * APIC's TPR accesses report (kvmod_report_tpr_access()). The
+ * structure is written back unchanged.
+ *
+ * Return: 0, -EINVAL for non-zero flags, -EFAULT.
+ */
+int kvmod_tpr_access_reporting(struct kvmod_vcpu *vcpu,
+			       struct kvm_tpr_access_ctl __user *argp)
+{
+	struct kvm_tpr_access_ctl tac;
+
+	if (copy_from_user(&tac, argp, sizeof(tac)))
+		return -EFAULT;
+	if (tac.flags)
+		return -EINVAL;
+	WRITE_ONCE(vcpu->tpr_access_reporting, !!tac.enabled);
+	if (copy_to_user(argp, &tac, sizeof(tac)))
+		return -EFAULT;
+	return 0;
 }
 
 /**

@@ -32,6 +32,8 @@ static long irqchip_check_extension(struct kvmod_vm *vm, long cap)
 	case KVM_CAP_TSC_DEADLINE_TIMER:
 	case KVM_CAP_IRQFD:
 	case KVM_CAP_IRQFD_RESAMPLE:
+	/* KVM_SET_VAPIC_ADDR, KVM_TPR_ACCESS_REPORTING: no TPR acceleration. */
+	case KVM_CAP_VAPIC:
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVMOD_MAX_IRQ_ROUTES;
@@ -299,10 +301,14 @@ static void irqchip_vm_destroy(struct kvmod_vm *vm)
 	kfree(virq);
 }
 
-/* The APIC, x2APIC and TSC-deadline timer are emulated whatever the host. */
+/*
+ * The APIC and x2APIC are emulated whatever the host. The TSC-deadline
+ * timer is too, but as KVM, KVM_GET_SUPPORTED_CPUID leaves its bit
+ * (1:ECX[24]) to the VMM, which learns it from KVM_CAP_TSC_DEADLINE_TIMER.
+ */
 static const struct kvmod_cpuid_bits irqchip_cpuid_bits[] = {
-	{ .leaf = 1, .reg = 2, .set = BIT(21) | BIT(24) },	/* ECX */
-	{ .leaf = 1, .reg = 3, .set = BIT(9) },			/* EDX */
+	{ .leaf = 1, .reg = 2, .set = BIT(21) },	/* ECX */
+	{ .leaf = 1, .reg = 3, .set = BIT(9) },		/* EDX */
 };
 
 static const struct kvmod_component_ops irqchip_component = {

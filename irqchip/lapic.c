@@ -337,6 +337,13 @@ void kvmod_lapic_set_cr8(struct kvmod_lapic *l, u8 cr8)
 	update_ppr(l, NULL);
 }
 
+void kvmod_lapic_set_tpr(struct kvmod_lapic *l, u8 tpr,
+			 struct kvmod_lapic_effects *fx)
+{
+	set_reg(l, KVMOD_APIC_TPR, tpr);
+	update_ppr(l, fx);
+}
+
 static void set_eoi(struct kvmod_lapic *l, struct kvmod_lapic_effects *fx)
 {
 	int vec = highest_vec(l, KVMOD_APIC_ISR);

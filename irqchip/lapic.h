@@ -466,6 +466,18 @@ u8 kvmod_lapic_get_cr8(const struct kvmod_lapic *l);
 void kvmod_lapic_set_cr8(struct kvmod_lapic *l, u8 cr8);
 
 /**
+ * kvmod_lapic_set_tpr() - set the TPR whatever the APIC's mode
+ * @l: the APIC
+ * @tpr: the new TPR
+ * @fx: effects (the PPR fell: look at pending interrupts)
+ *
+ * For the VAPIC area's TPR, which KVM applies even to an APIC that is
+ * disabled or in x2APIC mode.
+ */
+void kvmod_lapic_set_tpr(struct kvmod_lapic *l, u8 tpr,
+			 struct kvmod_lapic_effects *fx);
+
+/**
  * kvmod_lapic_lvt() - an LVT register.
  * @l: the APIC
  * @which: KVMOD_LVT_*

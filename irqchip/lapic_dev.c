@@ -13,6 +13,9 @@
 
 #include "irqchip.h"
 
+/* The x2APIC MSR of the TPR. */
+#define X2APIC_MSR_TPR	(KVMOD_APIC_MSR_BASE + (KVMOD_APIC_TPR >> 4))
+
 static s64 now_ns(void)
 {
 	return ktime_get_ns();
@@ -388,6 +391,8 @@ static int vlapic_get_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 *val,
 	if (kvmod_lapic_rdmsr(&vl->l, msr, val, now_ns()))
 		r = -EINVAL;
 	spin_unlock_irqrestore(&vl->lock, flags);
+	if (!r && msr == X2APIC_MSR_TPR)
+		kvmod_report_tpr_access(vcpu, false);
 	return r;
 }
 
@@ -421,11 +426,29 @@ static int vlapic_set_msr(struct kvmod_vcpu *vcpu, u32 msr, u64 val,
 			r = -EINVAL;
 		vcpu->cr8 = kvmod_lapic_get_cr8(&vl->l);
 		spin_unlock_irqrestore(&vl->lock, flags);
+		if (!r && msr == X2APIC_MSR_TPR)
+			kvmod_report_tpr_access(vcpu, true);
 	} else {
 		return -ENOENT;
 	}
 	vlapic_effects(vl, &fx);
 	return r;
+}
+
+/*
+ * Does this xAPIC page access reach the TPR (for KVM_TPR_ACCESS_REPORTING)?
+ * As KVM: a write of the whole aligned register, a read within its first
+ * four bytes, with the APIC enabled and in xAPIC mode.
+ */
+static bool mmio_is_tpr(const struct kvmod_lapic *l, u32 offset, int len,
+			bool write)
+{
+	if (!kvmod_lapic_hw_enabled(l) || kvmod_lapic_x2apic_mode(l) ||
+	    (offset & ~0xfU) != KVMOD_APIC_TPR)
+		return false;
+	if (write)
+		return len == 4 && offset == KVMOD_APIC_TPR;
+	return (len == 1 || len == 2 || len == 4) && (offset & 0xf) + len <= 4;
 }
 
 static int vlapic_local_mmio(struct kvmod_vcpu *vcpu, u64 addr, int len,
@@ -434,6 +457,7 @@ static int vlapic_local_mmio(struct kvmod_vcpu *vcpu, u64 addr, int len,
 	struct kvmod_vlapic *vl = to_vlapic(vcpu);
 	struct kvmod_lapic_effects fx = {};
 	unsigned long flags;
+	bool tpr;
 	u64 base;
 
 	if (!vl)
@@ -449,6 +473,7 @@ static int vlapic_local_mmio(struct kvmod_vcpu *vcpu, u64 addr, int len,
 		return -EOPNOTSUPP;
 	}
 	vlapic_sync_cr8(vl);
+	tpr = mmio_is_tpr(&vl->l, addr - base, len, write);
 	if (write) {
 		kvmod_lapic_mmio_write(&vl->l, addr - base, len, val, now_ns(),
 				       &fx);
@@ -458,6 +483,8 @@ static int vlapic_local_mmio(struct kvmod_vcpu *vcpu, u64 addr, int len,
 	}
 	spin_unlock_irqrestore(&vl->lock, flags);
 	vlapic_effects(vl, &fx);
+	if (tpr)
+		kvmod_report_tpr_access(vcpu, write);
 	return 0;
 }
 
@@ -570,21 +597,31 @@ static void pv_eoi_from_guest(struct kvmod_vcpu *vcpu)
 }
 
 /*
- * KVM_SET_VAPIC_ADDR: a u32 in guest memory mirrors the TPR (with the
- * highest in-service class and requested vector) before each entry, and
- * the guest's TPR is taken back from it after each exit.
+ * KVM_SET_VAPIC_ADDR: a u32 in guest memory that owns the TPR, as KVM
+ * keeps it. After each exit (before the exit is handled) the APIC's TPR
+ * is taken from its low byte; before an entry for which the events were
+ * looked at, with the APIC enabled, it is written with the TPR, the
+ * highest in-service class and the highest requested vector. So a TPR
+ * the guest writes through the APIC lasts only until the next exit
+ * unless it let an interrupt through (which makes the events be looked
+ * at).
  */
 static void vapic_to_guest(struct kvmod_vcpu *vcpu)
 {
 	struct kvmod_vlapic *vl = to_vlapic(vcpu);
 	unsigned long flags;
+	bool enabled;
 	u32 word;
 
 	spin_lock_irqsave(&vl->lock, flags);
+	enabled = kvmod_lapic_hw_enabled(&vl->l) &&
+		  kvmod_lapic_sw_enabled(&vl->l);
 	vlapic_sync_cr8(vl);
 	word = kvmod_lapic_vapic_word(&vl->l);
 	spin_unlock_irqrestore(&vl->lock, flags);
-	kvmod_write_guest_phys(vcpu->vm, vcpu->vapic_addr, &word, sizeof(word));
+	if (enabled)
+		kvmod_write_guest_phys(vcpu->vm, vcpu->vapic_addr, &word,
+				       sizeof(word));
 }
 
 static void vapic_from_guest(struct kvmod_vcpu *vcpu)
@@ -599,21 +636,23 @@ static void vapic_from_guest(struct kvmod_vcpu *vcpu)
 		return;
 	spin_lock_irqsave(&vl->lock, flags);
 	vlapic_sync_cr8(vl);
-	kvmod_lapic_write(&vl->l, KVMOD_APIC_TPR, word & 0xff, now_ns(), &fx);
+	kvmod_lapic_set_tpr(&vl->l, word & 0xff, &fx);
 	vcpu->cr8 = kvmod_lapic_get_cr8(&vl->l);
 	spin_unlock_irqrestore(&vl->lock, flags);
 	vlapic_effects(vl, &fx);
-	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 }
 
 /* Around each entry while PV EOI or a VAPIC area is on, as KVM. */
 static void vlapic_before_entry(struct kvmod_vcpu *vcpu)
 {
+	bool vapic_sync = vcpu->vapic_sync;
+
+	vcpu->vapic_sync = false;
 	if (!to_vlapic(vcpu))
 		return;
 	if (vcpu->pv_eoi_msr & KVM_MSR_ENABLED)
 		pv_eoi_to_guest(vcpu);
-	if (vcpu->vapic_addr)
+	if (vcpu->vapic_addr && vapic_sync)
 		vapic_to_guest(vcpu);
 }
 

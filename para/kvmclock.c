@@ -304,7 +304,11 @@ void para_clock_update(struct kvmod_vcpu *vcpu)
 	pvclock_publish(vcpu, p->system_time_msr & ~KVM_MSR_ENABLED, &info);
 }
 
-/* The host's real time when the VM's kvmclock was 0, into the guest. */
+/*
+ * The host's real time when the VM's kvmclock was 0, into the guest. As
+ * KVM, an address of 0 publishes nothing (the MSR only keeps it), and
+ * neither does one outside the memslots.
+ */
 static void wall_clock_publish(struct kvmod_vm *vm, u64 gpa)
 {
 	struct pvclock_wall_clock wc = {};
@@ -313,7 +317,7 @@ static void wall_clock_publish(struct kvmod_vm *vm, u64 gpa)
 	u64 boot;
 	u32 rem;
 
-	if (para_get_clock(vm, &now))
+	if (!gpa || para_get_clock(vm, &now))
 		return;
 	boot = ktime_get_real_ns() - now.clock;
 	boot = div_u64_rem(boot, NSEC_PER_SEC, &rem);

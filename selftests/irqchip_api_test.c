@@ -335,7 +335,8 @@ TEST_F(vm, vm_fd_caps_match_system_fd)
 		KVM_CAP_IRQ_ROUTING, KVM_CAP_SIGNAL_MSI,
 		KVM_CAP_SPLIT_IRQCHIP, KVM_CAP_IRQ_INJECT_STATUS,
 		KVM_CAP_MP_STATE, KVM_CAP_X2APIC_API, KVM_CAP_NR_VCPUS,
-		KVM_CAP_MAX_VCPUS, KVM_CAP_MAX_VCPU_ID,
+		KVM_CAP_MAX_VCPUS, KVM_CAP_MAX_VCPU_ID, KVM_CAP_VAPIC,
+		KVM_CAP_TSC_DEADLINE_TIMER,
 	};
 	unsigned int i;
 
@@ -358,7 +359,7 @@ TEST_F(vm, cap_values)
 	static const long bools[] = {
 		KVM_CAP_IRQCHIP, KVM_CAP_PIT2, KVM_CAP_PIT_STATE2,
 		KVM_CAP_SIGNAL_MSI, KVM_CAP_SPLIT_IRQCHIP,
-		KVM_CAP_IRQ_INJECT_STATUS, KVM_CAP_MP_STATE,
+		KVM_CAP_IRQ_INJECT_STATUS, KVM_CAP_MP_STATE, KVM_CAP_VAPIC,
 	};
 	int routes, nr, max, max_id;
 	unsigned int i;
@@ -384,6 +385,29 @@ TEST_F(vm, cap_values)
 	EXPECT_LE(1, nr);
 	EXPECT_LE(nr, max);
 	EXPECT_LE(max, max_id);
+}
+
+/*
+ * KVM_GET_SUPPORTED_CPUID offers the APIC and x2APIC (emulated whatever
+ * the host), never the TSC-deadline timer: KVM says that with
+ * KVM_CAP_TSC_DEADLINE_TIMER, and the VMM sets the bit itself.
+ */
+TEST_F(vm, supported_cpuid_apic_bits)
+{
+	struct kvm_cpuid2 *c = kt_get_supported_cpuid(self->sys_fd);
+	struct kvm_cpuid_entry2 *e;
+
+	ASSERT_NE(NULL, c);
+	e = kt_cpuid_find(c, 1, 0);
+	ASSERT_NE(NULL, e);
+	EXPECT_FALSE(e->ecx & (1U << 24));		/* TSC deadline */
+	if (kt_check_cap(self->sys_fd, KVM_CAP_IRQCHIP) > 0) {
+		EXPECT_TRUE(e->edx & (1U << 9));	/* APIC */
+		EXPECT_TRUE(e->ecx & (1U << 21));	/* x2APIC */
+		EXPECT_EQ(1, kt_check_cap(self->sys_fd,
+					  KVM_CAP_TSC_DEADLINE_TIMER));
+	}
+	free(c);
 }
 
 /*

@@ -266,6 +266,20 @@ static void guest_wall_clock(void)
 	GUEST_SYNC(w->sec);
 }
 
+/* A wall clock at 0 is off: nothing is written at GPA 0. */
+static void guest_wall_clock_zero(void)
+{
+	kg_wrmsr(MSR_KVM_WALL_CLOCK_NEW, 0);
+	GUEST_ASSERT_EQ(kg_rdmsr(MSR_KVM_WALL_CLOCK_NEW), 0);
+	kg_wrmsr(MSR_KVM_WALL_CLOCK, 0);
+	GUEST_ASSERT_EQ(kg_rdmsr(MSR_KVM_WALL_CLOCK), 0);
+	GUEST_SYNC(1);
+	kg_wrmsr(MSR_KVM_WALL_CLOCK_NEW, NO_MEMORY);
+	GUEST_ASSERT_EQ(kg_rdmsr(MSR_KVM_WALL_CLOCK_NEW), NO_MEMORY);
+	kg_wrmsr(MSR_KVM_WALL_CLOCK, NO_MEMORY + 0x40);
+	GUEST_SYNC(2);
+}
+
 /* Run the hypercall the host put into hc_*, report RAX. */
 static void guest_hypercalls(void)
 {
@@ -803,6 +817,42 @@ TEST(wall_clock)
 	boot = time(NULL) - cd.clock / 1000000000ULL;
 	EXPECT_LE(sec, boot + 2);
 	EXPECT_LE(boot, sec + 2);
+	kg_vm_destroy(&vm);
+}
+
+/*
+ * MSR_KVM_WALL_CLOCK(_NEW) written with 0, by the guest or the VMM, or
+ * with an address outside the memslots: no wall clock is written (GPA
+ * 0 keeps what it held).
+ */
+TEST(wall_clock_at_zero)
+{
+	static const uint8_t pattern[16] = {
+		0xa5, 0x5a, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+		0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e,
+	};
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[2];
+	} m;
+	struct kg_vm vm;
+
+	REQUIRE_PARA();
+	ASSERT_EQ(0, kg_vm_create(&vm, 0));
+	memcpy(vm.low, pattern, sizeof(pattern));
+	ASSERT_EQ(0, kg_vcpu_add(&vm, 0, guest_wall_clock_zero));
+	KG_ASSERT_SYNC(&vm, 0, 1);
+	EXPECT_EQ(0, memcmp(vm.low, pattern, sizeof(pattern)));
+	KG_ASSERT_SYNC(&vm, 0, 2);
+	EXPECT_EQ(0, memcmp(vm.low, pattern, sizeof(pattern)));
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 2;
+	m.e[0].index = MSR_KVM_WALL_CLOCK_NEW;
+	m.e[1].index = MSR_KVM_WALL_CLOCK;
+	ASSERT_EQ(2, ioctl(vm.v[0].fd, KVM_SET_MSRS, &m));
+	EXPECT_EQ(0, memcmp(vm.low, pattern, sizeof(pattern)));
+	KG_ASSERT_DONE(&vm, 0);
 	kg_vm_destroy(&vm);
 }
 

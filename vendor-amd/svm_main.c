@@ -97,6 +97,10 @@ static const struct kvmod_vendor_ops svm_vendor_ops = {
 	.update_debug = svm_update_debug,
 	.set_tsc_offset = svm_set_tsc_offset,
 	.hypercall_insn = { 0x0f, 0x01, 0xd9 },		/* VMMCALL */
+	.mcg_cap_reserved = GENMASK_ULL(63, 9),
+	.keeps_hsave_pa = true,
+	.osvw_from_host = true,
+	.ucode_rev = 0x01000065,
 	.exit_name = svm_exit_name,
 	.nr_exit_codes = SVM_NR_EXIT_CODES,
 };

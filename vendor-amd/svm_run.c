@@ -103,6 +103,7 @@ int svm_vcpu_run(struct kvmod_vcpu *vcpu)
 	svm_events_after_exit(vcpu);
 	if (static_branch_unlikely(&kvmod_trace_exits))
 		kvmod_trace_kvm_exit(vcpu, KVMOD_ISA_SVM);
+	kvmod_vcpu_after_exit(vcpu);
 
 	return svm_handle_exit(vcpu);
 }

@@ -123,6 +123,7 @@ static const struct kvmod_vendor_ops vmx_vendor_ops = {
 	.update_debug = vmx_update_debug,
 	.set_tsc_offset = vmx_set_tsc_offset,
 	.hypercall_insn = { 0x0f, 0x01, 0xc1 },		/* VMCALL */
+	.ucode_rev = 0x100000000ULL,
 	.exit_name = vmx_exit_name,
 	.nr_exit_codes = VMX_NR_EXIT_CODES,
 };

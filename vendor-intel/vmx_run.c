@@ -375,5 +375,6 @@ int vmx_vcpu_run(struct kvmod_vcpu *vcpu)
 
 	if (static_branch_unlikely(&kvmod_trace_exits))
 		kvmod_trace_kvm_exit(vcpu, KVMOD_ISA_VMX);
+	kvmod_vcpu_after_exit(vcpu);
 	return vmx_handle_exit(vcpu);
 }

@@ -107,6 +107,35 @@ void guest_set_handler(int vector, kg_handler_t fn)
 	kg_handlers[vector & 0xff] = fn;
 }
 
+/* The MSR access the host asked for (kg_msr_serve()). */
+static volatile uint32_t kg_msr_index;
+static volatile uint32_t kg_msr_write;
+static volatile uint64_t kg_msr_value;
+static volatile uint64_t kg_msr_faults;
+
+/* #GP of the RDMSR or WRMSR: count it, skip the 2-byte instruction. */
+static void kg_msr_gp(struct kg_frame *f)
+{
+	kg_msr_faults++;
+	f->rip += 2;
+}
+
+/* Report (the last access faulted), then run the next access. */
+static void kg_msr_loop(void)
+{
+	uint64_t before, faulted = 0;
+
+	for (;;) {
+		GUEST_SYNC(faulted);
+		before = kg_msr_faults;
+		if (kg_msr_write)
+			kg_wrmsr(kg_msr_index, kg_msr_value);
+		else
+			kg_msr_value = kg_rdmsr(kg_msr_index);
+		faulted = kg_msr_faults != before;
+	}
+}
+
 /* Called by the common interrupt entry with the saved frame. */
 void kg_dispatch(struct kg_frame *f);
 
@@ -333,6 +362,57 @@ void kg_set_handler(struct kg_vm *vm, int vector, kg_handler_t fn)
 	kg_handler_t *t = kg_host_ptr(vm, kg_handlers);
 
 	t[vector & 0xff] = fn;
+}
+
+int kg_msr_serve(struct kg_vm *vm, int id)
+{
+	struct kg_ucall uc;
+	int st;
+
+	kg_set_handler(vm, 13, kg_msr_gp);
+	st = kg_vcpu_enter(vm, id, kg_msr_loop);
+	if (st)
+		return st;
+	/* Up to the first report: the loop then waits for requests. */
+	st = kg_run(vm, id, &uc);
+	if (st < 0)
+		return st;
+	if (st != KG_SYNC) {
+		kg_report(vm, id, st, &uc);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int kg_msr_request(struct kg_vm *vm, int id, uint32_t msr,
+			  uint32_t write, uint64_t *val)
+{
+	struct kg_ucall uc;
+	int st;
+
+	KG_GUEST(vm, kg_msr_index) = msr;
+	KG_GUEST(vm, kg_msr_write) = write;
+	KG_GUEST(vm, kg_msr_value) = *val;
+	st = kg_run(vm, id, &uc);
+	if (st < 0)
+		return st;
+	if (st != KG_SYNC) {
+		kg_report(vm, id, st, &uc);
+		return -EPROTO;
+	}
+	*val = KG_GUEST(vm, kg_msr_value);
+	return uc.args[0] ? KG_MSR_GP : 0;
+}
+
+int kg_guest_rdmsr(struct kg_vm *vm, int id, uint32_t msr, uint64_t *val)
+{
+	*val = 0;
+	return kg_msr_request(vm, id, msr, 0, val);
+}
+
+int kg_guest_wrmsr(struct kg_vm *vm, int id, uint32_t msr, uint64_t val)
+{
+	return kg_msr_request(vm, id, msr, 1, &val);
 }
 
 void kg_set_ap_entry(struct kg_vm *vm, void (*fn)(void))

@@ -489,6 +489,23 @@ void kg_report(struct kg_vm *vm, int id, int status,
  */
 int kg_run_to_done(struct kg_vm *vm, int id, struct kg_ucall *uc);
 
+/*
+ * RDMSR and WRMSR run by the guest on the host's request, for tests of
+ * what a guest sees: kg_msr_serve() puts vCPU @id in a loop that runs
+ * one access per request (with its own #GP handler on vector 13, which
+ * skips the instruction) and runs it until it waits for the first
+ * request (0 or -errno); kg_guest_rdmsr() and kg_guest_wrmsr() make a
+ * request and run the vCPU until it answers.  They return 0 when the
+ * instruction completed, KG_MSR_GP when it raised #GP, and -errno (or
+ * -EPROTO for an exit that is no answer, reported on stderr) otherwise.
+ * One vCPU of a VM serves at a time.
+ */
+#define KG_MSR_GP	1
+
+int kg_msr_serve(struct kg_vm *vm, int id);
+int kg_guest_rdmsr(struct kg_vm *vm, int id, uint32_t msr, uint64_t *val);
+int kg_guest_wrmsr(struct kg_vm *vm, int id, uint32_t msr, uint64_t val);
+
 /* Is bit @bit of register @reg (KG_EAX..) of supported CPUID @leaf set? */
 bool kg_cpuid_has(struct kg_vm *vm, uint32_t leaf, int reg, int bit);
 #define KG_EAX	0

@@ -674,6 +674,39 @@ int kt_check_cap(int fd, long cap)
 	return r < 0 ? -errno : r;
 }
 
+struct kt_one_msr {
+	struct kvm_msrs hdr;
+	struct kvm_msr_entry e;
+};
+
+int kt_get_msr(int vcpu_fd, uint32_t index, uint64_t *val)
+{
+	struct kt_one_msr m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = index;
+	r = ioctl(vcpu_fd, KVM_GET_MSRS, &m);
+	if (r < 0)
+		return -errno;
+	*val = m.e.data;
+	return r;
+}
+
+int kt_set_msr(int vcpu_fd, uint32_t index, uint64_t val)
+{
+	struct kt_one_msr m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e.index = index;
+	m.e.data = val;
+	r = ioctl(vcpu_fd, KVM_SET_MSRS, &m);
+	return r < 0 ? -errno : r;
+}
+
 int kt_ioctl_errno(int fd, unsigned long req, unsigned long arg)
 {
 	errno = 0;

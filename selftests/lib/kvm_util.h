@@ -296,6 +296,13 @@ uint16_t kt_idt_fill(void *idt, uint64_t block_gva, uint16_t sel,
 /* Is the hypervisor behind the device kvmod (rather than in-tree KVM)? */
 int kt_is_kvmod(void);
 
+/*
+ * KVM_GET_MSRS / KVM_SET_MSRS of the one MSR @index: 1 when it was
+ * processed, 0 when KVM refused it, -errno when the ioctl failed.
+ */
+int kt_get_msr(int vcpu_fd, uint32_t index, uint64_t *val);
+int kt_set_msr(int vcpu_fd, uint32_t index, uint64_t val);
+
 /* KVM_CHECK_EXTENSION on @fd: the value (>= 0) or -errno. */
 int kt_check_cap(int fd, long cap);
 

@@ -860,6 +860,33 @@ TEST(priority_tpr_ppr_pending)
 	EXPECT_EQ(kvmod_lapic_ack(&L), -1);
 }
 
+/*
+ * The VAPIC area's TPR: applied in any mode (also x2APIC, where the MMIO
+ * page is a hole), PPR follows, a fall asks for the events; the word
+ * gives TPR, ISR class and highest IRR.
+ */
+TEST(vapic_tpr_and_word)
+{
+	fresh(0, true);
+	enable();
+	EXPECT_EQ(accept(0x45, false), 1);
+	memset(&FX, 0, sizeof(FX));
+	kvmod_lapic_set_tpr(&L, 0x5a, &FX);
+	EXPECT_EQ(reg(KVMOD_APIC_TPR), 0x5a);
+	EXPECT_EQ(reg(KVMOD_APIC_PPR), 0x5a);
+	EXPECT_FALSE(FX.eval);
+	EXPECT_EQ(kvmod_lapic_vapic_word(&L), 0x4500005a);
+	memset(&FX, 0, sizeof(FX));
+	kvmod_lapic_set_tpr(&L, 0x20, &FX);
+	EXPECT_TRUE(FX.eval);
+	EXPECT_EQ(kvmod_lapic_ack(&L), 0x45);
+	EXPECT_EQ(kvmod_lapic_vapic_word(&L), 0x4020);
+	x2apic();
+	kvmod_lapic_set_tpr(&L, 0x71, &FX);
+	EXPECT_EQ(rdmsr_ok(KVMOD_APIC_MSR_BASE + (KVMOD_APIC_TPR >> 4)), 0x71);
+	EXPECT_EQ(kvmod_lapic_get_cr8(&L), 7);
+}
+
 TEST(ack_eoi_nested)
 {
 	fresh(0, false);
