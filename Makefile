@@ -12,6 +12,9 @@
 #                   Linux on kvmod in LINUX_QUICK configurations
 #   make check-full make check, then every QEMU configuration on kvmod
 #                   and in-tree KVM (kernel-irqchip on/split/off, 1/2/4 vCPUs)
+#                   and QEMU booting Linux on kvmod-intel in Bochs
+#   make check-intel-linux  that last run alone (INTEL_LINUX_MODULE=kvm-intel:
+#                   on the in-tree kvm-intel)
 #   make bench      exit-path benchmarks, in-tree KVM vs kvmod (build/bench)
 #   make bench-linux  QEMU booting Linux to its shell, in-tree KVM vs kvmod
 #                   in one test-VM boot: wall time, exits by reason
@@ -115,7 +118,8 @@ check: testvm-modules tools stat selftests
 		$(RESULTS)/intel.log $$intel_rc $(RESULTS)/linux.log $$linux_rc
 
 # Every QEMU configuration, on kvmod-amd and on the in-tree kvm-amd (the
-# reference, in its own test-VM boot), after make check.
+# reference, in its own test-VM boot), after make check; then QEMU booting
+# Linux on kvmod-intel in Bochs (make check-intel-linux, one configuration).
 check-full: check
 	@$(TESTVM) --timeout 2400 --out $(RESULTS)/linux-full -- sh -c \
 		'modprobe kvmod-amd && tools/linux-guest/matrix full' \
@@ -125,9 +129,13 @@ check-full: check
 		'modprobe kvm-amd && tools/linux-guest/matrix full' \
 		| tee $(RESULTS)/linux-kvm.log; \
 	kvm_rc=$${PIPESTATUS[0]}; \
+	tools/bochs/linux-guest --out $(RESULTS)/intel-linux-kvmod-intel kvmod-intel \
+		| tee $(RESULTS)/intel-linux-kvmod-intel.log; \
+	intel_rc=$${PIPESTATUS[0]}; \
 	echo "0 passed, 0 failed" >$(RESULTS)/none.log; \
 	tools/sum-results $(RESULTS)/none.log 0 \
-		$(RESULTS)/linux-full.log $$full_rc $(RESULTS)/linux-kvm.log $$kvm_rc
+		$(RESULTS)/linux-full.log $$full_rc $(RESULTS)/linux-kvm.log $$kvm_rc \
+		$(RESULTS)/intel-linux-kvmod-intel.log $$intel_rc
 
 # The selftests on Intel VMX (EPT, unrestricted guest, VPID) in one Bochs
 # boot (tools/testvm.md, "Intel (Bochs)"), on KVMOD_INTEL_MODULE: the
@@ -147,6 +155,23 @@ check-intel: testvm-modules selftests
 		| tee $(RESULTS)/intel.log; \
 	intel_rc=$${PIPESTATUS[0]}; \
 	tools/sum-results $(RESULTS)/intel-none.log 0 $(RESULTS)/intel.log $$intel_rc
+
+# QEMU booting Linux (tools/linux-guest/boot: kernel-irqchip=on, 1 vCPU,
+# 256 MiB, virtio disk and network) on INTEL_LINUX_MODULE, kvmod-intel by
+# default or the in-tree kvm-intel, in one Bochs boot (tools/bochs/linux-guest;
+# about 7 minutes). Prints the checks, the wall time to the guest's shell and
+# to QEMU's exit, and "N passed, N failed".
+INTEL_LINUX_MODULE ?= kvmod-intel
+
+.PHONY: check-intel-linux
+check-intel-linux: testvm-modules
+	@mkdir -p $(RESULTS)
+	@echo "0 passed, 0 failed" >$(RESULTS)/intel-none.log; \
+	tools/bochs/linux-guest --out $(RESULTS)/intel-linux-$(INTEL_LINUX_MODULE) \
+		$(INTEL_LINUX_MODULE) | tee $(RESULTS)/intel-linux-$(INTEL_LINUX_MODULE).log; \
+	linux_rc=$${PIPESTATUS[0]}; \
+	tools/sum-results $(RESULTS)/intel-none.log 0 \
+		$(RESULTS)/intel-linux-$(INTEL_LINUX_MODULE).log $$linux_rc
 
 # Exit-path benchmarks: in-tree KVM vs kvmod in one --icount test-VM boot;
 # results in build/bench (tools/bench/README.md).
