@@ -364,6 +364,23 @@ void kg_set_handler(struct kg_vm *vm, int vector, kg_handler_t fn)
 	t[vector & 0xff] = fn;
 }
 
+/*
+ * Run the guest to its next report (KG_SYNC): 0, or -errno, or -EPROTO
+ * after reporting whatever else stopped it.
+ */
+static int kg_run_to_sync(struct kg_vm *vm, int id, struct kg_ucall *uc)
+{
+	int st = kg_run(vm, id, uc);
+
+	if (st < 0)
+		return st;
+	if (st != KG_SYNC) {
+		kg_report(vm, id, st, uc);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 int kg_msr_serve(struct kg_vm *vm, int id)
 {
 	struct kg_ucall uc;
@@ -374,14 +391,7 @@ int kg_msr_serve(struct kg_vm *vm, int id)
 	if (st)
 		return st;
 	/* Up to the first report: the loop then waits for requests. */
-	st = kg_run(vm, id, &uc);
-	if (st < 0)
-		return st;
-	if (st != KG_SYNC) {
-		kg_report(vm, id, st, &uc);
-		return -EPROTO;
-	}
-	return 0;
+	return kg_run_to_sync(vm, id, &uc);
 }
 
 static int kg_msr_request(struct kg_vm *vm, int id, uint32_t msr,
@@ -393,13 +403,9 @@ static int kg_msr_request(struct kg_vm *vm, int id, uint32_t msr,
 	KG_GUEST(vm, kg_msr_index) = msr;
 	KG_GUEST(vm, kg_msr_write) = write;
 	KG_GUEST(vm, kg_msr_value) = *val;
-	st = kg_run(vm, id, &uc);
-	if (st < 0)
+	st = kg_run_to_sync(vm, id, &uc);
+	if (st)
 		return st;
-	if (st != KG_SYNC) {
-		kg_report(vm, id, st, &uc);
-		return -EPROTO;
-	}
 	*val = KG_GUEST(vm, kg_msr_value);
 	return uc.args[0] ? KG_MSR_GP : 0;
 }

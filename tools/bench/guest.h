@@ -54,6 +54,9 @@
 /* g_ipi_handler (ipi, vCPU 1): EOIs, sends IRQ_VECTOR to APIC ID 0. */
 #define IPI_VECTOR		0x41
 
+/* irqfd: the GSI routed to IRQ_VECTOR on APIC ID 0. */
+#define BENCH_GSI		24
+
 #define BENCH_PORT		0x500
 #define DONE_PORT		0x501
 

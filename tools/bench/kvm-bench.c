@@ -119,6 +119,7 @@ struct bctx {
 	struct waker *waker;
 	int max_vcpus;
 	double idle_ns;			/* timer-hlt: CPU idle per op, last run */
+	int efd;			/* ioeventfd-*, irqfd: the eventfd */
 };
 
 struct workload {
@@ -1237,32 +1238,50 @@ static u32 guest_counter(struct bctx *c)
 			       __ATOMIC_ACQUIRE);
 }
 
-/*
- * KVM_SIGNAL_MSI to a halted vCPU until the guest's handler has counted
- * it (the guest EOIs and halts again right after).
- */
-static int run_hlt_irq(struct bctx *c, unsigned long n, double *ns)
+/* One interrupt for the halted guest of hlt-irq or irqfd. */
+static int send_msi(struct bctx *c)
 {
 	struct kvm_msi msi = {
 		.address_lo = APIC_BASE,	/* physical, APIC ID 0 */
 		.data = IRQ_VECTOR,		/* fixed, edge */
 	};
+	int r = ioctl(c->vm.fd, KVM_SIGNAL_MSI, &msi);
+
+	if (r < 0)
+		return ioctl_failed(c, "KVM_SIGNAL_MSI");
+	if (r == 0)
+		return unsupported(c, "KVM_SIGNAL_MSI: not delivered");
+	return 0;
+}
+
+static int send_irqfd(struct bctx *c)
+{
+	u64 one = 1;
+
+	if (write(c->efd, &one, sizeof(one)) != sizeof(one))
+		return failed(c, "eventfd write: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * An interrupt (send) to a halted vCPU until the guest's handler has
+ * counted it (the guest EOIs and halts again right after).
+ */
+static int irq_round_trips(struct bctx *c, unsigned long n, double *ns,
+			   int (*send)(struct bctx *c))
+{
 	struct waker *wk = c->waker;
 	u64 sum = 0, t0;
 	unsigned long i;
 	u32 start;
-	int r;
 
 	for (i = 0; i < n; i++) {
 		if (wait_halted(c, wk))
 			return -1;
 		start = guest_counter(c);
 		t0 = now_ns();
-		r = ioctl(c->vm.fd, KVM_SIGNAL_MSI, &msi);
-		if (r < 0)
-			return ioctl_failed(c, "KVM_SIGNAL_MSI");
-		if (r == 0)
-			return unsupported(c, "KVM_SIGNAL_MSI: not delivered");
+		if (send(c))
+			return -1;
 		while (guest_counter(c) == start) {
 			if (atomic_load(&wk->err))
 				return waker_error(c, wk);
@@ -1275,6 +1294,16 @@ static int run_hlt_irq(struct bctx *c, unsigned long n, double *ns)
 	}
 	*ns = (double)sum / n;
 	return 0;
+}
+
+static int run_hlt_irq(struct bctx *c, unsigned long n, double *ns)
+{
+	return irq_round_trips(c, n, ns, send_msi);
+}
+
+static int run_irqfd(struct bctx *c, unsigned long n, double *ns)
+{
+	return irq_round_trips(c, n, ns, send_irqfd);
 }
 
 /*
@@ -1364,6 +1393,115 @@ static int run_timer_hlt(struct bctx *c, unsigned long n, double *ns)
 }
 
 /* ------------------------------------------------------------------------
+ * Eventfds: guest writes that signal an ioeventfd in the kernel, and an
+ * irqfd that interrupts a halted guest.
+ */
+
+/*
+ * ioeventfd-pio and ioeventfd-mmio: the guest's OUT to BENCH_PORT or
+ * store to MMIO_GPA signals an eventfd, with no exit to userspace.
+ */
+static int prepare_ioeventfd(struct bctx *c)
+{
+	bool pio = c->w->entry == g_pio_out;
+	struct kvm_ioeventfd io = {
+		.addr = pio ? BENCH_PORT : MMIO_GPA,
+		.len = pio ? 1 : 4,
+		.flags = pio ? KVM_IOEVENTFD_FLAG_PIO : 0,
+	};
+
+	if (prepare_vm(c))
+		return -1;
+	if (ioctl(c->vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) <= 0)
+		return unsupported(c, "no KVM_CAP_IOEVENTFD");
+	c->efd = eventfd(0, EFD_NONBLOCK);
+	if (c->efd < 0)
+		return failed(c, "eventfd: %s", strerror(errno));
+	io.fd = c->efd;
+	if (ioctl(c->vm.fd, KVM_IOEVENTFD, &io) < 0)
+		return ioctl_failed(c, "KVM_IOEVENTFD");
+	return 0;
+}
+
+/* The eventfd's count since the last call (0 when not signalled). */
+static int eventfd_take(struct bctx *c, u64 *count)
+{
+	*count = 0;
+	if (read(c->efd, count, sizeof(*count)) == sizeof(*count) ||
+	    errno == EAGAIN)
+		return 0;
+	return failed(c, "eventfd read: %s", strerror(errno));
+}
+
+static int run_ioeventfd(struct bctx *c, unsigned long n, double *ns)
+{
+	u64 count;
+
+	if (eventfd_take(c, &count))
+		return -1;
+	if (guest_loop(c, c->w->entry, n, MMIO_GPA, ns))
+		return -1;
+	if (c->user_exits)
+		return unsupported(c, "%lu exits to userspace for %lu writes",
+				   c->user_exits, n);
+	if (eventfd_take(c, &count))
+		return -1;
+	if (count != n)
+		return unsupported(c, "eventfd signalled %llu times for %lu writes",
+				   (unsigned long long)count, n);
+	return 0;
+}
+
+static void finish_eventfd(struct bctx *c)
+{
+	if (c->waker)
+		finish_waker(c);
+	else
+		finish_vm(c);
+	if (c->efd >= 0)
+		close(c->efd);
+	c->efd = -1;
+}
+
+/*
+ * irqfd: BENCH_GSI routed to an MSI for APIC ID 0 with IRQ_VECTOR, an
+ * irqfd on it, and the guest halted in g_irq_wait.
+ */
+static int prepare_irqfd(struct bctx *c)
+{
+	struct kvm_irq_routing *table;
+	struct kvm_irqfd irqfd = { .gsi = BENCH_GSI };
+	int r;
+
+	if (prepare_vm(c))
+		return -1;
+	if (ioctl(c->vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD) <= 0)
+		return unsupported(c, "no KVM_CAP_IRQFD");
+	if (ioctl(c->vm.fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING) <= 0)
+		return unsupported(c, "no KVM_CAP_IRQ_ROUTING");
+	table = calloc(1, sizeof(*table) + sizeof(table->entries[0]));
+	if (!table)
+		return failed(c, "out of memory");
+	table->nr = 1;
+	table->entries[0].gsi = BENCH_GSI;
+	table->entries[0].type = KVM_IRQ_ROUTING_MSI;
+	table->entries[0].u.msi.address_lo = APIC_BASE;	/* APIC ID 0 */
+	table->entries[0].u.msi.data = IRQ_VECTOR;	/* fixed, edge */
+	r = ioctl(c->vm.fd, KVM_SET_GSI_ROUTING, table);
+	free(table);
+	if (r < 0)
+		return ioctl_failed(c, "KVM_SET_GSI_ROUTING");
+	c->efd = eventfd(0, 0);
+	if (c->efd < 0)
+		return failed(c, "eventfd: %s", strerror(errno));
+	irqfd.fd = c->efd;
+	if (ioctl(c->vm.fd, KVM_IRQFD, &irqfd) < 0)
+		return ioctl_failed(c, "KVM_IRQFD");
+	return start_waker(c, c->vm.vcpu_fd, c->vm.run, GUEST_STACK,
+			   g_irq_wait);
+}
+
+/* ------------------------------------------------------------------------
  * The workloads, in table order.
  */
 
@@ -1397,6 +1535,15 @@ static const struct workload workloads[] = {
 	  HALTED(run_hlt_signal, g_halt_forever) },
 	{ "hlt-irq", "halted in the kernel (irqchip), woken by an MSI", 500,
 	  HALTED(run_hlt_irq, g_irq_wait) },
+	{ "irqfd", "halted in the kernel (irqchip), woken by an irqfd (MSI route)",
+	  500, .prepare = prepare_irqfd, .run = run_irqfd,
+	  .finish = finish_eventfd, .irqchip = true },
+	{ "ioeventfd-pio", "1-byte OUT signals an ioeventfd, no exit to userspace",
+	  5000, .prepare = prepare_ioeventfd, .run = run_ioeventfd,
+	  .finish = finish_eventfd, .entry = g_pio_out },
+	{ "ioeventfd-mmio", "4-byte store signals an ioeventfd, no exit to userspace",
+	  2000, .prepare = prepare_ioeventfd, .run = run_ioeventfd,
+	  .finish = finish_eventfd, .entry = g_mmio_write },
 	{ "ipi", "IPI round trip between two vCPUs (irqchip, xAPIC ICR)", 1000,
 	  .prepare = prepare_ipi, .run = run_ipi, .finish = finish_waker,
 	  .entry = g_ipi_ping, .irqchip = true, .vcpus = 2 },
@@ -1473,6 +1620,7 @@ static void run_workload(const struct workload *w, struct result *res)
 	c.vm.fd = -1;
 	c.vm.vcpu_fd = -1;
 	c.vm.vcpu1_fd = -1;
+	c.efd = -1;
 	memset(res, 0, sizeof(*res));
 	res->iterations = n;
 	if (w->max_runs && runs > w->max_runs)
