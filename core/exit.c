@@ -279,6 +279,34 @@ int kvmod_emulate_set_cr8(struct kvmod_vcpu *vcpu, u64 val)
 }
 EXPORT_SYMBOL_GPL(kvmod_emulate_set_cr8);
 
+/*
+ * KVM_INTERNAL_ERROR_DELIVERY_EV for an event whose delivery reached
+ * MMIO: the fault's error code and GPA, the event (its type, as enum
+ * kvmod_event_type, times 256 plus its vector), the host CPU.
+ */
+static int exit_delivery_mmio(struct kvmod_vcpu *vcpu, u64 gpa,
+			      u64 error_code)
+{
+	const struct kvmod_vcpu_events *e = &vcpu->ev;
+	struct kvm_run *run = vcpu->run;
+	u64 event;
+
+	if (e->exception.injected)
+		event = KVMOD_EVENT_EXCEPTION * 256 + e->exception.vector;
+	else if (e->nmi.injected)
+		event = KVMOD_EVENT_NMI * 256 + X86_TRAP_NMI;
+	else if (e->irq.soft)
+		event = KVMOD_EVENT_SOFT_IRQ * 256 + e->irq.vector;
+	else
+		event = KVMOD_EVENT_IRQ * 256 + e->irq.vector;
+	kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV, error_code,
+			    gpa);
+	run->internal.ndata = 4;
+	run->internal.data[2] = event;
+	run->internal.data[3] = vcpu->cpu;
+	return KVMOD_EXIT_USER;
+}
+
 /**
  * kvmod_handle_gpa_fault() - a nested page fault or EPT violation
  * @vcpu: the vCPU
@@ -304,8 +332,7 @@ int kvmod_handle_gpa_fault(struct kvmod_vcpu *vcpu, u64 gpa, bool write,
 		return r;
 	/* MMIO while an event was being delivered (an IDT in MMIO...). */
 	if (kvmod_event_delivering(vcpu))
-		return kvmod_exit_internal(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV,
-					   error_code, gpa);
+		return exit_delivery_mmio(vcpu, gpa, error_code);
 	return kvmod_emulate_mmio(vcpu);
 }
 EXPORT_SYMBOL_GPL(kvmod_handle_gpa_fault);
