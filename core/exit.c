@@ -75,6 +75,17 @@ int kvmod_inject_gp(struct kvmod_vcpu *vcpu)
 }
 EXPORT_SYMBOL_GPL(kvmod_inject_gp);
 
+/* CPUID faulting is on and the guest is outside ring 0. */
+static noinline bool cpuid_faults(struct kvmod_vcpu *vcpu)
+{
+	struct kvmod_guest_mode mode;
+
+	if (!kvmod_cpuid_faulting(vcpu))
+		return false;
+	vcpu->vm->vendor->get_mode(vcpu, &mode);
+	return mode.cpl;
+}
+
 /**
  * kvmod_emulate_cpuid() - CPUID: answer from the vCPU's CPUID table
  * @vcpu: the vCPU
@@ -86,14 +97,11 @@ EXPORT_SYMBOL_GPL(kvmod_inject_gp);
  */
 int kvmod_emulate_cpuid(struct kvmod_vcpu *vcpu)
 {
-	struct kvmod_guest_mode mode;
 	u32 eax, ebx, ecx, edx;
 
-	if (unlikely(kvmod_cpuid_faulting(vcpu))) {
-		vcpu->vm->vendor->get_mode(vcpu, &mode);
-		if (mode.cpl)
-			return kvmod_inject_gp(vcpu);
-	}
+	/* Any MISC_FEATURES_ENABLES bit: the rare, out-of-line check. */
+	if (unlikely(vcpu->platform.misc_features) && cpuid_faults(vcpu))
+		return kvmod_inject_gp(vcpu);
 
 	kvmod_cpuid(vcpu, vcpu->regs[KVMOD_RAX], vcpu->regs[KVMOD_RCX],
 		    &eax, &ebx, &ecx, &edx);
