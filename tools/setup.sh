@@ -17,33 +17,11 @@
 set -euo pipefail
 
 CACHE=${KVMOD_CACHE:-/var/cache/kvmod}
-export DEBIAN_FRONTEND=noninteractive
-
-SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 log() { echo "setup: $*"; }
 
-apt_updated=0
-apt_update_once() {
-	if [ "$apt_updated" -eq 0 ]; then
-		$SUDO apt-get update -qq
-		apt_updated=1
-	fi
-}
-
-# Install the named packages that are not installed yet.
-apt_install() {
-	local missing=() p
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-			grep -q 'install ok installed' || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	apt_update_once
-	log "installing ${missing[*]}"
-	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
+# shellcheck source=tools/lib/apt.sh
+. "$(dirname "$0")/lib/apt.sh"
 
 apt_install build-essential make gcc libc6-dev bc bison flex libelf-dev \
 	libssl-dev dwarves qemu-system-x86 qemu-utils busybox-static cpio kmod \
