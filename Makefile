@@ -13,10 +13,10 @@
 #   make check-full make check, then every QEMU configuration on kvmod
 #                   and in-tree KVM (kernel-irqchip on/split/off, 1/2/4 vCPUs)
 #                   and QEMU booting Linux on kvmod-intel in Bochs; first
-#                   make qemu-sipi
-#   make qemu-sipi  build once, into $(KVMOD_CACHE), Debian's QEMU with the
-#                   fix kernel-irqchip=off needs for more than one vCPU
-#                   (tools/qemu-sipi/build; check-full's off:2 and off:4)
+#                   make qemu-testbed, whose QEMU runs those test VMs
+#   make qemu-testbed  build once, into $(KVMOD_CACHE), Debian's QEMU with
+#                   two fixes for bugs of its emulated SVM and of
+#                   kernel-irqchip=off (tools/qemu-testbed/build)
 #   make check-intel-linux  that last run alone (INTEL_LINUX_MODULE=kvm-intel:
 #                   on the in-tree kvm-intel)
 #   make bench      exit-path benchmarks, in-tree KVM vs kvmod (build/bench)
@@ -51,7 +51,7 @@ RESULTS := build/results
 
 .PHONY: all modules tools bpf stat selftests unit run run-demo check \
 	check-full bench bench-linux checkpatch clean setup testvm-modules \
-	qemu-sipi
+	qemu-testbed
 
 all: modules tools bpf stat selftests
 
@@ -122,17 +122,21 @@ check: testvm-modules tools stat selftests
 		$(RESULTS)/vm.log $$vm_rc $(RESULTS)/stat.log $$stat_rc \
 		$(RESULTS)/intel.log $$intel_rc $(RESULTS)/linux.log $$linux_rc
 
-# Debian's QEMU with CPU_INTERRUPT_SIPI cleared on KVM too (QEMU issue
-# 3178): kernel-irqchip=off with 2 or 4 vCPUs hangs in the firmware without
-# it; tools/linux-guest/matrix uses it for those (tools/qemu-sipi/build).
-qemu-sipi:
-	tools/qemu-sipi/build
+# Debian's QEMU with two one-line fixes (tools/qemu-testbed/build): the
+# test VM's emulated SVM delivering an injected interrupt twice, and
+# CPU_INTERRUPT_SIPI never cleared with kernel-irqchip=off on KVM (QEMU
+# issue 3178). check-full runs its test VMs on it, and
+# tools/linux-guest/matrix its off:2 and off:4 boots.
+qemu-testbed:
+	tools/qemu-testbed/build
 
 # Every QEMU configuration, on kvmod-amd and on the in-tree kvm-amd (the
 # reference, in its own test-VM boot), after make check; then QEMU booting
 # Linux on kvmod-intel in Bochs (make check-intel-linux, one configuration).
-check-full: qemu-sipi check
-	@$(TESTVM) --timeout 2400 --out $(RESULTS)/linux-full -- sh -c \
+# Those QEMU test VMs run on make qemu-testbed's QEMU.
+check-full: qemu-testbed check
+	@export KVMOD_TESTVM_QEMU=$$(tools/qemu-testbed/build --path); \
+	$(TESTVM) --timeout 2400 --out $(RESULTS)/linux-full -- sh -c \
 		'modprobe kvmod-amd && tools/linux-guest/matrix full' \
 		| tee $(RESULTS)/linux-full.log; \
 	full_rc=$${PIPESTATUS[0]}; \
