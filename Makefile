@@ -9,7 +9,8 @@
 #   make run-demo   the same with the small demo VMM (tools/demo)
 #   make check      unit tests and fuzz targets (FUZZ_TIME seconds each)
 #                   on the host + selftests in the test VM + QEMU booting
-#                   Linux on kvmod in LINUX_QUICK configurations
+#                   Linux on kvmod in LINUX_QUICK configurations + make
+#                   install and DKMS in the test VM (tools/install-test)
 #   make check-full make check, then every QEMU configuration on kvmod
 #                   and in-tree KVM (kernel-irqchip on/split/off, 1/2/4 vCPUs)
 #                   and QEMU booting Linux on kvmod-intel in Bochs; first
@@ -123,10 +124,16 @@ check: testvm-modules tools stat selftests
 		'modprobe kvmod-amd && tools/linux-guest/matrix "$(LINUX_QUICK)"' \
 		| tee $(RESULTS)/linux.log; \
 	linux_rc=$${PIPESTATUS[0]}; \
+	tools/install-test prepare >$(RESULTS)/install-prepare.log 2>&1 \
+		|| cat $(RESULTS)/install-prepare.log; \
+	$(TESTVM) --modules "" --out $(RESULTS)/install -- tools/install-test run \
+		| tee $(RESULTS)/install.log; \
+	install_rc=$${PIPESTATUS[0]}; \
 	tools/sum-results $(RESULTS)/unit.log $$unit_rc \
 		--host $(RESULTS)/fuzz.log $$fuzz_rc \
 		$(RESULTS)/vm.log $$vm_rc $(RESULTS)/stat.log $$stat_rc \
-		$(RESULTS)/intel.log $$intel_rc $(RESULTS)/linux.log $$linux_rc
+		$(RESULTS)/intel.log $$intel_rc $(RESULTS)/linux.log $$linux_rc \
+		$(RESULTS)/install.log $$install_rc
 
 # Debian's QEMU with CPU_INTERRUPT_SIPI cleared on KVM too (QEMU issue
 # 3178): kernel-irqchip=off with 2 or 4 vCPUs hangs in the firmware without
