@@ -230,6 +230,7 @@ MODPROBE_DIR ?= /etc/modprobe.d
 KREL ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 DEPMOD ?= $(or $(shell PATH=$$PATH:/sbin:/usr/sbin command -v depmod),depmod)
+MODINFO ?= $(or $(shell PATH=$$PATH:/sbin:/usr/sbin command -v modinfo),modinfo)
 ALL_MODULES := $(MODULES) vendor-intel/kvmod-intel.ko
 MOD_DEST = $(INSTALL_MOD_PATH)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)
 LIB_DEST = $(DESTDIR)$(PREFIX)/lib/kvmod
@@ -240,30 +241,30 @@ install-modules:
 	@test -n "$(KREL)" || { echo "install: no kernel release in $(KDIR) (set KDIR or KREL)" >&2; exit 1; }
 	@for m in $(ALL_MODULES); do \
 		test -f $$m || { echo "install: $$m missing: run make first" >&2; exit 1; }; \
-		v=$$(/sbin/modinfo -F vermagic $$m 2>/dev/null || modinfo -F vermagic $$m); \
-		test "$${v%% *}" = "$(KREL)" || { echo "install: $$m is built for $${v%% *}, not $(KREL): make KDIR=... again" >&2; exit 1; }; \
-	done
+	done; \
+	v=$$($(MODINFO) -F vermagic $(ALL_MODULES) | cut -d' ' -f1 | sort -u); \
+	test "$$v" = "$(KREL)" || { echo "install: modules built for $$v, not $(KREL): make KDIR=... again" >&2; exit 1; }
 	install -d $(MOD_DEST)
 	install -m 644 $(ALL_MODULES) $(MOD_DEST)/
-	@$(MAKE) -s depmod
+	@$(run-depmod)
 
 uninstall-modules:
 	@test -n "$(KREL)" || { echo "uninstall: no kernel release in $(KDIR) (set KDIR or KREL)" >&2; exit 1; }
 	rm -f $(addprefix $(MOD_DEST)/,$(notdir $(ALL_MODULES)))
 	rmdir $(MOD_DEST) 2>/dev/null || true
-	@$(MAKE) -s depmod
+	@$(run-depmod)
 
 # depmod for KREL, of the staged tree with INSTALL_MOD_PATH.
-.PHONY: depmod
-depmod:
-	@if [ -z "$(INSTALL_MOD_PATH)" ]; then \
-		echo "$(DEPMOD) -a $(KREL)"; $(DEPMOD) -a $(KREL); \
-	elif [ -f $(INSTALL_MOD_PATH)/lib/modules/$(KREL)/modules.order ]; then \
-		echo "$(DEPMOD) -b $(INSTALL_MOD_PATH) -a $(KREL)"; \
-		$(DEPMOD) -b $(INSTALL_MOD_PATH) -a $(KREL); \
-	else \
-		echo "staged in $(INSTALL_MOD_PATH) without the kernel's modules: run depmod $(KREL) on the target"; \
-	fi
+define run-depmod
+if [ -z "$(INSTALL_MOD_PATH)" ]; then \
+	echo "$(DEPMOD) -a $(KREL)"; $(DEPMOD) -a $(KREL); \
+elif [ -f $(INSTALL_MOD_PATH)/lib/modules/$(KREL)/modules.order ]; then \
+	echo "$(DEPMOD) -b $(INSTALL_MOD_PATH) -a $(KREL)"; \
+	$(DEPMOD) -b $(INSTALL_MOD_PATH) -a $(KREL); \
+else \
+	echo "staged in $(INSTALL_MOD_PATH) without the kernel's modules: run depmod $(KREL) on the target"; \
+fi
+endef
 
 install-tools:
 	@for f in tools/stat/kvmod-stat bpf/kvmod_stat.bpf.o; do \
