@@ -9,7 +9,8 @@
 #   make run-demo   the same with the small demo VMM (tools/demo)
 #   make check      unit tests and fuzz targets (FUZZ_TIME seconds each)
 #                   on the host + selftests in the test VM + QEMU booting
-#                   Linux on kvmod in LINUX_QUICK configurations
+#                   Linux on kvmod in LINUX_QUICK configurations + make
+#                   install and DKMS in the test VM (tools/install-test)
 #   make check-full make check, then every QEMU configuration on kvmod
 #                   and in-tree KVM (kernel-irqchip on/split/off, 1/2/4 vCPUs)
 #                   and QEMU booting Linux on kvmod-intel in Bochs; first
@@ -23,6 +24,11 @@
 #   make bench-linux  QEMU booting Linux to its shell, in-tree KVM vs kvmod
 #                   in one test-VM boot: wall time, exits by reason
 #   make checkpatch run the kernel's checkpatch.pl --strict on the C sources
+#   make install    (as root, after make) the modules into
+#                   /lib/modules/$(KREL)/updates and depmod, kvmod-stat and
+#                   its BPF object under PREFIX, /etc/modprobe.d/kvmod.conf;
+#                   DESTDIR= or INSTALL_MOD_PATH= to stage (README "Install")
+#   make uninstall  remove exactly those files again
 #
 # KDIR: a user's /lib/modules/$(uname -r)/build when it exists, else the
 # Debian headers tools/setup.sh installed. The test VM always runs the
@@ -51,7 +57,8 @@ RESULTS := build/results
 
 .PHONY: all modules tools bpf stat selftests unit run run-demo check \
 	check-full bench bench-linux checkpatch clean setup testvm-modules \
-	qemu-testbed
+	qemu-testbed install install-modules install-tools install-conf \
+	uninstall uninstall-modules uninstall-tools uninstall-conf
 
 all: modules tools bpf stat selftests
 
@@ -117,10 +124,16 @@ check: testvm-modules tools stat selftests
 		'modprobe kvmod-amd && tools/linux-guest/matrix "$(LINUX_QUICK)"' \
 		| tee $(RESULTS)/linux.log; \
 	linux_rc=$${PIPESTATUS[0]}; \
+	tools/install-test prepare >$(RESULTS)/install-prepare.log 2>&1 \
+		|| cat $(RESULTS)/install-prepare.log; \
+	$(TESTVM) --modules "" --out $(RESULTS)/install -- tools/install-test run \
+		| tee $(RESULTS)/install.log; \
+	install_rc=$${PIPESTATUS[0]}; \
 	tools/sum-results $(RESULTS)/unit.log $$unit_rc \
 		--host $(RESULTS)/fuzz.log $$fuzz_rc \
 		$(RESULTS)/vm.log $$vm_rc $(RESULTS)/stat.log $$stat_rc \
-		$(RESULTS)/intel.log $$intel_rc $(RESULTS)/linux.log $$linux_rc
+		$(RESULTS)/intel.log $$intel_rc $(RESULTS)/linux.log $$linux_rc \
+		$(RESULTS)/install.log $$install_rc
 
 # Debian's QEMU with two one-line fixes (tools/qemu-testbed/build): the
 # test VM's emulated SVM delivering an injected interrupt twice, and
@@ -202,6 +215,86 @@ bench-linux: testvm-modules stat tools
 	@mkdir -p build/bench-linux
 	$(TESTVM) $(BENCH_LINUX_VM) --timeout 3600 --out build/bench-linux -- \
 		tools/linux-guest/compare | tee build/bench-linux/report.txt
+
+# ---- make install / make uninstall (README "Install") ------------------------
+#
+# Installs what `make` built; never builds (run make as yourself first).
+# KREL: the release of the kernel KDIR holds (the modules' vermagic must
+# match). Modules: $(INSTALL_MOD_PATH)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR),
+# then depmod (skipped for a staged tree without the kernel's own modules).
+# Programs: $(DESTDIR)$(PREFIX)/bin/kvmod-stat and
+# $(DESTDIR)$(PREFIX)/lib/kvmod/kvmod_stat.bpf.o (found by kvmod-stat
+# bpf-object). The modprobe configuration: $(DESTDIR)$(MODPROBE_DIR)/kvmod.conf.
+# kvmod has no uapi header of its own: VMMs use the system's <linux/kvm.h>.
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_MOD_PATH ?= $(DESTDIR)
+INSTALL_MOD_DIR ?= updates
+MODPROBE_DIR ?= /etc/modprobe.d
+KREL ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+DEPMOD ?= $(or $(shell PATH=$$PATH:/sbin:/usr/sbin command -v depmod),depmod)
+MODINFO ?= $(or $(shell PATH=$$PATH:/sbin:/usr/sbin command -v modinfo),modinfo)
+ALL_MODULES := $(MODULES) vendor-intel/kvmod-intel.ko
+MOD_DEST = $(INSTALL_MOD_PATH)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)
+LIB_DEST = $(DESTDIR)$(PREFIX)/lib/kvmod
+
+install: install-modules install-tools install-conf
+
+install-modules:
+	@test -n "$(KREL)" || { echo "install: no kernel release in $(KDIR) (set KDIR or KREL)" >&2; exit 1; }
+	@for m in $(ALL_MODULES); do \
+		test -f $$m || { echo "install: $$m missing: run make first" >&2; exit 1; }; \
+	done; \
+	v=$$($(MODINFO) -F vermagic $(ALL_MODULES) | cut -d' ' -f1 | sort -u); \
+	test "$$v" = "$(KREL)" || { echo "install: modules built for $$v, not $(KREL): make KDIR=... again" >&2; exit 1; }
+	install -d $(MOD_DEST)
+	install -m 644 $(ALL_MODULES) $(MOD_DEST)/
+	@$(run-depmod)
+
+uninstall-modules:
+	@test -n "$(KREL)" || { echo "uninstall: no kernel release in $(KDIR) (set KDIR or KREL)" >&2; exit 1; }
+	rm -f $(addprefix $(MOD_DEST)/,$(notdir $(ALL_MODULES)))
+	rmdir $(MOD_DEST) 2>/dev/null || true
+	@$(run-depmod)
+
+# depmod for KREL, of the staged tree with INSTALL_MOD_PATH.
+define run-depmod
+if [ -z "$(INSTALL_MOD_PATH)" ]; then \
+	echo "$(DEPMOD) -a $(KREL)"; $(DEPMOD) -a $(KREL); \
+elif [ -f $(INSTALL_MOD_PATH)/lib/modules/$(KREL)/modules.order ]; then \
+	echo "$(DEPMOD) -b $(INSTALL_MOD_PATH) -a $(KREL)"; \
+	$(DEPMOD) -b $(INSTALL_MOD_PATH) -a $(KREL); \
+else \
+	echo "staged in $(INSTALL_MOD_PATH) without the kernel's modules: run depmod $(KREL) on the target"; \
+fi
+endef
+
+install-tools:
+	@for f in tools/stat/kvmod-stat bpf/kvmod_stat.bpf.o; do \
+		test -f $$f || { echo "install: $$f missing: run make first" >&2; exit 1; }; \
+	done
+	install -d $(DESTDIR)$(PREFIX)/bin $(LIB_DEST)
+	install -m 755 tools/stat/kvmod-stat $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 bpf/kvmod_stat.bpf.o $(LIB_DEST)/
+
+uninstall-tools:
+	rm -f $(DESTDIR)$(PREFIX)/bin/kvmod-stat $(LIB_DEST)/kvmod_stat.bpf.o
+	rmdir $(LIB_DEST) 2>/dev/null || true
+
+install-conf:
+	install -d $(DESTDIR)$(MODPROBE_DIR)
+	install -m 644 tools/modprobe/kvmod.conf $(DESTDIR)$(MODPROBE_DIR)/
+
+uninstall-conf:
+	rm -f $(DESTDIR)$(MODPROBE_DIR)/kvmod.conf
+
+uninstall: uninstall-modules uninstall-tools uninstall-conf
+
+# The modules' build products only (dkms.conf's CLEAN).
+.PHONY: clean-modules
+clean-modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 
 checkpatch:
 	$(KVMOD_KSRC)/scripts/checkpatch.pl --strict --no-tree --terse \

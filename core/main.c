@@ -212,3 +212,5 @@ module_init(kvmod_init);
 module_exit(kvmod_exit);
 MODULE_DESCRIPTION("kvmod core: the /dev/kvm ABI, VMs, vCPUs and memslots");
 MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The kvmod authors");
+MODULE_VERSION(KVMOD_VERSION);

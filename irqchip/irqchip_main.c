@@ -349,4 +349,6 @@ module_init(kvmod_irqchip_init);
 module_exit(kvmod_irqchip_exit);
 MODULE_DESCRIPTION("kvmod in-kernel interrupt controllers: PIC, IOAPIC, LAPIC, PIT, MSI routing");
 MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The kvmod authors");
+MODULE_VERSION(KVMOD_VERSION);
 MODULE_SOFTDEP("pre: kvmod");

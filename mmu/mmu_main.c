@@ -32,3 +32,5 @@ module_init(kvmod_mmu_init);
 module_exit(kvmod_mmu_exit);
 MODULE_DESCRIPTION("kvmod MMU: nested page tables (NPT, EPT) built from memslots");
 MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The kvmod authors");
+MODULE_VERSION(KVMOD_VERSION);

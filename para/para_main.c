@@ -291,4 +291,6 @@ module_init(kvmod_para_init);
 module_exit(kvmod_para_exit);
 MODULE_DESCRIPTION("kvmod paravirtual interface: KVM CPUID leaves, kvmclock, hypercalls");
 MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The kvmod authors");
+MODULE_VERSION(KVMOD_VERSION);
 MODULE_SOFTDEP("pre: kvmod");

@@ -5,7 +5,8 @@
 # Idempotent: a second run installs nothing and only re-checks.
 #
 #  - toolchain, qemu-system-x86, busybox-static, cpio, kmod; linux-perf
-#    (perf in the test VM) and librsvg2-bin (PNG of the tools/bench chart)
+#    (perf in the test VM) and librsvg2-bin (PNG of the tools/bench chart);
+#    dkms (make check's DKMS test, tools/install-test)
 #  - linux-headers-<abi>-amd64 (the build tree for the test VM's kernel)
 #  - linux-image-<abi>-amd64-unsigned, unpacked into $KVMOD_CACHE (never
 #    installed as this machine's kernel)
@@ -26,7 +27,7 @@ log() { echo "setup: $*"; }
 apt_install build-essential make gcc libc6-dev bc bison flex libelf-dev \
 	libssl-dev dwarves qemu-system-x86 qemu-utils busybox-static cpio kmod \
 	xz-utils zstd python3 perl clang llvm libbpf-dev bpftool linux-perf \
-	librsvg2-bin bpftrace bochs bochs-term bochsbios vgabios libclang-rt-dev
+	librsvg2-bin bpftrace bochs bochs-term bochsbios vgabios libclang-rt-dev dkms
 
 # Resolve the Debian kernel ABI through the linux-headers-amd64 meta package.
 ABI=$(apt-cache depends linux-headers-amd64 2>/dev/null |

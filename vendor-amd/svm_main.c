@@ -228,4 +228,6 @@ module_init(kvmod_amd_init);
 module_exit(kvmod_amd_exit);
 MODULE_DESCRIPTION("kvmod AMD SVM back end");
 MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The kvmod authors");
+MODULE_VERSION(KVMOD_VERSION);
 MODULE_SOFTDEP("pre: kvmod-mmu post: kvmod-irqchip kvmod-para");

@@ -378,4 +378,6 @@ module_init(kvmod_intel_init);
 module_exit(kvmod_intel_exit);
 MODULE_DESCRIPTION("kvmod Intel VMX back end");
 MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The kvmod authors");
+MODULE_VERSION(KVMOD_VERSION);
 MODULE_SOFTDEP("pre: kvmod-mmu post: kvmod-irqchip kvmod-para");

@@ -47,7 +47,10 @@
 #include "kvmod_stat.skel.h"
 
 #define PROG "kvmod-stat"
-#define LOADALL "bpftool prog loadall bpf/kvmod_stat.bpf.o %s/progs pinmaps %s/maps"
+#define LOADALL "bpftool prog loadall %s %s/progs pinmaps %s/maps"
+/* The BPF object for bpftool, relative to this program's directory. */
+#define BPF_OBJ_TREE "/../../bpf/kvmod_stat.bpf.o"	/* tools/stat/ */
+#define BPF_OBJ_INSTALLED "/../lib/kvmod/kvmod_stat.bpf.o"	/* PREFIX/bin/ */
 
 /* Exit statuses: 0 ok, 1 runtime error, 2 usage error. */
 #define EXIT_USAGE	2
@@ -114,6 +117,7 @@ static const char help_text[] =
 	"usage: " PROG " [OPTIONS] [-- CMD [ARG...]]\n"
 	"       " PROG " attach DIR      attach programs pinned by bpftool under DIR\n"
 	"       " PROG " detach DIR      remove the links pinned under DIR/links\n"
+	"       " PROG " bpf-object      print the path of the BPF object for bpftool\n"
 	"\n"
 	"VM exits (kvm:kvm_exit) per VM (pid), vCPU and exit reason: count, rate,\n"
 	"host handling latency (exit to next entry: p50, p99, max) and time in\n"
@@ -1072,6 +1076,57 @@ out_prog:
 	return r;
 }
 
+/*
+ * The BPF object kvmod-stat embeds, as a file for `bpftool prog loadall`:
+ * bpf/ of the source tree when run from tools/stat/, PREFIX/lib/kvmod/ when
+ * installed in PREFIX/bin/ (make install). NULL if neither exists.
+ */
+static const char *bpf_object_path(void)
+{
+	static const char * const rel[] = {
+		BPF_OBJ_TREE, BPF_OBJ_INSTALLED, NULL
+	};
+	static char path[PATH_MAX];
+	char dir[PATH_MAX], cand[PATH_MAX + 64];
+	char *slash;
+	ssize_t n;
+	int i;
+
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0)
+		return NULL;
+	dir[n] = '\0';
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	for (i = 0; rel[i]; i++) {
+		snprintf(cand, sizeof(cand), "%s%s", dir, rel[i]);
+		if (realpath(cand, path) && exists(path))
+			return path;
+	}
+	return NULL;
+}
+
+static const char *bpf_object_hint(void)
+{
+	const char *path = bpf_object_path();
+
+	return path ? path : "kvmod_stat.bpf.o";
+}
+
+static int cmd_bpf_object(void)
+{
+	const char *path = bpf_object_path();
+
+	if (!path) {
+		err("no kvmod_stat.bpf.o in bpf/ of the source tree or in PREFIX/lib/kvmod/");
+		return 1;
+	}
+	printf("%s\n", path);
+	return 0;
+}
+
 static int cmd_detach(const char *dir, bool quiet);
 
 static int cmd_attach(const char *dir)
@@ -1086,7 +1141,7 @@ static int cmd_attach(const char *dir)
 	snprintf(path, sizeof(path), "%s/progs", dir);
 	if (!exists(path)) {
 		err("no programs pinned under %s; load them first:\n  " LOADALL,
-		    path, dir, dir);
+		    path, bpf_object_hint(), dir, dir);
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/links", dir);
@@ -1222,7 +1277,7 @@ static int open_pinned(const char *dir)
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		err("%s: %s; load the programs first:\n  " LOADALL, path,
-		    strerror(errno), dir, dir);
+		    strerror(errno), bpf_object_hint(), dir, dir);
 		return -1;
 	}
 	memset(&info, 0, sizeof(info));
@@ -1264,6 +1319,8 @@ int main(int argc, char **argv)
 	bool done = false;
 
 	/* Subcommands of the bpftool workflow. */
+	if (argc == 2 && !strcmp(argv[1], "bpf-object"))
+		return cmd_bpf_object();
 	if (argc >= 2 && (!strcmp(argv[1], "attach") ||
 			  !strcmp(argv[1], "detach"))) {
 		if (argc != 3) {
