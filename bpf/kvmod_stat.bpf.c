@@ -220,6 +220,15 @@ stats_get(const struct kvmod_exit_key *key)
 	return s;
 }
 
+/*
+ * What every program returns: 1, so that perf, kvm_stat -t and other perf
+ * users of the same tracepoints still see the events (a classic
+ * tracepoint program returning 0 drops the event for every perf event on
+ * that tracepoint, not only for its own; with nobody else listening, the
+ * kernel stops there either way).
+ */
+#define PASS_ON	1
+
 SEC("tracepoint/kvm/kvm_exit")
 int kvm_exit(struct tp_kvm_exit *ctx)
 {
@@ -229,9 +238,9 @@ int kvm_exit(struct tp_kvm_exit *ctx)
 	struct kvmod_exit_key key;
 
 	if (pid_filtered(pid))
-		return 0;
+		return PASS_ON;
 	if (filter_vcpu >= 0 && ctx->vcpu_id != (__u32)filter_vcpu)
-		return 0;
+		return PASS_ON;
 
 	key.pid = pid;
 	key.vcpu = ctx->vcpu_id;
@@ -239,19 +248,19 @@ int kvm_exit(struct tp_kvm_exit *ctx)
 	key.reason = ctx->exit_reason;
 	s = stats_get(&key);
 	if (!s)
-		return 0;
+		return PASS_ON;
 	__sync_fetch_and_add(&s->count, 1);
 
 	st = state_get(true);
 	if (!st) {
 		__sync_fetch_and_add(&nr_dropped, 1);
-		return 0;
+		return PASS_ON;
 	}
 	st->key = key;
 	st->exit_ns = bpf_ktime_get_ns();
 	st->user_ns = 0;
 	st->user_total_ns = 0;
-	return 0;
+	return PASS_ON;
 }
 
 SEC("tracepoint/kvm/kvm_entry")
@@ -263,7 +272,7 @@ int kvm_entry(struct tp_kvm_entry *ctx)
 
 	st = state_get(false);
 	if (!st || !st->exit_ns)
-		return 0;
+		return PASS_ON;
 	now = bpf_ktime_get_ns();
 	delta = now - st->exit_ns - st->user_total_ns;
 	st->exit_ns = 0;
@@ -272,13 +281,13 @@ int kvm_entry(struct tp_kvm_entry *ctx)
 
 	s = bpf_map_lookup_elem(&exits, &st->key);
 	if (!s)
-		return 0;
+		return PASS_ON;
 	__sync_fetch_and_add(&s->host_count, 1);
 	__sync_fetch_and_add(&s->host_sum_ns, delta);
 	__sync_fetch_and_add(hist_slot(s->host_hist, delta), 1);
 	if (delta > s->host_max_ns)
 		s->host_max_ns = delta;
-	return 0;
+	return PASS_ON;
 }
 
 /* KVM_RUN returns to userspace: the pending exit's userspace time starts. */
@@ -288,9 +297,9 @@ static __always_inline int user_leave(void)
 
 	st = state_get(false);
 	if (!st || !st->exit_ns)
-		return 0;
+		return PASS_ON;
 	st->user_ns = bpf_ktime_get_ns();
-	return 0;
+	return PASS_ON;
 }
 
 /* KVM_RUN is entered again: account the userspace time. */
@@ -302,20 +311,20 @@ static __always_inline int user_return(void)
 
 	st = state_get(false);
 	if (!st || !st->user_ns)
-		return 0;
+		return PASS_ON;
 	delta = bpf_ktime_get_ns() - st->user_ns;
 	st->user_ns = 0;
 	st->user_total_ns += delta;
 
 	s = bpf_map_lookup_elem(&exits, &st->key);
 	if (!s)
-		return 0;
+		return PASS_ON;
 	__sync_fetch_and_add(&s->user_count, 1);
 	__sync_fetch_and_add(&s->user_sum_ns, delta);
 	__sync_fetch_and_add(hist_slot(s->user_hist, delta), 1);
 	if (delta > s->user_max_ns)
 		s->user_max_ns = delta;
-	return 0;
+	return PASS_ON;
 }
 
 SEC("tracepoint/kvmod/kvmod_userspace_exit")
@@ -341,7 +350,7 @@ SEC("tracepoint/syscalls/sys_enter_ioctl")
 int kvm_run_ioctl(struct tp_sys_enter_ioctl *ctx)
 {
 	if ((__u32)ctx->cmd != KVMOD_STAT_KVM_RUN)
-		return 0;
+		return PASS_ON;
 	return user_return();
 }
 
@@ -353,9 +362,9 @@ static __always_inline int count_event(__u32 vcpu, __u32 what)
 	struct kvmod_exit_key key;
 
 	if (pid_filtered(pid))
-		return 0;
+		return PASS_ON;
 	if (filter_vcpu >= 0 && vcpu != (__u32)filter_vcpu)
-		return 0;
+		return PASS_ON;
 	key.pid = pid;
 	key.vcpu = vcpu;
 	key.isa = KVMOD_STAT_ISA_EVENT;
@@ -363,7 +372,7 @@ static __always_inline int count_event(__u32 vcpu, __u32 what)
 	s = stats_get(&key);
 	if (s)
 		__sync_fetch_and_add(&s->count, 1);
-	return 0;
+	return PASS_ON;
 }
 
 /* In-tree KVM's records have no vCPU: that of this thread's last exit. */
@@ -390,7 +399,7 @@ SEC("tracepoint/kvmod/kvmod_halt")
 int kvmod_halt(struct tp_kvmod_vcpu *ctx)
 {
 	if (!ctx->start)
-		return 0;
+		return PASS_ON;
 	return count_event(ctx->vcpu_id, KVMOD_STAT_EV_HALT);
 }
 
@@ -398,7 +407,7 @@ SEC("tracepoint/kvm/kvm_inj_virq")
 int kvm_inj_virq(struct tp_kvm_inj_virq *ctx)
 {
 	if (ctx->reinjected)
-		return 0;
+		return PASS_ON;
 	return count_event(current_vcpu(),
 			   KVMOD_STAT_EV_IRQ | (ctx->vector & 0xff));
 }
@@ -407,6 +416,6 @@ SEC("tracepoint/kvm/kvm_vcpu_wakeup")
 int kvm_vcpu_wakeup(struct tp_kvm_vcpu_wakeup *ctx)
 {
 	if (!ctx->waited)
-		return 0;
+		return PASS_ON;
 	return count_event(current_vcpu(), KVMOD_STAT_EV_HALT);
 }

@@ -103,6 +103,7 @@ EXPORT_SYMBOL_GPL(kvmod_queue_exception);
  */
 void kvmod_queue_page_fault(struct kvmod_vcpu *vcpu, u64 cr2, u32 error)
 {
+	vcpu->stat.pf_guest++;
 	queue_exception(vcpu, X86_TRAP_PF, true, error, true, cr2);
 }
 EXPORT_SYMBOL_GPL(kvmod_queue_page_fault);
@@ -237,6 +238,7 @@ static void deliver_irq(struct kvmod_vcpu *vcpu, u8 vector, bool soft,
 	};
 
 	vcpu->ev.irq.injected = false;
+	vcpu->stat.irq_injections++;
 	vcpu->vm->vendor->inject_event(vcpu, &ev);
 }
 
@@ -245,6 +247,7 @@ static void deliver_nmi(struct kvmod_vcpu *vcpu)
 	struct kvmod_event ev = { .type = KVMOD_EVENT_NMI, .vector = 2 };
 
 	vcpu->ev.nmi.injected = false;
+	vcpu->stat.nmi_injections++;
 	vcpu->vm->vendor->inject_event(vcpu, &ev);
 }
 

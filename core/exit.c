@@ -126,6 +126,7 @@ int kvmod_emulate_halt(struct kvmod_vcpu *vcpu)
 {
 	int r = kvmod_skip_insn(vcpu);
 
+	vcpu->stat.halt_exits++;
 	if (r != KVMOD_EXIT_RESUME)
 		return r;
 	if (vcpu->vm->irqchip) {
@@ -199,8 +200,10 @@ int kvmod_emulate_hypercall(struct kvmod_vcpu *vcpu)
 			      vcpu->regs[KVMOD_RDX], vcpu->regs[KVMOD_RSI]);
 	for (i = 0; i < KVMOD_NR_COMPONENTS; i++) {
 		c = vcpu->vm->components[i];
-		if (c && c->hypercall)
+		if (c && c->hypercall) {
+			vcpu->stat.hypercalls++;
 			return c->hypercall(vcpu);
+		}
 	}
 	return kvmod_inject_ud(vcpu);
 }
@@ -332,12 +335,16 @@ int kvmod_handle_gpa_fault(struct kvmod_vcpu *vcpu, u64 gpa, bool write,
 {
 	int r;
 
+	vcpu->stat.pf_taken++;
 	r = vcpu->vm->mmu->page_fault(vcpu->vm, gpa, write);
 	trace_kvmod_page_fault(vcpu->id, gpa, error_code, r);
-	if (!r)
+	if (!r) {
+		vcpu->stat.pf_fixed++;
 		return KVMOD_EXIT_RESUME;
+	}
 	if (r != -ENOENT)
 		return r;
+	vcpu->stat.pf_emulate++;
 	/* MMIO while an event was being delivered (an IDT in MMIO...). */
 	if (kvmod_event_delivering(vcpu))
 		return exit_delivery_mmio(vcpu, gpa, error_code);
@@ -353,6 +360,7 @@ EXPORT_SYMBOL_GPL(kvmod_handle_gpa_fault);
  */
 int kvmod_exit_irq_window(struct kvmod_vcpu *vcpu)
 {
+	vcpu->stat.irq_window_exits++;
 	kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
 	return KVMOD_EXIT_RESUME;
 }
@@ -366,6 +374,7 @@ EXPORT_SYMBOL_GPL(kvmod_exit_irq_window);
  */
 int kvmod_exit_nmi_window(struct kvmod_vcpu *vcpu)
 {
+	vcpu->stat.nmi_window_exits++;
 	kvmod_nmi_window_open(vcpu);
 	return KVMOD_EXIT_RESUME;
 }

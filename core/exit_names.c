@@ -23,6 +23,7 @@ static const char *const user_exit_names[] = {
 	[KVM_EXIT_TPR_ACCESS] = "tpr_access",
 	[KVM_EXIT_NMI] = "nmi",
 	[KVM_EXIT_INTERNAL_ERROR] = "internal_error",
+	[KVM_EXIT_IOAPIC_EOI] = "ioapic_eoi",
 	[KVM_EXIT_SYSTEM_EVENT] = "system_event",
 	[KVM_EXIT_X86_RDMSR] = "x86_rdmsr",
 	[KVM_EXIT_X86_WRMSR] = "x86_wrmsr",

@@ -395,11 +395,53 @@ struct kvmod_memslot {
 	unsigned long *dirty_bitmap;	/* with KVM_MEM_LOG_DIRTY_PAGES */
 };
 
-/* Counters of the VM's translations, kept by the MMU (debugfs). */
+/*
+ * A VM's counters (KVM_GET_STATS_FD and debugfs, stats_fd.c), with the
+ * names and meanings of in-tree KVM's: the translations the MMU keeps by
+ * size, and remote TLB flushes (all of them; those that interrupted a
+ * vCPU in the guest).
+ */
 struct kvmod_vm_stat {
 	u64 pages_4k;
 	u64 pages_2m;
+	u64 remote_tlb_flush_requests;
+	u64 remote_tlb_flush;
 };
+
+/* Buckets of a logarithmic histogram: bucket i counts fls64(value) == i. */
+#define KVMOD_STAT_HIST_BUCKETS	32
+
+/*
+ * A vCPU's counters, named and counted as in-tree KVM's (stats_fd.c lists
+ * them with their meanings); plain increments by the vCPU's own thread,
+ * except halt_wakeup (the waker's).
+ */
+struct kvmod_vcpu_stat {
+	u64 halt_wakeup;
+	u64 halt_wait_ns;
+	u64 halt_wait_hist[KVMOD_STAT_HIST_BUCKETS];
+	u64 blocking;
+	u64 pf_taken;
+	u64 pf_fixed;
+	u64 pf_emulate;
+	u64 pf_guest;
+	u64 tlb_flush;
+	u64 io_exits;
+	u64 signal_exits;
+	u64 irq_window_exits;
+	u64 nmi_window_exits;
+	u64 halt_exits;
+	u64 irq_exits;
+	u64 insn_emulation;
+	u64 insn_emulation_fail;
+	u64 hypercalls;
+	u64 irq_injections;
+	u64 nmi_injections;
+	u64 req_event;
+};
+
+/* "kvm-<pid>/vcpu-<id>", the id string of a stats fd, as KVM's */
+#define KVMOD_STATS_ID_SIZE	48
 
 /*
  * The last TSC write of a VM (tsc.c), to which a later write within a
@@ -449,7 +491,11 @@ struct kvmod_vm {
 	struct kvmod_vm_tsc tsc;	/* TSC synchronisation (tsc.c) */
 	void *para_data;		/* kvmod-para's VM state */
 	struct kvmod_vm_stat stat;
+	char stats_id[KVMOD_STATS_ID_SIZE];	/* "kvm-<pid>" */
 	struct dentry *debugfs;
+	struct dentry *kvm_debugfs;	/* debugfs kvm/<pid>-<fd>, kvm_stat's */
+	void *kvm_debugfs_files;	/* what its files read (stats.c) */
+	struct list_head stats_node;	/* in stats.c's list of VMs */
 };
 
 /* What must happen when userspace re-enters after a KVM_EXIT_IO. */
@@ -592,6 +638,8 @@ struct kvmod_vcpu {
 	u64 *exit_stats;		/* per hardware exit code */
 	u64 exit_stats_other;
 	u64 user_exits[64];		/* per KVM_EXIT_* reason */
+	struct kvmod_vcpu_stat stat;
+	char stats_id[KVMOD_STATS_ID_SIZE];
 	struct dentry *debugfs;
 
 	void *vendor_data;

@@ -74,6 +74,8 @@ long kvmod_check_extension(struct kvmod_vm *vm, long cap)
 		return boot_cpu_has(X86_FEATURE_XSAVE);
 	case KVM_CAP_XSAVE2:
 		return kvmod_xsave2_size();
+	case KVM_CAP_BINARY_STATS_FD:
+		return kvmod_stats_available();
 	case KVM_CAP_SYNC_REGS:
 		return KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS |
 		       KVM_SYNC_X86_EVENTS;

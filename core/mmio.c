@@ -328,6 +328,7 @@ static int mmio_failed(struct kvmod_vcpu *vcpu, const u8 *insn, int n)
 	u32 reason, intr_info, error_code;
 	u64 info1, info2;
 
+	vcpu->stat.insn_emulation_fail++;
 	vcpu->mmio.nr_reads = 0;
 	vcpu->mmio.nr_frags = 0;
 	vendor->get_exit_info(vcpu, &reason, &info1, &info2, &intr_info,
@@ -397,6 +398,7 @@ static int mmio_emulate(struct kvmod_vcpu *vcpu, bool rerun)
 
 	if (!rerun)
 		m->nr_reads = 0;
+	vcpu->stat.insn_emulation++;
 	vcpu->vm->vendor->get_mode(vcpu, &c.mode);
 	n = kvmod_fetch_insn(vcpu, bytes, &c.long64);
 	if (n <= 0)

@@ -221,6 +221,7 @@ int kvmod_handle_pio(struct kvmod_vcpu *vcpu, const struct kvmod_pio_exit *io)
 {
 	struct kvmod_pio_pending *p = &vcpu->pio;
 
+	vcpu->stat.io_exits++;
 	p->in = io->in;
 	p->string = io->string;
 	p->rep = io->rep;

@@ -36,11 +36,16 @@ int kvmod_register_vendor(const struct kvmod_vendor_ops *ops)
 		goto out;
 	}
 	registered_vendor = ops;
+	kvmod_stats_init(ops);
+	kvmod_debugfs_kvm_init();
 	r = kvmod_dev_register();
-	if (r)
+	if (r) {
+		kvmod_debugfs_kvm_exit();
+		kvmod_stats_exit();
 		registered_vendor = NULL;
-	else
+	} else {
 		pr_info("kvmod: vendor %s registered\n", ops->name);
+	}
 out:
 	mutex_unlock(&registry_lock);
 	return r;
@@ -59,6 +64,8 @@ void kvmod_unregister_vendor(const struct kvmod_vendor_ops *ops)
 	mutex_lock(&registry_lock);
 	if (registered_vendor == ops) {
 		kvmod_dev_unregister();
+		kvmod_debugfs_kvm_exit();
+		kvmod_stats_exit();
 		registered_vendor = NULL;
 	}
 	mutex_unlock(&registry_lock);

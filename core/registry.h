@@ -227,5 +227,25 @@ void kvmod_debugfs_exit(void);
 void kvmod_debugfs_vm_add(struct kvmod_vm *vm, int fd);
 void kvmod_debugfs_vm_remove(struct kvmod_vm *vm);
 void kvmod_debugfs_vcpu_add(struct kvmod_vcpu *vcpu);
+void kvmod_debugfs_kvm_init(void);
+void kvmod_debugfs_kvm_exit(void);
+
+/* stats_fd.c: KVM_GET_STATS_FD and the counters' descriptors */
+enum kvmod_stats_kind {
+	KVMOD_STATS_VM,
+	KVMOD_STATS_VCPU,
+	KVMOD_STATS_NR_KINDS,
+};
+
+void kvmod_stats_init(const struct kvmod_vendor_ops *vendor);
+void kvmod_stats_exit(void);
+bool kvmod_stats_available(void);
+u32 kvmod_stats_count(enum kvmod_stats_kind kind);
+const struct kvm_stats_desc *kvmod_stats_desc(enum kvmod_stats_kind kind,
+					      u32 i);
+u64 kvmod_stats_vm_value(const struct kvmod_vm *vm, u32 i);
+u64 kvmod_stats_vcpu_value(const struct kvmod_vcpu *vcpu, u32 i);
+int kvmod_vm_get_stats_fd(struct kvmod_vm *vm);
+int kvmod_vcpu_get_stats_fd(struct kvmod_vcpu *vcpu);
 
 #endif /* KVMOD_REGISTRY_H */

@@ -58,7 +58,9 @@ void kvmod_vcpu_kick(struct kvmod_vcpu *vcpu)
 {
 	int cpu, me;
 
-	rcuwait_wake_up(&vcpu->wait);
+	/* KVM's halt_wakeup: a halted vCPU was woken. */
+	if (rcuwait_wake_up(&vcpu->wait))
+		vcpu->stat.halt_wakeup++;
 	/* Order the request before reading the mode (enter_guest pairs). */
 	smp_mb();
 	if (cmpxchg(&vcpu->mode, KVMOD_IN_GUEST, KVMOD_EXITING_GUEST) !=

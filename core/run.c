@@ -53,8 +53,10 @@ static void kvmod_kick_ipi(void *info)
  */
 void kvmod_flush_remote_tlbs(struct kvmod_vm *vm)
 {
+	bool kicked = false;
 	int i, n;
 
+	vm->stat.remote_tlb_flush_requests++;
 	/* Pairs with the release in kvmod_create_vcpu(). */
 	n = smp_load_acquire(&vm->nr_vcpus);
 	for (i = 0; i < n; i++)
@@ -72,9 +74,14 @@ void kvmod_flush_remote_tlbs(struct kvmod_vm *vm)
 		if (READ_ONCE(vcpu->mode) == KVMOD_OUTSIDE_GUEST)
 			continue;
 		cpu = READ_ONCE(vcpu->cpu);
-		if (cpu >= 0 && cpu != raw_smp_processor_id())
+		if (cpu >= 0 && cpu != raw_smp_processor_id()) {
 			smp_call_function_single(cpu, kvmod_kick_ipi, NULL, 1);
+			kicked = true;
+		}
 	}
+	/* As KVM's remote_tlb_flush: the flushes that interrupted a guest. */
+	if (kicked)
+		vm->stat.remote_tlb_flush++;
 }
 EXPORT_SYMBOL_GPL(kvmod_flush_remote_tlbs);
 
@@ -219,9 +226,21 @@ static int vcpu_block(struct kvmod_vcpu *vcpu)
 {
 	if (trace_kvmod_halt_enabled())
 		trace_kvmod_halt(vcpu->id, true);
-	rcuwait_wait_event(&vcpu->wait,
-			   vcpu_has_wakeup(vcpu) || signal_pending(current),
-			   TASK_INTERRUPTIBLE);
+	/* Time spent asleep, as KVM's halt_wait_ns: only when it slept. */
+	if (!vcpu_has_wakeup(vcpu) && !signal_pending(current)) {
+		u64 start = ktime_get_ns(), ns;
+
+		WRITE_ONCE(vcpu->stat.blocking, 1);
+		rcuwait_wait_event(&vcpu->wait,
+				   vcpu_has_wakeup(vcpu) ||
+				   signal_pending(current),
+				   TASK_INTERRUPTIBLE);
+		WRITE_ONCE(vcpu->stat.blocking, 0);
+		ns = ktime_get_ns() - start;
+		vcpu->stat.halt_wait_ns += ns;
+		vcpu->stat.halt_wait_hist[min(fls64(ns),
+					      KVMOD_STAT_HIST_BUCKETS - 1)]++;
+	}
 	if (trace_kvmod_halt_enabled())
 		trace_kvmod_halt(vcpu->id, false);
 	if (vcpu_has_wakeup(vcpu)) {
@@ -233,6 +252,7 @@ static int vcpu_block(struct kvmod_vcpu *vcpu)
 		return KVMOD_EXIT_RESUME;
 	}
 	vcpu->run->exit_reason = KVM_EXIT_INTR;
+	vcpu->stat.signal_exits++;
 	return -EINTR;
 }
 
@@ -276,11 +296,14 @@ static int vcpu_prepare_entry(struct kvmod_vcpu *vcpu)
 		vcpu->ev.exception.injected = false;
 		return kvmod_exit_shutdown(vcpu);
 	}
-	if (kvmod_check_request(vcpu, KVMOD_REQ_TLB_FLUSH))
+	if (kvmod_check_request(vcpu, KVMOD_REQ_TLB_FLUSH)) {
 		vcpu->tlb_flush = true;
+		vcpu->stat.tlb_flush++;
+	}
 	if (kvmod_check_request(vcpu, KVMOD_REQ_CLOCK_UPDATE))
 		vcpu_clock_update(vcpu);
 	if (kvmod_check_request(vcpu, KVMOD_REQ_EVENT)) {
+		vcpu->stat.req_event++;
 		/* An INIT or SIPI came with it: vcpu_slow_entry() acts first. */
 		if (unlikely(vcpu->vm->irqchip && vcpu_init_sipi_due(vcpu))) {
 			kvmod_make_request(vcpu, KVMOD_REQ_EVENT);
@@ -384,6 +407,7 @@ int kvmod_vcpu_run(struct kvmod_vcpu *vcpu)
 			      _TIF_NEED_RESCHED))) {
 			if (signal_pending(current)) {
 				run->exit_reason = KVM_EXIT_INTR;
+				vcpu->stat.signal_exits++;
 				r = -EINTR;
 				break;
 			}

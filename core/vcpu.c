@@ -313,6 +313,8 @@ static long kvmod_vcpu_ioctl_locked(struct kvmod_vcpu *vcpu,
 	}
 	case KVM_SET_SIGNAL_MASK:
 		return kvmod_set_signal_mask(vcpu, argp);
+	case KVM_GET_STATS_FD:
+		return kvmod_vcpu_get_stats_fd(vcpu);
 	case KVM_ENABLE_CAP:
 		return kvmod_vcpu_enable_cap(vcpu, argp);
 	case KVM_GET_XSAVE:
@@ -464,6 +466,8 @@ static int vcpu_create_reserved(struct kvmod_vm *vm, unsigned long id)
 		return -ENOMEM;
 	vcpu->vm = vm;
 	vcpu->id = id;
+	snprintf(vcpu->stats_id, sizeof(vcpu->stats_id), "kvm-%d/vcpu-%lu",
+		 task_pid_nr(current), id);
 	vcpu->cpu = -1;
 	/* A fresh vCPU starts from a clean TLB (its ASID/VPID may be reused). */
 	vcpu->tlb_flush = true;

@@ -136,6 +136,8 @@ static long kvmod_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_SET_IDENTITY_MAP_ADDR:
 	case KVM_SET_BOOT_CPU_ID:
 		return kvmod_vm_ctl_ioctl(vm, ioctl, arg);
+	case KVM_GET_STATS_FD:
+		return kvmod_vm_get_stats_fd(vm);
 	default:
 		return kvmod_vm_component_ioctl(vm, ioctl, arg);
 	}
@@ -216,6 +218,8 @@ int kvmod_create_vm(unsigned long type)
 	spin_lock_init(&vm->tsc.lock);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	snprintf(vm->stats_id, sizeof(vm->stats_id), "kvm-%d",
+		 task_pid_nr(current));
 
 	r = kvmod_io_bus_init(vm);
 	if (r)

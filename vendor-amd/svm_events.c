@@ -198,6 +198,8 @@ int svm_exit_iret(struct kvmod_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 
+	/* The NMI window on SVM: KVM counts it here too. */
+	vcpu->stat.nmi_window_exits++;
 	svm_intercept(svm->vmcb, INTERCEPT_IRET, false);
 	svm->awaiting_iret = true;
 	svm->iret_rip = vcpu->rip;

@@ -84,6 +84,12 @@ static int svm_exit_host_event(struct kvmod_vcpu *vcpu)
 	return KVMOD_EXIT_RESUME;
 }
 
+static int svm_exit_intr(struct kvmod_vcpu *vcpu)
+{
+	vcpu->stat.irq_exits++;
+	return KVMOD_EXIT_RESUME;
+}
+
 static int svm_exit_shutdown(struct kvmod_vcpu *vcpu)
 {
 	/* The VMCB is undefined after a shutdown: reset the vCPU. */
@@ -125,7 +131,7 @@ static const svm_exit_handler_t svm_exit_handlers[] = {
 	[SVM_EXIT_EXCP_BASE + AC_VECTOR] = svm_exit_ac,
 	[SVM_EXIT_EXCP_BASE + UD_VECTOR] = kvmod_handle_ud,
 	[SVM_EXIT_EXCP_BASE + MC_VECTOR] = svm_exit_mc,
-	[SVM_EXIT_INTR] = svm_exit_host_event,
+	[SVM_EXIT_INTR] = svm_exit_intr,
 	[SVM_EXIT_NMI] = svm_exit_host_event,
 	[SVM_EXIT_SMI] = svm_exit_host_event,
 	[SVM_EXIT_VINTR] = svm_exit_vintr,
@@ -212,7 +218,7 @@ int svm_handle_exit(struct kvmod_vcpu *vcpu)
 	if (code == SVM_EXIT_HLT)
 		return kvmod_emulate_halt(vcpu);
 	if (code == SVM_EXIT_INTR)
-		return KVMOD_EXIT_RESUME;
+		return svm_exit_intr(vcpu);
 	if (code < ARRAY_SIZE(svm_exit_handlers) && svm_exit_handlers[code])
 		return svm_exit_handlers[code](vcpu);
 	return kvmod_exit_internal(vcpu,

@@ -448,6 +448,8 @@ int vmx_handle_exit(struct kvmod_vcpu *vcpu)
 		return vmx_exit_exception(vcpu);
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 		/* Taken by the host once interrupts were enabled again. */
+		vcpu->stat.irq_exits++;
+		return KVMOD_EXIT_RESUME;
 	case EXIT_REASON_INIT_SIGNAL:
 	case EXIT_REASON_SIPI_SIGNAL:
 	case EXIT_REASON_PREEMPTION_TIMER:

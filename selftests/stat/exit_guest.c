@@ -5,6 +5,9 @@
  *
  *   exit_guest [-d DEV] [-p N] [-c M]     N x OUT 0x80, M x CPUID, HLT
  *   exit_guest [-d DEV] -b K              time K CPUID exits (ns per exit)
+ *   exit_guest ... -w FILE                then print the vCPU's binary
+ *                                         statistics and keep the VM until
+ *                                         FILE exists (the kvm_stat tests)
  *
  * The guest (exit_guest_code.S) runs at 0:0x1000 in real mode. It is given N in ESI, M in EDI
  * and, in EBP, whether to bracket the CPUID loop with OUT 0x81 markers.
@@ -159,6 +162,57 @@ bad:
 	return -1;
 }
 
+/*
+ * The vCPU's counters of one value from its KVM_GET_STATS_FD, one
+ * "exit_guest: stat NAME VALUE" line each; nothing without the ioctl.
+ */
+static void print_stats(struct vm *vm)
+{
+	struct kvm_stats_header h;
+	size_t dsz;
+	char *descs;
+	uint32_t i;
+	int fd;
+
+	fd = ioctl(vm->vcpu_fd, KVM_GET_STATS_FD, 0);
+	if (fd < 0)
+		return;
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		goto out;
+	dsz = sizeof(struct kvm_stats_desc) + h.name_size;
+	descs = calloc(h.num_desc, dsz);
+	if (!descs)
+		goto out;
+	if (pread(fd, descs, h.num_desc * dsz, h.desc_offset) ==
+	    (ssize_t)(h.num_desc * dsz)) {
+		for (i = 0; i < h.num_desc; i++) {
+			struct kvm_stats_desc *d = (void *)(descs + i * dsz);
+			uint64_t v;
+
+			if (d->size != 1 ||
+			    pread(fd, &v, 8, h.data_offset + d->offset) != 8)
+				continue;
+			printf("exit_guest: stat %.*s %llu\n",
+			       (int)h.name_size, d->name,
+			       (unsigned long long)v);
+		}
+	}
+	free(descs);
+out:
+	close(fd);
+}
+
+/* Keep the VM alive until @file exists (at most two minutes). */
+static void hold(const char *file)
+{
+	int i;
+
+	printf("exit_guest: holding until %s exists\n", file);
+	fflush(stdout);
+	for (i = 0; i < 2400 && access(file, F_OK); i++)
+		usleep(50000);
+}
+
 static bool parse_ul(const char *s, unsigned long *v)
 {
 	char *end;
@@ -172,7 +226,8 @@ static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: exit_guest [-d DEV] [-p N] [-c M]   N x OUT, M x CPUID, HLT\n"
-		"       exit_guest [-d DEV] -b K            ns per CPUID exit\n");
+		"       exit_guest [-d DEV] -b K            ns per CPUID exit\n"
+		"       -w FILE: then print the stats fd, wait for FILE\n");
 	exit(2);
 }
 
@@ -180,11 +235,12 @@ int main(int argc, char **argv)
 {
 	const char *dev = getenv("KVM_DEV") ? getenv("KVM_DEV") : "/dev/kvm";
 	unsigned long n = 0, m = 0, bench = 0;
+	const char *hold_file = NULL;
 	struct result res, base;
 	struct vm vm;
 	int c;
 
-	while ((c = getopt(argc, argv, "d:p:c:b:")) != -1) {
+	while ((c = getopt(argc, argv, "d:p:c:b:w:")) != -1) {
 		switch (c) {
 		case 'd':
 			dev = optarg;
@@ -200,6 +256,9 @@ int main(int argc, char **argv)
 		case 'b':
 			if (!parse_ul(optarg, &bench) || !bench)
 				print_usage();
+			break;
+		case 'w':
+			hold_file = optarg;
 			break;
 		default:
 			print_usage();
@@ -233,6 +292,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "exit_guest: expected %lu OUTs and one HLT\n",
 			n);
 		return 1;
+	}
+	if (hold_file) {
+		print_stats(&vm);
+		hold(hold_file);
 	}
 	return 0;
 }
